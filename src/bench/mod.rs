@@ -1,0 +1,131 @@
+//! Load generators (`netlab bench ...`) and what they report.
+//!
+//! A benchmark here never asserts a time: it prints throughput, latency
+//! percentiles and — when given the server's process id — the server's CPU time
+//! per message, so two servers measured in the same run can be compared as a ratio.
+
+pub mod tcp;
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// Throughput and latency of one load run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// What was measured, e.g. `tcp 127.0.0.1:7000`.
+    pub target: String,
+    /// Concurrent connections.
+    pub conns: usize,
+    /// Payload bytes per message.
+    pub size: usize,
+    /// Messages each connection keeps in flight.
+    pub pipeline: usize,
+    /// Length of the measured window in seconds (after the warm-up).
+    pub secs: f64,
+    /// Round trips completed in the window.
+    pub messages: u64,
+    /// `messages / secs`.
+    pub msgs_per_sec: f64,
+    /// Median round-trip time in microseconds.
+    pub p50_us: f64,
+    /// 99th-percentile round-trip time in microseconds.
+    pub p99_us: f64,
+    /// Slowest round trip in microseconds.
+    pub max_us: f64,
+    /// Server CPU time (user + system) per message in microseconds, if `--server-pid` was given.
+    pub server_cpu_us_per_msg: Option<f64>,
+    /// Connections that failed (refused, reset, wrong echo).
+    pub failed_conns: usize,
+}
+
+impl Report {
+    /// The report as the lines `netlab bench` prints.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{}: {} conns x {} B, pipeline {}, {:.1} s\n  {:>12} msgs/s   ({} round trips)\n  latency p50 {:.1} µs   p99 {:.1} µs   max {:.1} µs\n",
+            self.target,
+            self.conns,
+            self.size,
+            self.pipeline,
+            self.secs,
+            group_thousands(self.msgs_per_sec as u64),
+            group_thousands(self.messages),
+            self.p50_us,
+            self.p99_us,
+            self.max_us
+        );
+        if let Some(cpu) = self.server_cpu_us_per_msg {
+            s.push_str(&format!("  server CPU {cpu:.2} µs per message\n"));
+        }
+        if self.failed_conns > 0 {
+            s.push_str(&format!("  {} connections failed\n", self.failed_conns));
+        }
+        s
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// CPU time (user + system) a process has used so far, read from `/proc/PID/stat` (Linux).
+pub fn process_cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may contain spaces:
+    // count fields from the last ')'. utime and stime are fields 14 and 15.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_secs_f64(
+        (utime + stime) as f64 / clock_ticks_per_sec(),
+    ))
+}
+
+/// The kernel's clock tick rate for `/proc` CPU times (`getconf CLK_TCK`, almost always 100).
+fn clock_ticks_per_sec() -> f64 {
+    /// The value on every mainstream Linux architecture.
+    const USUAL_CLK_TCK: f64 = 100.0;
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(USUAL_CLK_TCK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn own_cpu_time_is_readable_and_grows() {
+        let me = std::process::id();
+        let before = process_cpu_time(me).expect("/proc/self/stat");
+        let mut x = 0u64;
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_millis(60) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        std::hint::black_box(x);
+        assert!(process_cpu_time(me).unwrap() > before);
+    }
+}

@@ -1,0 +1,98 @@
+//! `netlab tour`: one command that shows everything built so far working for
+//! real, on loopback, with short explanations.
+//!
+//! The tour is a list of [`Step`]s. Each lesson area adds its own step in its
+//! own file (`tour/tcp.rs`, ...) and one line to [`STEPS`]; a step prints what
+//! it does and returns an error if what it shows did not actually happen.
+
+mod tcp;
+
+use crate::term;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Why a tour step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TourError {
+    /// A socket operation failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Something the step demonstrates did not happen as explained.
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+/// What a step's `run` returns.
+pub type StepFuture = Pin<Box<dyn Future<Output = Result<(), TourError>> + Send>>;
+
+/// One step of the tour.
+pub struct Step {
+    /// The step's title.
+    pub title: &'static str,
+    /// The lesson to read for more.
+    pub lesson: u8,
+    /// Runs the step, printing as it goes.
+    pub run: fn() -> StepFuture,
+}
+
+/// The tour, in order.
+pub const STEPS: &[Step] = &[
+    Step {
+        title: "A TCP stream has no message boundaries",
+        lesson: 1,
+        run: || Box::pin(tcp::no_boundaries()),
+    },
+    Step {
+        title: "A length prefix puts the boundaries back",
+        lesson: 2,
+        run: || Box::pin(tcp::framed_echo()),
+    },
+    Step {
+        title: "A hostile client cannot hurt the others",
+        lesson: 2,
+        run: || Box::pin(tcp::hostile_header()),
+    },
+];
+
+/// Runs every step in order; stops at the first that fails.
+pub async fn run() -> Result<(), TourError> {
+    anstream::println!(
+        "{}",
+        term::heading("netlab tour — everything below runs for real on 127.0.0.1")
+    );
+    for (i, step) in STEPS.iter().enumerate() {
+        anstream::println!();
+        anstream::println!(
+            "{} {}  {}",
+            term::bold(format!("{}.", i + 1)),
+            term::bold(step.title),
+            term::dim(format!(
+                "(lesson {:02}: netlab lesson {:02})",
+                step.lesson, step.lesson
+            ))
+        );
+        (step.run)().await?;
+    }
+    anstream::println!();
+    anstream::println!(
+        "{} {}",
+        term::good("✓"),
+        "Tour complete. Next: `netlab lessons` to start the course, `netlab layers` for the models."
+    );
+    Ok(())
+}
+
+/// Prints one indented result line with a check mark.
+pub(crate) fn ok(text: impl std::fmt::Display) {
+    anstream::println!("   {} {}", term::good("✓"), text);
+}
+
+/// Prints one indented explanation line.
+pub(crate) fn explain(text: impl std::fmt::Display) {
+    anstream::println!("     {}", term::dim(text));
+}
+
+/// Prints one indented plain line.
+pub(crate) fn say(text: impl std::fmt::Display) {
+    anstream::println!("   {text}");
+}

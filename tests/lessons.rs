@@ -1,0 +1,24 @@
+//! Every lesson's grader, run against the library: proof that each exercise is
+//! solvable and that the reference solution — the library itself — passes it.
+//! (`tests/exercises.rs` runs the same graders against the students' files.)
+
+mod lesson_00 {
+    mod subject {
+        pub use netlab::layers::{field_layer, osi_layer, tcpip_layer};
+    }
+    include!("../lessons/00-models/tests.rs");
+}
+
+mod lesson_01 {
+    mod subject {
+        pub use netlab::tcp::partial_io::{read_exact, write_all};
+    }
+    include!("../lessons/01-tcp/tests.rs");
+}
+
+mod lesson_02 {
+    mod subject {
+        pub use netlab::framing::{decode_frame, encode_frame};
+    }
+    include!("../lessons/02-framing/tests.rs");
+}
