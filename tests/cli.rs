@@ -1,0 +1,241 @@
+//! The real `netlab` binary, driven the way a student or a script drives it.
+
+mod support;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+
+fn netlab(args: &[&str]) -> Output {
+    Command::new(support::netlab_bin())
+        .args(args)
+        .output()
+        .expect("run netlab")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A running `netlab tcp echo` on a free port; killed when dropped.
+struct EchoServer {
+    child: Child,
+    addr: String,
+}
+
+impl EchoServer {
+    fn start(extra: &[&str]) -> EchoServer {
+        let mut child = Command::new(support::netlab_bin())
+            .args(["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start netlab tcp echo");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        EchoServer { child, addr }
+    }
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn tcp_send_gets_every_message_echoed_through_the_real_server() {
+    let server = EchoServer::start(&[]);
+    let out = netlab(&["tcp", "send", &server.addr, "hello", "", "wörld", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let received: Vec<&str> = lines
+        .iter()
+        .map(|v| v["received"].as_str().unwrap())
+        .collect();
+    assert_eq!(received, vec!["hello", "", "wörld"]);
+    assert_eq!(lines[2]["bytes"], 6, "ö is two bytes in UTF-8");
+    assert!(lines.iter().all(|v| v["matches"] == true));
+}
+
+#[test]
+fn tcp_send_reads_messages_from_stdin() {
+    let server = EchoServer::start(&[]);
+    let mut child = Command::new(support::netlab_bin())
+        .args(["tcp", "send", &server.addr, "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"one\ntwo\nthree\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let received: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["received"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(received, vec!["one", "two", "three"]);
+}
+
+#[test]
+fn tcp_send_to_a_closed_port_explains_what_to_do() {
+    // Bind then drop a listener: the port is free and nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = netlab(&["tcp", "send", &format!("127.0.0.1:{port}"), "hi"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not connect") && err.contains("netlab tcp echo --listen"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_client_refuses_to_send_over_its_max_frame() {
+    let server = EchoServer::start(&[]);
+    let big = "x".repeat(2000);
+    let out = netlab(&["tcp", "send", &server.addr, &big, "--max-frame", "1KiB"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("frame too long"), "{}", stderr(&out));
+}
+
+#[test]
+fn layers_json_places_protocols_in_both_models() {
+    let out = netlab(&["layers", "--json"]);
+    assert!(out.status.success());
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let numbers: Vec<u64> = rows.iter().map(|r| r["number"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, vec![7, 6, 5, 4, 3, 2, 1], "top to bottom");
+    let at = |n: u64| rows.iter().find(|r| r["number"] == n).unwrap();
+    assert_eq!(at(4)["protocols"], serde_json::json!(["TCP", "UDP"]));
+    assert_eq!(at(4)["tcpip"], "Transport");
+    assert_eq!(at(2)["tcpip"], "Link");
+    assert_eq!(at(1)["tcpip"], "Link");
+    assert_eq!(at(3)["tcpip"], "Internet");
+    for p in ["HTTP", "WebSocket", "Socket.IO", "DNS"] {
+        assert!(
+            at(7)["protocols"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(p)),
+            "{p} at L7"
+        );
+    }
+}
+
+#[test]
+fn layers_picture_has_no_colour_codes_when_piped() {
+    let out = netlab(&["layers"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(!text.contains('\u{1b}'), "ANSI escapes written to a pipe");
+    assert!(
+        text.contains("Application") && text.contains("Internet") && text.contains("Ethernet ARP")
+    );
+    let forced = netlab(&["layers", "--color", "always"]);
+    assert!(
+        stdout(&forced).contains('\u{1b}'),
+        "--color always must colour"
+    );
+}
+
+#[test]
+fn lessons_lists_the_course_and_lesson_prints_one() {
+    let out = netlab(&["lessons", "--json"]);
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), 13, "lessons 00 to 12");
+    for (n, row) in rows.iter().enumerate().take(3) {
+        assert_eq!(row["ready"], true, "lesson {n} is written");
+        assert!(
+            row["lesson"]["exercise"].is_object(),
+            "lesson {n} has an exercise"
+        );
+    }
+
+    let text = stdout(&netlab(&["lesson", "2"]));
+    assert!(
+        text.contains("big-endian") && text.contains("netlab check 02"),
+        "{text}"
+    );
+
+    let err = netlab(&["lesson", "99"]);
+    assert!(!err.status.success());
+    assert!(stderr(&err).contains("there is no lesson 99"));
+}
+
+#[test]
+fn tour_runs_every_step_for_real() {
+    let out = netlab(&["tour"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    for step in netlab::tour::STEPS {
+        assert!(text.contains(step.title), "missing step {:?}", step.title);
+    }
+    assert!(text.contains("Tour complete"));
+    assert!(
+        text.contains("00 00 00 05 68 65 6c 6c 6f"),
+        "the frame for \"hello\" is shown"
+    );
+}
+
+#[test]
+fn bench_tcp_measures_the_real_server_and_its_cpu() {
+    let server = EchoServer::start(&["--threads", "1"]);
+    let pid = server.child.id().to_string();
+    let out = netlab(&[
+        "bench",
+        "tcp",
+        &server.addr,
+        "--conns",
+        "4",
+        "--pipeline",
+        "4",
+        "--size",
+        "100",
+        "--secs",
+        "0.5",
+        "--warmup",
+        "0.1",
+        "--server-pid",
+        &pid,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["messages"].as_u64().unwrap() > 0);
+    assert_eq!(r["failed_conns"], 0);
+    assert_eq!(r["conns"], 4);
+    assert!(r["p50_us"].as_f64().unwrap() <= r["p99_us"].as_f64().unwrap());
+    assert!(r["server_cpu_us_per_msg"].as_f64().is_some(), "{r}");
+}
