@@ -2,13 +2,15 @@
 //!
 //! Every connection gets its own task. The task reads whatever bytes have
 //! arrived, takes off every *complete* frame ([`decode_frame`]), appends each
-//! echo to one write buffer ([`encode_frame`]) and writes that buffer once: when
-//! a client pipelines many frames, they go back in one `write` system call
-//! instead of one each. A connection that breaks the framing rules gets an error
+//! echo to one write buffer ([`encode_frame`]), reads again *only if* more bytes
+//! are already waiting, and then writes the buffer once: when a client
+//! pipelines many frames, they go back in one `write` system call instead of
+//! one each. A connection that breaks the framing rules gets an error
 //! and is closed; the other connections never notice.
 
 use crate::framing::{decode_frame, encode_frame, truncated, FrameError, DEFAULT_MAX_FRAME};
 use bytes::BytesMut;
+use futures_util::FutureExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,34 +138,68 @@ where
     let mut inbox = BytesMut::with_capacity(READ_BUFFER);
     let mut outbox = BytesMut::with_capacity(READ_BUFFER);
     loop {
-        if inbox.capacity() - inbox.len() < READ_BUFFER / 4 {
-            inbox.reserve(READ_BUFFER);
-        }
-        if stream.read_buf(&mut inbox).await? == 0 {
-            // End of stream: fine between frames, an error inside one.
-            return if inbox.is_empty() {
-                Ok(())
-            } else {
-                Err(truncated(&inbox))
-            };
-        }
-        // Take off every complete frame; stop at the first broken one.
+        // Wait until some bytes arrive.
+        make_room(&mut inbox);
+        let mut got = stream.read_buf(&mut inbox).await?;
+        // Echo every complete frame; while more bytes are *already* waiting in
+        // the socket, read them too, so all the echoes leave in one write.
         let verdict = loop {
-            match decode_frame(&mut inbox, max_frame) {
-                Ok(Some(payload)) => {
-                    encode_frame(&payload, &mut outbox, max_frame)?;
-                    stats.frames += 1;
-                    stats.bytes += payload.len() as u64;
-                }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
+            if got == 0 {
+                // End of stream: fine between frames, an error inside one.
+                break if inbox.is_empty() {
+                    Err(None)
+                } else {
+                    Err(Some(truncated(&inbox)))
+                };
+            }
+            if let Err(e) = take_frames(&mut inbox, &mut outbox, max_frame, stats) {
+                break Err(Some(e));
+            }
+            if outbox.len() >= WRITE_BATCH {
+                break Ok(());
+            }
+            make_room(&mut inbox);
+            match stream.read_buf(&mut inbox).now_or_never() {
+                Some(read) => got = read?,
+                None => break Ok(()), // nothing more right now
             }
         };
-        // The good frames before a broken one are still echoed: nothing is lost.
+        // The good frames before a broken one (or before EOF) still go back: nothing is lost.
         if !outbox.is_empty() {
             stream.write_all(&outbox).await?;
             outbox.clear();
         }
-        verdict?;
+        match verdict {
+            Ok(()) => {}
+            Err(None) => return Ok(()),
+            Err(Some(e)) => return Err(e),
+        }
     }
+}
+
+/// Most bytes of echoes gathered before writing them, so one busy client
+/// cannot make the server buffer without bound before it writes.
+pub const WRITE_BATCH: usize = 256 * 1024;
+
+/// Keeps at least a quarter of [`READ_BUFFER`] free for the next read.
+fn make_room(inbox: &mut BytesMut) {
+    if inbox.capacity() - inbox.len() < READ_BUFFER / 4 {
+        inbox.reserve(READ_BUFFER);
+    }
+}
+
+/// Moves every complete frame from `inbox` to `outbox` as its echo; stops at
+/// the first frame that breaks the rules.
+fn take_frames(
+    inbox: &mut BytesMut,
+    outbox: &mut BytesMut,
+    max_frame: usize,
+    stats: &mut ConnStats,
+) -> Result<(), FrameError> {
+    while let Some(payload) = decode_frame(inbox, max_frame)? {
+        encode_frame(&payload, outbox, max_frame)?;
+        stats.frames += 1;
+        stats.bytes += payload.len() as u64;
+    }
+    Ok(())
 }

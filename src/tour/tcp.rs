@@ -139,12 +139,18 @@ pub async fn hostile_header() -> Result<(), TourError> {
             "the server did not close the hostile connection".into(),
         ));
     }
-    let reason = log
-        .lock()
-        .expect("log lock")
-        .first()
-        .cloned()
-        .unwrap_or_default();
+    // The server logs the reason right after closing; give it a moment.
+    let mut reason = None;
+    for _ in 0..100 {
+        reason = log.lock().expect("log lock").first().cloned();
+        if reason.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let reason = reason.ok_or_else(|| {
+        TourError::Unexpected("the server closed the connection but logged no reason".into())
+    })?;
     ok(format!("server closed it at once: {}", term::dim(reason)));
     let echoes = good
         .exchange(&[Bytes::from_static(b"still here")])
