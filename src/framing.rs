@@ -207,6 +207,34 @@ mod tests {
     }
 
     #[test]
+    fn one_byte_payload_and_one_byte_at_a_time() {
+        let bytes = frame(b"z");
+        assert_eq!(bytes, vec![0, 0, 0, 1, b'z']);
+        let mut src = BytesMut::new();
+        for (i, b) in bytes.iter().enumerate() {
+            assert!(
+                decode_frame(&mut src, 1).unwrap().is_none(),
+                "after {i} bytes"
+            );
+            src.extend_from_slice(&[*b]);
+        }
+        assert_eq!(&decode_frame(&mut src, 1).unwrap().unwrap()[..], b"z");
+    }
+
+    #[test]
+    fn every_split_of_the_payload_waits() {
+        let bytes = frame(b"payload");
+        for cut in HEADER_LEN..bytes.len() {
+            let mut src = BytesMut::from(&bytes[..cut]);
+            assert!(
+                decode_frame(&mut src, 100).unwrap().is_none(),
+                "cut at {cut}"
+            );
+            assert_eq!(&src[..], &bytes[..cut]);
+        }
+    }
+
+    #[test]
     fn every_split_of_the_header_waits() {
         let bytes = frame(b"abc");
         for cut in 0..bytes.len() {
