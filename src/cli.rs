@@ -84,6 +84,8 @@ pub enum Command {
     /// Length-prefixed TCP: echo server and client (lessons 01–02).
     #[command(subcommand)]
     Tcp(TcpCommand),
+    /// Relay UDP through an impaired link: loss, duplication, reordering, delay, rate (lessons 05–06).
+    Link(crate::link::command::LinkArgs),
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -176,28 +178,7 @@ pub enum BenchCommand {
     },
 }
 
-/// Parses a byte size: `4096`, `64KiB`, `8MiB`, `1GiB` (also `k`, `KB`, `M`, `MB`, as powers of 1024).
-pub fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: usize = digits.parse().map_err(|_| {
-        format!("`{text}` is not a size: expected a number like 4096, 64KiB or 8MiB")
-    })?;
-    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit `{other}`: use B, KiB, MiB or GiB"
-            ))
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{text}` is too large"))
-}
+pub use crate::units::parse_size;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> CliResult {
@@ -216,6 +197,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Check { number } => check(number),
         Command::Layers { json } => layers_cmd(json),
         Command::Tcp(cmd) => tcp(cmd),
+        Command::Link(args) => crate::link::command::run(args),
         Command::Bench(cmd) => bench_cmd(cmd),
     }
 }
@@ -626,17 +608,6 @@ fn bench_cmd(cmd: BenchCommand) -> CliResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_with_binary_units() {
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("64KiB"), Ok(65536));
-        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
-        assert_eq!(parse_size("1k"), Ok(1024));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("3 parsecs").is_err());
-        assert!(parse_size("99999999999999999999GiB").is_err());
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

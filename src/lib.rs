@@ -8,9 +8,11 @@
 //! | [`layers`] | 00 | the OSI and TCP/IP models; which layer each protocol and field belongs to |
 //! | [`tcp::boundaries`], [`tcp::partial_io`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes |
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
+//! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
-//! [`bench`] (load generators), [`term`] (colours by layer), [`cli`] (the command line).
+//! [`bench`] (load generators), [`term`] (colours by layer), [`units`] (sizes, rates,
+//! durations on the command line), [`cli`] (the command line).
 //!
 //! Modules depend downward: `cli` → `tour`/`bench` → `tcp` → `framing`/`layers`.
 //! Parsers are pure functions over bytes, so lessons and fuzzers can call them
@@ -23,6 +25,8 @@ pub mod cli;
 pub mod course;
 pub mod framing;
 pub mod layers;
+pub mod link;
 pub mod tcp;
 pub mod term;
 pub mod tour;
+pub mod units;
