@@ -246,12 +246,14 @@ fn lessons(json: bool) -> CliResult {
                 s => s.label().to_string(),
             },
         };
+        // Pad before styling: escape codes must not count towards the width.
+        let padded = format!("{:<60}", l.title);
         let title = if l.is_ready() {
-            term::bold(l.title)
+            term::bold(padded)
         } else {
-            term::dim(l.title)
+            term::dim(padded)
         };
-        anstream::println!("  {:02}  {:<62} {}", l.number, title, status);
+        anstream::println!("  {:02}  {} {}", l.number, title, status);
         if l.is_ready() {
             let ex: Vec<String> = l
                 .examples
@@ -384,10 +386,10 @@ fn layers_cmd(json: bool) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     anstream::println!(
-        "{:<20} {:<16} {:<34} {}",
-        term::bold("OSI model"),
-        term::bold("TCP/IP model"),
-        term::bold("protocols"),
+        "{}   {}   {}   {}",
+        term::bold(format!("{:<18}", "OSI model")),
+        term::bold(format!("{:<14}", "TCP/IP model")),
+        term::bold(format!("{:<42}", "protocols")),
         term::bold("unit of data")
     );
     let mut last_tcpip = None;
@@ -404,7 +406,7 @@ fn layers_cmd(json: bool) -> CliResult {
             )
         };
         last_tcpip = Some(row.tcpip);
-        let protocols = term::paint(style, format!("{:<32}", row.protocols.join(" ")));
+        let protocols = term::paint(style, format!("{:<42}", row.protocols.join(" ")));
         anstream::println!(
             "{}   {}   {}   {}",
             osi,
