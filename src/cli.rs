@@ -87,6 +87,9 @@ pub enum Command {
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// `netlab serve` and `netlab chat` (lessons 03–04).
+    #[command(flatten)]
+    Chat(crate::chat::command::ChatCommand),
 }
 
 /// `netlab tcp ...`
@@ -217,6 +220,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Layers { json } => layers_cmd(json),
         Command::Tcp(cmd) => tcp(cmd),
         Command::Bench(cmd) => bench_cmd(cmd),
+        Command::Chat(cmd) => crate::chat::command::run(cmd),
     }
 }
 
