@@ -66,6 +66,12 @@ impl ChatClient {
                 addr: addr.to_string(),
                 source,
             })?;
+        Self::with_stream(stream).await
+    }
+
+    /// Runs the protocol over an already connected socket (e.g. one with a
+    /// small receive buffer, to play a slow reader) and reads the welcome.
+    pub async fn with_stream(stream: TcpStream) -> Result<Self, ChatClientError> {
         let _ = stream.set_nodelay(true);
         let mut framed = Framed::new(stream, FrameCodec::new());
         let first = read_event(&mut framed).await?;
