@@ -7,6 +7,7 @@ use netlab::chat::id::ConnId;
 use netlab::chat::limits::Limits;
 use netlab::chat::protocol::{ErrorCode, LeaveReason, ServerEvent};
 use netlab::chat::rooms::Target;
+use netlab::chat::routing;
 use pretty_assertions::assert_eq;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -597,6 +598,15 @@ proptest! {
                         for m in model.members(r) { expect.remove(&m); }
                     }
                     if !me { expect.remove(&i); }
+                    // The lesson's plain-set rules and the hub's indexed table agree with the model too.
+                    let table: routing::Table = model.rooms.iter().filter(|(_, m)| !m.is_empty())
+                        .map(|(r, m)| (r.to_string(), m.iter().map(|i| lab.ids[*i]).collect())).collect();
+                    let connected: Vec<ConnId> = model.alive.iter().map(|i| lab.ids[*i]).collect();
+                    let target = Target { rooms: targets.clone(), except: except.iter().map(|s| s.to_string()).collect(), skip: (!me).then_some(lab.ids[i]) };
+                    let by_rules: BTreeSet<usize> = routing::recipients(&table, &connected, &target).into_iter().map(|id| lab.idx(id)).collect();
+                    prop_assert_eq!(&by_rules, &expect);
+                    let by_table: BTreeSet<usize> = lab.hub.rooms().recipients(&target).into_iter().map(|id| lab.idx(id)).collect();
+                    prop_assert_eq!(&by_table, &expect);
                     prop_assert_eq!(message_recipients(&got), expect.clone());
                     prop_assert_eq!(ack_of(&got, i), Ok(expect.len()));
                 }

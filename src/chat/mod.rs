@@ -5,6 +5,7 @@
 //! | [`id`] | every connection gets 128 random bits from the OS as its id, and a room named by it |
 //! | [`protocol`] | the JSON events on the wire, acks, and the errors a bad frame gets |
 //! | [`rooms`] | the membership table and every routing form ([`rooms::Target`]) |
+//! | [`routing`] | the same rules on plain sets, as the lessons (and their exercises) state them |
 //! | [`adapter`] | the one seam every broadcast goes through (history, Redis later) |
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
@@ -23,6 +24,7 @@ pub mod id;
 pub mod limits;
 pub mod protocol;
 pub mod rooms;
+pub mod routing;
 
 pub use hub::{Hub, Output};
 pub use id::ConnId;

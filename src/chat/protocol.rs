@@ -435,6 +435,27 @@ impl Refusal {
     }
 }
 
+/// Lesson 03: the first checks on a client frame — is it a JSON object, does
+/// it carry a valid `ack`, does it name a known event? Returns the event name
+/// and the ack id, or the rule the frame broke (checked in that order).
+pub fn event_header(payload: &[u8]) -> Result<(String, Option<u64>), ErrorCode> {
+    let value: Value = serde_json::from_slice(payload).map_err(|_| ErrorCode::InvalidJson)?;
+    let Value::Object(map) = value else {
+        return Err(ErrorCode::NotAnObject);
+    };
+    let ack = match map.get("ack") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or(ErrorCode::InvalidAck)?),
+    };
+    match map.get("event") {
+        Some(Value::String(name)) if CLIENT_EVENTS.contains(&name.as_str()) => {
+            Ok((name.clone(), ack))
+        }
+        Some(Value::String(_)) => Err(ErrorCode::UnknownEvent),
+        _ => Err(ErrorCode::MissingEvent),
+    }
+}
+
 /// Reads one client frame. On failure, returns the ack id (if one could be
 /// read) with the rule that was broken, so the refusal can still be acked.
 pub fn parse_client_event(payload: &[u8]) -> Result<ClientFrame, (Option<u64>, Refusal)> {
