@@ -177,6 +177,8 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Load a chat hub: memory per idle connection, and fan-out to one big room.
+    Chat(crate::chat::command::BenchChatArgs),
 }
 
 /// Parses a byte size: `4096`, `64KiB`, `8MiB`, `1GiB` (also `k`, `KB`, `M`, `MB`, as powers of 1024).
@@ -585,6 +587,7 @@ fn tcp(cmd: TcpCommand) -> CliResult {
 
 fn bench_cmd(cmd: BenchCommand) -> CliResult {
     match cmd {
+        BenchCommand::Chat(args) => crate::chat::command::bench(args),
         BenchCommand::Tcp {
             addr,
             conns,
