@@ -226,3 +226,44 @@ fn eight_listeners_each_print_the_speakers_line_once() {
         );
     }
 }
+
+#[test]
+fn bench_chat_runs_end_to_end_on_a_small_scale() {
+    let (server, url) = start_server(&["--rate", "1000000", "--burst", "1000000"]);
+    let pid = server.child.id().to_string();
+    let out = Command::new(support::netlab_bin())
+        .args([
+            "bench",
+            "chat",
+            &url,
+            "--idle",
+            "50",
+            "--receivers",
+            "20",
+            "--secs",
+            "0.5",
+            "--warmup",
+            "0.2",
+        ])
+        .args(["--server-pid", &pid, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(reports[0]["test"], "idle");
+    assert_eq!(reports[0]["report"]["conns"], 50);
+    assert!(reports[0]["report"]["rss_after"].as_u64().unwrap() > 0);
+    assert_eq!(reports[1]["test"], "fanout");
+    let fanout = &reports[1]["report"];
+    assert!(fanout["deliveries"].as_u64().unwrap() > 0, "{fanout}");
+    // Latencies were recorded, and the percentiles are ordered.
+    assert!(fanout["p99_us"].as_f64().unwrap() >= fanout["p50_us"].as_f64().unwrap());
+}

@@ -7,7 +7,8 @@
 //! and counted; before the next events it receives, the client gets
 //! `{"event":"dropped","count":N}` so it knows it missed N events (and, from
 //! lesson 07 on, can ask for a replay). The sender never waits for a slow
-//! receiver, and a flooded queue costs at most `max` events of memory.
+//! receiver, and a flooded connection costs at most `max` waiting events plus
+//! the one batch its writer has taken and is writing (itself at most `max`).
 
 use bytes::Bytes;
 use std::collections::VecDeque;
