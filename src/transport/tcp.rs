@@ -150,10 +150,9 @@ async fn write_loop(mut wr: OwnedWriteHalf, queue: Arc<Outbound>) {
             if wr.write_all(&buf).await.is_err() {
                 return;
             }
-            buf.clear();
-            if buf.capacity() > 64 * 1024 {
-                buf = BytesMut::new();
-            }
+            // Release the buffer: an idle connection holds none (one
+            // allocation per batch, not per event, is cheap).
+            buf = BytesMut::new();
         }
         if batch.closing {
             let _ = wr.shutdown().await;
