@@ -6,7 +6,7 @@
 //! event that arrives meanwhile for [`ChatClient::next_event`], so nothing is lost.
 
 use super::id::ConnId;
-use super::protocol::{ClientEvent, ClientFrame, ErrorCode, ServerEvent};
+use super::protocol::{ClientEvent, ClientFrame, ErrorCode, ServerEvent, WireLimits};
 use crate::framing::{FrameCodec, FrameError};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -53,6 +53,7 @@ pub struct ChatClient {
     framed: Framed<TcpStream, FrameCodec>,
     id: ConnId,
     nick: String,
+    limits: WireLimits,
     next_ack: u64,
     pending: VecDeque<ServerEvent>,
 }
@@ -76,10 +77,11 @@ impl ChatClient {
         let mut framed = Framed::new(stream, FrameCodec::new());
         let first = read_event(&mut framed).await?;
         match first {
-            ServerEvent::Welcome { id, nick, .. } => Ok(Self {
+            ServerEvent::Welcome { id, nick, limits } => Ok(Self {
                 framed,
                 id,
                 nick,
+                limits,
                 next_ack: 1,
                 pending: VecDeque::new(),
             }),
@@ -95,6 +97,15 @@ impl ChatClient {
     /// The nickname the server gave us at first.
     pub fn nick(&self) -> &str {
         &self.nick
+    }
+
+    /// The welcome event as the server sent it.
+    pub fn welcome(&self) -> ServerEvent {
+        ServerEvent::Welcome {
+            id: self.id,
+            nick: self.nick.clone(),
+            limits: self.limits,
+        }
     }
 
     /// Sends `event` with a fresh ack id (without waiting); returns the id.

@@ -481,18 +481,7 @@ async fn chat_session(addr: String, args: ChatArgs) -> CliResult {
             anstream::println!("{line}");
         }
     };
-    show(&ServerEvent::Welcome {
-        id: me,
-        nick: client.nick().to_string(),
-        limits: crate::chat::protocol::WireLimits {
-            max_nick: 0,
-            max_room: 0,
-            max_rooms: 0,
-            max_text: 0,
-            rate: 0,
-            burst: 0,
-        },
-    });
+    show(&client.welcome());
     let mut current: Option<String> = None;
     let mut failed = false;
     if let Some(nick) = args.nick.clone() {
