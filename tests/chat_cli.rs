@@ -189,7 +189,10 @@ fn a_piped_script_runs_to_the_end_and_json_mode_prints_every_event() {
         vec!["welcome", "nick", "joined", "ack", "who", "ack"]
     );
     assert_eq!(events[4]["members"][0]["nick"], "bot");
-    assert_eq!(events[0]["limits"]["max_rooms"], 32, "the welcome carries the server's limits");
+    assert_eq!(
+        events[0]["limits"]["max_rooms"], 32,
+        "the welcome carries the server's limits"
+    );
     assert_eq!(events[0]["id"].as_str().map(str::len), Some(32));
 }
 

@@ -582,6 +582,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_limit_flag_reaches_its_own_field() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "netlab",
+            "serve",
+            "--max-frame",
+            "1KiB",
+            "--max-nick",
+            "3",
+            "--max-room",
+            "4",
+            "--max-rooms",
+            "5",
+            "--max-text",
+            "6",
+            "--rate",
+            "7",
+            "--burst",
+            "8",
+            "--max-strikes",
+            "9",
+            "--max-queue",
+            "10",
+            "--max-connections",
+            "11",
+        ])
+        .unwrap();
+        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        let c = args.limits.config().unwrap();
+        assert_eq!(
+            c,
+            ServerConfig {
+                limits: Limits {
+                    max_nick: 3,
+                    max_room: 4,
+                    max_rooms: 5,
+                    max_text: 6,
+                    rate: 7,
+                    burst: 8,
+                    max_strikes: 9,
+                },
+                max_frame: 1024,
+                max_queue: 10,
+                max_connections: 11,
+            }
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_the_named_constants() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"]).unwrap();
+        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
+    }
+
+    #[test]
     fn typed_lines_become_events() {
         assert_eq!(
             parse_line("hello there", Some("lobby")),
