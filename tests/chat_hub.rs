@@ -619,3 +619,61 @@ proptest! {
         }
     }
 }
+
+/// An adapter that records every broadcast, then delivers like the in-memory one.
+struct Recording {
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl netlab::chat::adapter::Adapter for Recording {
+    fn broadcast(
+        &mut self,
+        rooms: &netlab::chat::rooms::Rooms,
+        target: &Target,
+        event: std::sync::Arc<ServerEvent>,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        let name = serde_json::to_value(&*event).unwrap()["event"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{name} -> {:?}", target.rooms));
+        netlab::chat::adapter::LocalAdapter.broadcast(rooms, target, event, out)
+    }
+}
+
+#[test]
+fn every_broadcast_goes_through_the_one_adapter_seam() {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut hub = Hub::with_adapter(Limits::default(), Recording { log: log.clone() });
+    let mut out = Vec::new();
+    let a = hub.connect(&mut out).unwrap();
+    let b = hub.connect(&mut out).unwrap();
+    for (who, json) in [
+        (a, r#"{"event":"join","room":"x"}"#),
+        (b, r#"{"event":"join","room":"x"}"#),
+        (a, r#"{"event":"join","room":"y"}"#),
+        (a, r#"{"event":"message","to":["x"],"text":"hi"}"#),
+        (b, r#"{"event":"leave","room":"x"}"#),
+        (a, r#"{"event":"rooms"}"#),
+    ] {
+        hub.handle(who, json.as_bytes(), &mut out);
+    }
+    hub.disconnect(a, "gone", &mut out);
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec![
+            r#"joined -> ["x"]"#,
+            r#"joined -> ["x"]"#,
+            r#"joined -> ["y"]"#,
+            r#"message -> ["x"]"#,
+            r#"left -> ["x"]"#,
+            r#"left -> ["x"]"#,
+            r#"left -> ["y"]"#,
+        ],
+        "replies to one's own request (rooms, acks, welcome) are not broadcasts"
+    );
+}

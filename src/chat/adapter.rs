@@ -28,6 +28,20 @@ pub trait Adapter: Send {
     ) -> usize;
 }
 
+/// A boxed adapter is an adapter, so a server can pick one at run time
+/// (in-memory, with history, over Redis) without being generic.
+impl Adapter for Box<dyn Adapter> {
+    fn broadcast(
+        &mut self,
+        rooms: &Rooms,
+        target: &Target,
+        event: Arc<ServerEvent>,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        (**self).broadcast(rooms, target, event, out)
+    }
+}
+
 /// The in-memory adapter: one server, recipients from its own table.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LocalAdapter;

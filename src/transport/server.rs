@@ -6,6 +6,7 @@
 //! queue then holds a cheap reference-counted handle to the same bytes.
 
 use super::outbound::Outbound;
+use crate::chat::adapter::{Adapter, LocalAdapter};
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;
 use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DEFAULT_MAX_QUEUE};
@@ -71,8 +72,11 @@ pub enum ServerNote {
 
 type NoteSink = Box<dyn Fn(&ServerNote) + Send + Sync>;
 
+/// The hub as the server holds it: its adapter chosen at start-up.
+pub type ServerHub = Hub<Box<dyn Adapter>>;
+
 struct State {
-    hub: Hub,
+    hub: ServerHub,
     queues: HashMap<ConnId, Arc<Outbound>>,
     out: Vec<Output>,
 }
@@ -88,11 +92,17 @@ pub struct ChatServer {
 }
 
 impl ChatServer {
-    /// A server with `config` and no observer.
+    /// A server with `config`, the in-memory adapter and no observer.
     pub fn new(config: ServerConfig) -> Self {
+        Self::with_adapter(config, Box::new(LocalAdapter))
+    }
+
+    /// A server whose broadcasts go through `adapter` (the seam later
+    /// lessons plug history and Redis into).
+    pub fn with_adapter(config: ServerConfig, adapter: Box<dyn Adapter>) -> Self {
         Self {
             state: Mutex::new(State {
-                hub: Hub::new(config.limits),
+                hub: Hub::with_adapter(config.limits, adapter),
                 queues: HashMap::new(),
                 out: Vec::new(),
             }),
@@ -185,13 +195,13 @@ impl ChatServer {
     }
 
     /// Runs `f` with the hub (read-only), e.g. to list rooms.
-    pub fn with_hub<R>(&self, f: impl FnOnce(&Hub) -> R) -> R {
+    pub fn with_hub<R>(&self, f: impl FnOnce(&ServerHub) -> R) -> R {
         f(&self.state.lock().expect("hub lock").hub)
     }
 
     /// Number of connections.
     pub fn conn_count(&self) -> usize {
-        self.with_hub(Hub::len)
+        self.with_hub(|h| h.len())
     }
 
     /// Events handed to queues so far (one per recipient).
