@@ -114,7 +114,8 @@ impl ChatServer {
         }
     }
 
-    /// Calls `sink` for every [`ServerNote`].
+    /// Calls `sink` for every [`ServerNote`]. It runs with the hub locked:
+    /// log or record there, but do not call back into the server.
     pub fn with_observer(mut self, sink: impl Fn(&ServerNote) + Send + Sync + 'static) -> Self {
         self.on_note = Some(Box::new(sink));
         self
