@@ -329,12 +329,16 @@ async fn connections_are_limited_at_max_and_max_plus_one() {
 async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
     const MAX_QUEUE: usize = 64;
     const MESSAGES: usize = 3000;
+    // 3,000 x 6 KB = 18 MB: more than the kernel's largest send buffer
+    // (tcp_wmem max, 4 MiB by default) can hide for the slow reader.
+    const TEXT: usize = 6000;
     let config = ServerConfig {
         max_queue: MAX_QUEUE,
         limits: Limits {
             rate: 10_000,
             burst: MESSAGES as u32 + 100,
             max_strikes: 5,
+            max_text: TEXT + 8,
             ..Limits::default()
         },
         ..ServerConfig::default()
@@ -397,7 +401,7 @@ async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
         read_all_events(&mut flood).await
     });
 
-    // The sender: 3,000 messages of 3 KB (9 MB) to the room, at the pace of
+    // The sender: 3,000 messages of 6 KB (18 MB) to the room, at the pace of
     // the readers (never more than 2 x WINDOW < MAX_QUEUE ahead of the
     // slowest of them), as a conversation goes.
     const WINDOW: usize = 25;
@@ -408,7 +412,7 @@ async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
         })
         .await
         .unwrap();
-    let pad = "x".repeat(3000);
+    let pad = "x".repeat(TEXT);
     for i in 0..MESSAGES {
         if i % WINDOW == 0 && i >= WINDOW {
             let behind = i - WINDOW;
