@@ -106,7 +106,14 @@ async fn read_loop(rd: OwnedReadHalf, id: ConnId, queue: &Outbound, server: &Cha
                 };
             }
             Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                // A readiness event with nothing to read (the first one
+                // after connecting, typically): keep no buffer while idle.
+                if inbox.is_empty() {
+                    inbox = BytesMut::new();
+                }
+                continue;
+            }
             Err(e) => return format!("read failed: {e}"),
         }
         let verdict = loop {
