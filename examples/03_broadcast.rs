@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let json = ClientFrame {
             event: event.clone(),
-            ack: Some(1),
+            ack: None, // `call` adds an ack id of its own
         }
         .to_json();
         let header = (json.len() as u32).to_be_bytes();
@@ -49,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             String::from_utf8_lossy(&json)
         );
         let outcome = people[0].call(event).await?;
-        println!("  ack: {outcome:?}");
+        println!("  the server's ack: {outcome:?}");
         for (i, p) in people.iter_mut().enumerate() {
             // Ask for our rooms as a marker: everything before its answer was for us.
             p.send_quiet(ClientEvent::Rooms).await?;

@@ -181,7 +181,7 @@ fn serve(args: ServeArgs) -> CliResult {
                     "{} {} disconnecting from {}",
                     term::dim("-"),
                     short(*id),
-                    rooms.iter().map(|r| if r.len() == 32 { short(r.parse().unwrap_or(*id)) } else { r.clone() }).collect::<Vec<_>>().join(", ")
+                    rooms.iter().map(|r| match r.parse::<ConnId>() { Ok(own) => short(own), Err(_) => r.clone() }).collect::<Vec<_>>().join(", ")
                 ),
                 ServerNote::Disconnected { id, reason } => {
                     anstream::eprintln!("{} {} disconnected: {reason}", term::dim("-"), short(*id))
