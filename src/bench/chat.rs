@@ -53,6 +53,9 @@ pub enum ChatBenchError {
     /// A socket failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// A connection got no welcome in time.
+    #[error("a new connection got no welcome within {0:?}: the server accepts nothing (out of file descriptors?)")]
+    NoWelcome(Duration),
     /// The server refused something the benchmark needs.
     #[error("the server refused: {0} (start it with a high --rate and --burst for benchmarks)")]
     Refused(String),
@@ -159,8 +162,18 @@ pub async fn idle(
     ))
 }
 
+/// How long a new connection may wait for its welcome before the run fails
+/// (a server out of file descriptors accepts nothing, and would hang the run).
+const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connects and reads exactly the welcome frame, keeping nothing else.
 async fn connect_and_read_welcome(addr: &str) -> Result<TcpStream, ChatBenchError> {
+    tokio::time::timeout(WELCOME_TIMEOUT, read_welcome(addr))
+        .await
+        .map_err(|_| ChatBenchError::NoWelcome(WELCOME_TIMEOUT))?
+}
+
+async fn read_welcome(addr: &str) -> Result<TcpStream, ChatBenchError> {
     let mut s = TcpStream::connect(addr)
         .await
         .map_err(|source| ChatClientError::Connect {
