@@ -170,7 +170,8 @@ fn serve(args: ServeArgs) -> CliResult {
             ))
         );
         let server = ChatServer::new(config).with_observer(move |note| {
-            if quiet {
+            // Accept failures are printed even with --quiet: the server is in trouble.
+            if quiet && !matches!(note, ServerNote::AcceptFailed { .. }) {
                 return;
             }
             match note {
@@ -186,6 +187,10 @@ fn serve(args: ServeArgs) -> CliResult {
                 ServerNote::Disconnected { id, reason } => {
                     anstream::eprintln!("{} {} disconnected: {reason}", term::dim("-"), short(*id))
                 }
+                ServerNote::AcceptFailed { error } => anstream::eprintln!(
+                    "{} accept failed: {error} (out of file descriptors? raise ulimit -n)",
+                    term::bad("!")
+                ),
                 ServerNote::Closed { id } => anstream::eprintln!(
                     "{} {} closed by the server (broke the rules)",
                     term::bad("!"),

@@ -68,6 +68,12 @@ pub enum ServerNote {
         /// Who.
         id: ConnId,
     },
+    /// A transport could not accept a connection (e.g. out of file
+    /// descriptors); it pauses briefly and tries again.
+    AcceptFailed {
+        /// What the OS said.
+        error: String,
+    },
 }
 
 type NoteSink = Box<dyn Fn(&ServerNote) + Send + Sync>;
@@ -226,7 +232,8 @@ impl ChatServer {
             .max(self.peak_queue.load(Ordering::Relaxed))
     }
 
-    fn note(&self, n: &ServerNote) {
+    /// Reports a note to the observer (transports report accept failures here).
+    pub fn note(&self, n: &ServerNote) {
         if let Some(sink) = &self.on_note {
             sink(n);
         }

@@ -11,7 +11,7 @@
 //! a few KiB each (`netlab bench chat --idle`).
 
 use super::outbound::Outbound;
-use super::server::ChatServer;
+use super::server::{ChatServer, ServerNote};
 use crate::chat::id::ConnId;
 use crate::chat::protocol::{Refusal, ServerEvent};
 use crate::framing::{decode_frame, encode_frame, truncated, FrameError};
@@ -37,7 +37,10 @@ pub async fn serve(listener: TcpListener, server: Arc<ChatServer>) -> std::io::R
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(a) => a,
-            Err(_) => {
+            Err(e) => {
+                server.note(&ServerNote::AcceptFailed {
+                    error: e.to_string(),
+                });
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
