@@ -677,3 +677,54 @@ fn every_broadcast_goes_through_the_one_adapter_seam() {
         "replies to one's own request (rooms, acks, welcome) are not broadcasts"
     );
 }
+
+proptest! {
+    /// Garbage and mangled frames never panic the hub, and whatever gets
+    /// through is always attributed to the connection that sent it.
+    #[test]
+    fn hostile_frames_never_panic_and_never_speak_as_someone_else(
+        frames in proptest::collection::vec(
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..64),
+                (0usize..6, any::<usize>(), any::<u8>()).prop_map(|(which, at, byte)| {
+                    let valid = [
+                        r#"{"event":"message","to":["lobby"],"text":"hi","ack":1}"#,
+                        r#"{"event":"join","room":"lobby","ack":2}"#,
+                        r#"{"event":"leave","room":"lobby"}"#,
+                        r#"{"event":"nick","nick":"zed"}"#,
+                        r#"{"event":"who","room":"lobby","ack":3}"#,
+                        r#"{"event":"message","text":"all","self":true}"#,
+                    ];
+                    let mut b = valid[which].as_bytes().to_vec();
+                    let i = at % b.len();
+                    b[i] = byte;
+                    b
+                }),
+            ],
+            1..40,
+        )
+    ) {
+        let mut lab = Lab::roomy();
+        let evil = lab.connect();
+        let other = lab.connect();
+        lab.join(other, "lobby");
+        let evil_id = lab.ids[evil];
+        for f in frames {
+            let mut out = Vec::new();
+            lab.hub.handle_at(evil_id, &f, lab.now, &mut out);
+            for o in out {
+                if let Output::Deliver { event, .. } = o {
+                    match &*event {
+                        ServerEvent::Message { from, .. } => prop_assert_eq!(*from, evil_id),
+                        ServerEvent::Joined { id, .. } | ServerEvent::Left { id, .. } | ServerEvent::Nick { id, .. } => {
+                            prop_assert_eq!(*id, evil_id)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // The other connection is untouched: still in lobby, still connected.
+        prop_assert_eq!(lab.hub.rooms_of(lab.ids[other]).len(), 2);
+    }
+}
