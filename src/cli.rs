@@ -89,6 +89,9 @@ pub enum Command {
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// `netlab serve` and `netlab chat` (lessons 03–04).
+    #[command(flatten)]
+    Chat(crate::chat::command::ChatCommand),
 }
 
 /// `netlab tcp ...`
@@ -176,6 +179,8 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Load a chat hub: memory per idle connection, and fan-out to one big room.
+    Chat(crate::chat::command::BenchChatArgs),
 }
 
 pub use crate::units::parse_size;
@@ -199,6 +204,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Tcp(cmd) => tcp(cmd),
         Command::Link(args) => crate::link::command::run(args),
         Command::Bench(cmd) => bench_cmd(cmd),
+        Command::Chat(cmd) => crate::chat::command::run(cmd),
     }
 }
 
@@ -565,6 +571,7 @@ fn tcp(cmd: TcpCommand) -> CliResult {
 
 fn bench_cmd(cmd: BenchCommand) -> CliResult {
     match cmd {
+        BenchCommand::Chat(args) => crate::chat::command::bench(args),
         BenchCommand::Tcp {
             addr,
             conns,

@@ -8,6 +8,8 @@
 //! | [`layers`] | 00 | the OSI and TCP/IP models; which layer each protocol and field belongs to |
 //! | [`tcp::boundaries`], [`tcp::partial_io`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes |
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
+//! | [`chat::hub`], [`chat::protocol`], [`chat::id`] | 03 | a chat hub: ids, broadcast to all / all but the sender, acks |
+//! | [`chat::rooms`], [`chat::adapter`], [`transport`] | 04 | rooms, the own-id room, disconnecting; the broadcast seam; TCP transport |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
@@ -21,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod chat;
 pub mod cli;
 pub mod course;
 pub mod framing;
@@ -29,4 +32,5 @@ pub mod link;
 pub mod tcp;
 pub mod term;
 pub mod tour;
+pub mod transport;
 pub mod units;

@@ -26,3 +26,19 @@ mod lesson_02 {
     }
     include!("../lessons/02-framing/tests.rs");
 }
+
+mod lesson_03 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/03-chat/exercise.rs");
+    }
+    include!("../lessons/03-chat/tests.rs");
+}
+
+mod lesson_04 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/04-rooms/exercise.rs");
+    }
+    include!("../lessons/04-rooms/tests.rs");
+}

@@ -22,3 +22,18 @@ mod lesson_02 {
     }
     include!("../lessons/02-framing/tests.rs");
 }
+
+mod lesson_03 {
+    mod subject {
+        pub use netlab::chat::protocol::event_header;
+        pub use netlab::chat::routing::everyone;
+    }
+    include!("../lessons/03-chat/tests.rs");
+}
+
+mod lesson_04 {
+    mod subject {
+        pub use netlab::chat::routing::{disconnect, join, leave, recipients, Table};
+    }
+    include!("../lessons/04-rooms/tests.rs");
+}

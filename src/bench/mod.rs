@@ -4,6 +4,7 @@
 //! percentiles and — when given the server's process id — the server's CPU time
 //! per message, so two servers measured in the same run can be compared as a ratio.
 
+pub mod chat;
 pub mod tcp;
 
 use serde::Serialize;

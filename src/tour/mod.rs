@@ -5,6 +5,7 @@
 //! own file (`tour/tcp.rs`, ...) and one line to [`STEPS`]; a step prints what
 //! it does and returns an error if what it shows did not actually happen.
 
+mod chat;
 mod tcp;
 
 use crate::term;
@@ -51,6 +52,11 @@ pub const STEPS: &[Step] = &[
         title: "A hostile client cannot hurt the others",
         lesson: 2,
         run: || Box::pin(tcp::hostile_header()),
+    },
+    Step {
+        title: "A chat hub: ids, a room, a broadcast, a disconnect",
+        lesson: 4,
+        run: || Box::pin(chat::rooms_and_broadcast()),
     },
 ];
 

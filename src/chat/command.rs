@@ -1,0 +1,678 @@
+//! `netlab serve` and `netlab chat`: the chat hub's command line.
+
+use super::client::{parse_server_event, ChatClient};
+use super::id::ConnId;
+use super::limits::{self, Limits};
+use super::protocol::{ClientEvent, ClientFrame, LeaveReason, ServerEvent};
+use crate::cli::{parse_size, CliResult};
+use crate::term;
+use crate::transport::{self, ChatServer, ServerConfig, ServerNote};
+use bytes::Bytes;
+use clap::{Args, Subcommand};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::error::Error;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
+
+/// The chat commands (flattened into `netlab`'s top level).
+#[derive(Debug, Subcommand)]
+pub enum ChatCommand {
+    /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
+    #[command(
+        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
+    )]
+    Serve(ServeArgs),
+    /// Chat from the terminal: type to talk, /help for commands. Works with piped stdin too.
+    #[command(
+        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json"
+    )]
+    Chat(ChatArgs),
+}
+
+/// `netlab serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address for TCP clients (length-prefixed JSON events).
+    #[arg(long, default_value = "127.0.0.1:7100")]
+    pub tcp: String,
+    /// The server's limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Don't log connections and disconnections.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Worker threads (default: one per core this process may use).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Every limit of the chat server, as flags.
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
+    /// Largest frame a client may send (e.g. 65536, 64KiB).
+    #[arg(long, value_parser = parse_size, default_value_t = limits::DEFAULT_MAX_FRAME)]
+    pub max_frame: usize,
+    /// Longest nickname (characters: letters, digits, - _ .).
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_NICK)]
+    pub max_nick: usize,
+    /// Longest room name (characters: letters, digits, - _ .).
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_ROOM)]
+    pub max_room: usize,
+    /// Most rooms one connection may be in.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_ROOMS)]
+    pub max_rooms: usize,
+    /// Longest message text in bytes.
+    #[arg(long, value_parser = parse_size, default_value_t = limits::DEFAULT_MAX_TEXT)]
+    pub max_text: usize,
+    /// Sustained events per second per connection.
+    #[arg(long, default_value_t = limits::DEFAULT_RATE)]
+    pub rate: u32,
+    /// Events a connection may send at once before --rate applies.
+    #[arg(long, default_value_t = limits::DEFAULT_BURST)]
+    pub burst: u32,
+    /// Violations in a row after which a connection is closed.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_STRIKES)]
+    pub max_strikes: u32,
+    /// Outbound queue per connection, in events (when full, the oldest is dropped).
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_QUEUE)]
+    pub max_queue: usize,
+    /// Most connections at once.
+    #[arg(long, default_value_t = limits::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+}
+
+impl LimitArgs {
+    /// The server configuration these flags describe.
+    pub fn config(&self) -> Result<ServerConfig, String> {
+        if self.max_strikes == 0 || self.burst == 0 || self.max_queue == 0 || self.max_nick == 0 {
+            return Err(
+                "--max-strikes, --burst, --max-queue and --max-nick must be at least 1".into(),
+            );
+        }
+        Ok(ServerConfig {
+            limits: Limits {
+                max_nick: self.max_nick,
+                max_room: self.max_room,
+                max_rooms: self.max_rooms,
+                max_text: self.max_text,
+                rate: self.rate,
+                burst: self.burst,
+                max_strikes: self.max_strikes,
+            },
+            max_frame: self.max_frame,
+            max_queue: self.max_queue,
+            max_connections: self.max_connections,
+        })
+    }
+}
+
+/// `netlab chat`
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The server, e.g. tcp://127.0.0.1:7100.
+    pub url: String,
+    /// Your nickname.
+    #[arg(long)]
+    pub nick: Option<String>,
+    /// A room to join at once (it becomes your current room).
+    #[arg(long)]
+    pub room: Option<String>,
+    /// Print every server event as one JSON line instead of chat lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a chat command.
+pub fn run(cmd: ChatCommand) -> CliResult {
+    match cmd {
+        ChatCommand::Serve(args) => serve(args),
+        ChatCommand::Chat(args) => chat(args),
+    }
+}
+
+fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+    match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n.max(1))
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+}
+
+/// The first 8 hex digits of an id: enough to tell people apart in a log.
+fn short(id: ConnId) -> String {
+    id.to_hex()[..8].to_string()
+}
+
+fn serve(args: ServeArgs) -> CliResult {
+    let config = args.limits.config()?;
+    let quiet = args.quiet;
+    runtime(args.threads)?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.tcp)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.tcp))?;
+        // The first line is machine-readable: scripts started with port 0 read it.
+        println!("listening on tcp://{}", listener.local_addr()?);
+        anstream::eprintln!(
+            "{}",
+            term::dim(format!(
+                "chat hub: JSON events in length-prefixed frames; max frame {} B, {} rooms per connection, {}/s (burst {}); Ctrl-C stops",
+                config.max_frame, config.limits.max_rooms, config.limits.rate, config.limits.burst
+            ))
+        );
+        let server = ChatServer::new(config).with_observer(move |note| {
+            // Accept failures are printed even with --quiet: the server is in trouble.
+            if quiet && !matches!(note, ServerNote::AcceptFailed { .. }) {
+                return;
+            }
+            match note {
+                ServerNote::Connected { id, peer } => {
+                    anstream::eprintln!("{} {} connected ({peer})", term::good("+"), short(*id))
+                }
+                ServerNote::Disconnecting { id, rooms } => anstream::eprintln!(
+                    "{} {} disconnecting from {}",
+                    term::dim("-"),
+                    short(*id),
+                    rooms.iter().map(|r| match r.parse::<ConnId>() { Ok(own) => short(own), Err(_) => r.clone() }).collect::<Vec<_>>().join(", ")
+                ),
+                ServerNote::Disconnected { id, reason } => {
+                    anstream::eprintln!("{} {} disconnected: {reason}", term::dim("-"), short(*id))
+                }
+                ServerNote::AcceptFailed { error } => anstream::eprintln!(
+                    "{} accept failed: {error} (out of file descriptors? raise ulimit -n)",
+                    term::bad("!")
+                ),
+                ServerNote::Closed { id } => anstream::eprintln!(
+                    "{} {} closed by the server (broke the rules)",
+                    term::bad("!"),
+                    short(*id)
+                ),
+            }
+        });
+        let server = Arc::new(server);
+        tokio::select! {
+            r = transport::tcp::serve(listener, server) => r?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok::<_, Box<dyn Error>>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `netlab bench chat`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Start the server with a rate limit the sender will not hit, pinned to its own core:\n  taskset -c 0 netlab serve --tcp 127.0.0.1:7100 --quiet --rate 1000000 --burst 1000000 &\n  ulimit -n 20000\n  taskset -c 1 netlab bench chat 127.0.0.1:7100 --server-pid $!\n\nscripts/bench-chat runs this next to the same fan-out on Node's Socket.IO and prints the ratio.\n\nExamples:\n  netlab bench chat 127.0.0.1:7100 --idle 10000 --receivers 0 --server-pid 1234\n  netlab bench chat 127.0.0.1:7100 --idle 0 --receivers 1000 --secs 5 --json"
+)]
+pub struct BenchChatArgs {
+    /// Chat server address (host:port, or tcp://host:port).
+    pub addr: String,
+    /// Idle connections to open and hold (0 skips the idle test).
+    #[arg(long, default_value_t = 10_000)]
+    pub idle: usize,
+    /// Members of the fan-out room (0 skips the fan-out test).
+    #[arg(long, default_value_t = 1_000)]
+    pub receivers: usize,
+    /// Messages the sender keeps in flight (done when every receiver has one).
+    #[arg(long, default_value_t = 16)]
+    pub window: usize,
+    /// Seconds to measure the fan-out.
+    #[arg(long, default_value_t = 5.0)]
+    pub secs: f64,
+    /// Seconds of fan-out warm-up before measuring.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// The server's process id: memory (VmRSS) and CPU time per delivery.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Print one JSON object per test instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `netlab bench chat`.
+pub fn bench(args: BenchChatArgs) -> CliResult {
+    use crate::bench::chat as b;
+    let addr = args.addr.trim_start_matches("tcp://").to_string();
+    if !(args.secs > 0.0 && args.warmup >= 0.0) {
+        return Err("--secs must be above 0 and --warmup at least 0".into());
+    }
+    runtime(Some(1))?.block_on(async move {
+        if args.idle > 0 {
+            let (report, held) = b::idle(&addr, args.idle, args.server_pid, !args.json)
+                .await
+                .map_err(|e| {
+                    format!("{e} (for many connections raise the file limit: ulimit -n 20000)")
+                })?;
+            if args.json {
+                println!("{}", serde_json::json!({"test": "idle", "report": report}));
+            } else {
+                anstream::print!("{}", report.to_text());
+            }
+            drop(held);
+            // Give the server time to see them all go before the next test.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        if args.receivers > 0 {
+            let report = b::fanout(b::FanoutConfig {
+                addr: addr.clone(),
+                receivers: args.receivers,
+                window: args.window,
+                warmup: Duration::from_secs_f64(args.warmup),
+                duration: Duration::from_secs_f64(args.secs),
+                server_pid: args.server_pid,
+                progress: !args.json,
+            })
+            .await?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"test": "fanout", "report": report})
+                );
+            } else {
+                anstream::print!("{}", report.to_text());
+            }
+        }
+        Ok::<_, Box<dyn Error>>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How long `netlab chat` waits for the answers to what it sent once its
+/// input has ended.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+const HELP: &str = "commands:
+  /join ROOM            join a room (it becomes your current room)
+  /leave [ROOM]         leave a room (default: the current one)
+  /to ROOM|ID MESSAGE   say something in one room, or privately to one id
+  /all MESSAGE          say something to everyone on the server
+  /nick NAME            change your nickname
+  /rooms                list your rooms
+  /who [ROOM]           who is in a room (default: the current one)
+  /quit                 leave
+  anything else         goes to your current room (everyone if you have none)";
+
+/// What a typed line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    Send(ClientEvent, Option<String>),
+    Help,
+    Quit,
+    Bad(String),
+    Nothing,
+}
+
+fn message(to: Vec<String>, text: &str) -> ClientEvent {
+    ClientEvent::Message {
+        to,
+        except: vec![],
+        text: text.to_string(),
+        include_self: false,
+    }
+}
+
+/// Turns one typed line into an event; `current` is the current room.
+fn parse_line(line: &str, current: Option<&str>) -> Line {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.trim().is_empty() {
+        return Line::Nothing;
+    }
+    let Some(cmd) = line.strip_prefix('/') else {
+        let to = current.map(|r| vec![r.to_string()]).unwrap_or_default();
+        return Line::Send(message(to, line), None);
+    };
+    let (name, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
+    let rest = rest.trim();
+    let arg = |what: &str| -> Result<String, Line> {
+        match rest.split_whitespace().next() {
+            Some(a) => Ok(a.to_string()),
+            None => Err(Line::Bad(format!("/{name} needs {what}"))),
+        }
+    };
+    let or_current = |what: &str| -> Result<String, Line> {
+        match rest.split_whitespace().next().or(current) {
+            Some(a) => Ok(a.to_string()),
+            None => Err(Line::Bad(format!(
+                "/{name} needs {what} (you have no current room)"
+            ))),
+        }
+    };
+    let r = match name {
+        "join" => arg("a room")
+            .map(|room| Line::Send(ClientEvent::Join { room: room.clone() }, Some(room))),
+        "leave" => or_current("a room").map(|room| Line::Send(ClientEvent::Leave { room }, None)),
+        "to" => match rest.split_once(' ') {
+            Some((room, text)) if !text.trim().is_empty() => Ok(Line::Send(
+                message(vec![room.to_string()], text.trim_start()),
+                None,
+            )),
+            _ => Err(Line::Bad("/to needs a room (or id) and a message".into())),
+        },
+        "all" if !rest.is_empty() => Ok(Line::Send(message(vec![], rest), None)),
+        "all" => Err(Line::Bad("/all needs a message".into())),
+        "nick" => arg("a name").map(|nick| Line::Send(ClientEvent::Nick { nick }, None)),
+        "rooms" => Ok(Line::Send(ClientEvent::Rooms, None)),
+        "who" => or_current("a room").map(|room| Line::Send(ClientEvent::Who { room }, None)),
+        "quit" | "exit" => Ok(Line::Quit),
+        "help" | "?" => Ok(Line::Help),
+        other => Err(Line::Bad(format!(
+            "unknown command /{other}; /help lists them"
+        ))),
+    };
+    r.unwrap_or_else(|bad| bad)
+}
+
+/// A chat line for one server event, as `netlab chat` prints it.
+pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
+    let name = |nick: &str, id: &ConnId| {
+        if *id == me {
+            format!("{nick} (you)")
+        } else {
+            nick.to_string()
+        }
+    };
+    Some(match e {
+        ServerEvent::Welcome { id, nick, .. } => format!("connected as {nick} (id {id})"),
+        ServerEvent::Message {
+            from,
+            nick,
+            to,
+            text,
+        } => {
+            let place = if to.is_empty() {
+                "everyone".to_string()
+            } else if to.len() == 1 && to[0] == me.to_hex() {
+                "private".to_string()
+            } else {
+                to.join(",")
+            };
+            format!("[{place}] {}: {text}", term::bold(name(nick, from)))
+        }
+        ServerEvent::Joined { room, id, nick } => {
+            term::dim(format!("[{room}] → {} joined", name(nick, id)))
+        }
+        ServerEvent::Left {
+            room,
+            id,
+            nick,
+            reason,
+        } => term::dim(format!(
+            "[{room}] ← {} {}",
+            name(nick, id),
+            match reason {
+                LeaveReason::Leave => "left",
+                LeaveReason::Disconnect => "disconnected",
+            }
+        )),
+        ServerEvent::Nick { id, old, nick } => {
+            term::dim(format!("{old} is now {}", name(nick, id)))
+        }
+        ServerEvent::Rooms { rooms } => format!(
+            "your rooms: {}",
+            rooms
+                .iter()
+                .map(|r| if *r == me.to_hex() {
+                    format!("{r} (your own)")
+                } else {
+                    r.clone()
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ServerEvent::Who { room, members } => format!(
+            "in {room}: {}",
+            members
+                .iter()
+                .map(|m| format!("{} ({})", name(&m.nick, &m.id), short(m.id)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ServerEvent::Ack { ok: true, .. } => return None,
+        ServerEvent::Ack { error, message, .. } => format!(
+            "{} {}",
+            term::bad(format!(
+                "refused ({}):",
+                error.map(|c| c.to_string()).unwrap_or_default()
+            )),
+            message.clone().unwrap_or_default()
+        ),
+        ServerEvent::Error { code, message } => {
+            format!("{} {message}", term::bad(format!("error ({code}):")))
+        }
+        ServerEvent::Dropped { count } => term::bad(format!(
+            "missed {count} events: you were reading too slowly"
+        )),
+        ServerEvent::Bye { message, .. } => {
+            format!(
+                "{} {message}",
+                term::bad("the server closed the connection:")
+            )
+        }
+    })
+}
+
+fn chat(args: ChatArgs) -> CliResult {
+    let addr = args
+        .url
+        .strip_prefix("tcp://")
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (udp:// and ws:// come in later lessons)",
+                args.url
+            )
+        })?
+        .to_string();
+    runtime(Some(1))?.block_on(chat_session(addr, args))
+}
+
+async fn chat_session(addr: String, args: ChatArgs) -> CliResult {
+    let mut client = ChatClient::connect(&addr).await?;
+    let me = client.id();
+    let json = args.json;
+    let show = |e: &ServerEvent| {
+        if json {
+            println!("{}", serde_json::to_string(e).unwrap_or_default());
+        } else if let Some(line) = render_event(e, me) {
+            anstream::println!("{line}");
+        }
+    };
+    show(&client.welcome());
+    let mut current: Option<String> = None;
+    let mut failed = false;
+    if let Some(nick) = args.nick.clone() {
+        if let super::client::AckOutcome::Refused(_, why) =
+            client.call(ClientEvent::Nick { nick }).await?
+        {
+            return Err(format!("the server refused the nickname: {why}").into());
+        }
+    }
+    if let Some(room) = args.room.clone() {
+        if let super::client::AckOutcome::Refused(_, why) = client
+            .call(ClientEvent::Join { room: room.clone() })
+            .await?
+        {
+            return Err(format!("the server refused to let you join {room}: {why}").into());
+        }
+        current = Some(room);
+    }
+    for e in client.take_pending() {
+        show(&e);
+    }
+    let (framed, _) = client.into_framed();
+    let (mut sink, mut stream) = framed.split();
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut next_ack = 1_000u64;
+    // Ack id → the room that becomes current if the event is accepted.
+    let mut waiting: HashMap<u64, Option<String>> = HashMap::new();
+    let mut input_open = true;
+    let drain_deadline = tokio::time::sleep(Duration::from_secs(u64::MAX / 4));
+    tokio::pin!(drain_deadline);
+    loop {
+        if !input_open && waiting.is_empty() {
+            break;
+        }
+        tokio::select! {
+            line = lines.next_line(), if input_open => {
+                let line = line?;
+                let Some(line) = line else {
+                    input_open = false;
+                    drain_deadline.as_mut().reset(tokio::time::Instant::now() + DRAIN_TIMEOUT);
+                    continue;
+                };
+                match parse_line(&line, current.as_deref()) {
+                    Line::Nothing => {}
+                    Line::Help => anstream::println!("{}", term::dim(HELP)),
+                    Line::Quit => { input_open = false; waiting.clear(); }
+                    Line::Bad(why) => { anstream::println!("{} {why}", term::bad("?")); failed = true; }
+                    Line::Send(event, becomes_current) => {
+                        if let ClientEvent::Leave { room } = &event {
+                            if current.as_deref() == Some(room.as_str()) {
+                                current = None;
+                            }
+                        }
+                        let ack = next_ack;
+                        next_ack += 1;
+                        waiting.insert(ack, becomes_current);
+                        let json = ClientFrame { event, ack: Some(ack) }.to_json();
+                        sink.send(Bytes::from(json)).await?;
+                    }
+                }
+            }
+            frame = stream.next() => {
+                let Some(frame) = frame else {
+                    if !json { anstream::println!("{}", term::dim("connection closed")); }
+                    return Ok(if failed || !waiting.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+                };
+                let event = parse_server_event(&frame?)?;
+                if let ServerEvent::Ack { ack, ok, .. } = &event {
+                    if let Some(becomes) = waiting.remove(ack) {
+                        if *ok {
+                            if let Some(room) = becomes { current = Some(room); }
+                        } else {
+                            failed = true;
+                        }
+                    }
+                }
+                if matches!(event, ServerEvent::Bye { .. } | ServerEvent::Error { .. }) {
+                    failed = true;
+                }
+                show(&event);
+            }
+            _ = &mut drain_deadline, if !input_open => {
+                anstream::eprintln!("{} no answer to {} event(s) after {:?}", term::bad("!"), waiting.len(), DRAIN_TIMEOUT);
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    let _ = sink.close().await;
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_limit_flag_reaches_its_own_field() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "netlab",
+            "serve",
+            "--max-frame",
+            "1KiB",
+            "--max-nick",
+            "3",
+            "--max-room",
+            "4",
+            "--max-rooms",
+            "5",
+            "--max-text",
+            "6",
+            "--rate",
+            "7",
+            "--burst",
+            "8",
+            "--max-strikes",
+            "9",
+            "--max-queue",
+            "10",
+            "--max-connections",
+            "11",
+        ])
+        .unwrap();
+        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        let c = args.limits.config().unwrap();
+        assert_eq!(
+            c,
+            ServerConfig {
+                limits: Limits {
+                    max_nick: 3,
+                    max_room: 4,
+                    max_rooms: 5,
+                    max_text: 6,
+                    rate: 7,
+                    burst: 8,
+                    max_strikes: 9,
+                },
+                max_frame: 1024,
+                max_queue: 10,
+                max_connections: 11,
+            }
+        );
+    }
+
+    #[test]
+    fn the_defaults_are_the_named_constants() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"]).unwrap();
+        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
+    }
+
+    #[test]
+    fn typed_lines_become_events() {
+        assert_eq!(
+            parse_line("hello there", Some("lobby")),
+            Line::Send(message(vec!["lobby".into()], "hello there"), None)
+        );
+        assert_eq!(
+            parse_line("hello", None),
+            Line::Send(message(vec![], "hello"), None)
+        );
+        assert_eq!(
+            parse_line("/join dev", None),
+            Line::Send(ClientEvent::Join { room: "dev".into() }, Some("dev".into()))
+        );
+        assert_eq!(
+            parse_line("/to dev  hi  all", None),
+            Line::Send(message(vec!["dev".into()], "hi  all"), None)
+        );
+        assert_eq!(
+            parse_line("/leave", Some("dev")),
+            Line::Send(ClientEvent::Leave { room: "dev".into() }, None)
+        );
+        assert!(matches!(parse_line("/leave", None), Line::Bad(_)));
+        assert!(matches!(parse_line("/to dev", None), Line::Bad(_)));
+        assert!(matches!(parse_line("/frobnicate", None), Line::Bad(_)));
+        assert_eq!(parse_line("/quit", None), Line::Quit);
+        assert_eq!(parse_line("   ", None), Line::Nothing);
+    }
+}

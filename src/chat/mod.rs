@@ -1,0 +1,31 @@
+//! Lessons 03 and 04 — a chat hub the Socket.IO way: identity, broadcast, rooms.
+//!
+//! | file | what it teaches |
+//! |---|---|
+//! | [`id`] | every connection gets 128 random bits from the OS as its id, and a room named by it |
+//! | [`protocol`] | the JSON events on the wire, acks, and the errors a bad frame gets |
+//! | [`rooms`] | the membership table and every routing form ([`rooms::Target`]) |
+//! | [`routing`] | the same rules on plain sets, as the lessons (and their exercises) state them |
+//! | [`adapter`] | the one seam every broadcast goes through (history, Redis later) |
+//! | [`hub`] | the state machine: events in, deliveries out, no I/O |
+//! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
+//! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
+//! | [`command`] | `netlab serve` and `netlab chat` |
+//!
+//! The hub never touches a socket: transports ([`crate::transport`]) carry its
+//! events over TCP today, and UDP and WebSocket later, all sharing one hub —
+//! so clients on different transports meet in the same rooms.
+
+pub mod adapter;
+pub mod client;
+pub mod command;
+pub mod hub;
+pub mod id;
+pub mod limits;
+pub mod protocol;
+pub mod rooms;
+pub mod routing;
+
+pub use hub::{Hub, Output};
+pub use id::ConnId;
+pub use rooms::Target;

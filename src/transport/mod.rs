@@ -1,0 +1,15 @@
+//! Transports: the adapters that carry the hub's events over real sockets.
+//!
+//! The hub ([`crate::chat::Hub`]) has no I/O. [`ChatServer`] wraps one hub
+//! with the per-connection outbound queues ([`Outbound`]) that every transport
+//! shares; a transport only reads frames from its sockets into
+//! [`ChatServer::handle_frames`] and writes what [`Outbound::take`] hands it.
+//! TCP ([`tcp`]) is the first; UDP and WebSocket plug into the same
+//! `ChatServer`, so their clients meet TCP clients in the same rooms.
+
+pub mod outbound;
+pub mod server;
+pub mod tcp;
+
+pub use outbound::{Batch, Outbound};
+pub use server::{ChatServer, ServerConfig, ServerNote};

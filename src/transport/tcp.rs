@@ -1,0 +1,172 @@
+//! The chat hub over TCP: one JSON event per length-prefixed frame (lesson 02).
+//!
+//! Each connection has two tasks. The **reader** waits until the socket is
+//! readable, reads what is there, cuts it into frames and hands them to the
+//! [`ChatServer`]. The **writer** waits on the connection's [`Outbound`]
+//! queue, frames *everything* queued into one buffer and writes it with one
+//! call: when a busy room produces many events, they leave in one `write`.
+//!
+//! An idle connection holds no buffers: the read buffer is released whenever
+//! it is empty, and the queue is empty. That is how 10,000 idle clients fit in
+//! a few KiB each (`netlab bench chat --idle`).
+
+use super::outbound::Outbound;
+use super::server::{ChatServer, ServerNote};
+use crate::chat::id::ConnId;
+use crate::chat::protocol::{Refusal, ServerEvent};
+use crate::framing::{decode_frame, encode_frame, truncated, FrameError};
+use bytes::BytesMut;
+use std::io::ErrorKind;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How much the reader asks the kernel for at a time.
+pub const READ_CHUNK: usize = 4 * 1024;
+
+/// How long a closing connection may take to receive its last events.
+pub const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// How long to pause when `accept` fails (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Serves chat connections on `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener, server: Arc<ChatServer>) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                server.note(&ServerNote::AcceptFailed {
+                    error: e.to_string(),
+                });
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let server = server.clone();
+        tokio::spawn(async move {
+            connection(stream, &format!("tcp {peer}"), server).await;
+        });
+    }
+}
+
+/// Runs one connection until it closes, then tells the hub.
+pub async fn connection(stream: TcpStream, peer: &str, server: Arc<ChatServer>) {
+    let (rd, mut wr) = stream.into_split();
+    let (id, queue) = match server.connect(peer) {
+        Ok(c) => c,
+        Err(refusal) => {
+            // Full: say why in one frame, then close.
+            let bye = ServerEvent::Bye {
+                code: refusal.code(),
+                message: refusal.to_string(),
+            };
+            let mut buf = BytesMut::new();
+            if encode_frame(&bye.to_bytes(), &mut buf, usize::MAX).is_ok() {
+                let _ = wr.write_all(&buf).await;
+            }
+            let _ = wr.shutdown().await;
+            return;
+        }
+    };
+    let mut writer = tokio::spawn(write_loop(wr, queue.clone()));
+    let reason = read_loop(rd, id, &queue, &server).await;
+    server.disconnect(id, &reason);
+    // Let the writer send what is queued (a `bye`, say), but never wait on a
+    // client that stopped reading for longer than CLOSE_LINGER.
+    queue.close();
+    if tokio::time::timeout(CLOSE_LINGER, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+}
+
+/// Reads frames until the peer closes, breaks the framing, or the server ends
+/// the connection; returns why it ended.
+async fn read_loop(rd: OwnedReadHalf, id: ConnId, queue: &Outbound, server: &ChatServer) -> String {
+    let max = server.config().max_frame;
+    let mut inbox = BytesMut::new();
+    let mut frames = Vec::new();
+    loop {
+        tokio::select! {
+            r = rd.readable() => if let Err(e) = r { return format!("read failed: {e}") },
+            _ = queue.closing().cancelled() => return "closed by the server".into(),
+        }
+        if inbox.capacity() - inbox.len() < READ_CHUNK / 4 {
+            inbox.reserve(READ_CHUNK);
+        }
+        match rd.try_read_buf(&mut inbox) {
+            Ok(0) => {
+                return if inbox.is_empty() {
+                    "client closed the connection".into()
+                } else {
+                    truncated(&inbox).to_string()
+                };
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                // A readiness event with nothing to read (the first one
+                // after connecting, typically): keep no buffer while idle.
+                if inbox.is_empty() {
+                    inbox = BytesMut::new();
+                }
+                continue;
+            }
+            Err(e) => return format!("read failed: {e}"),
+        }
+        let verdict = loop {
+            match decode_frame(&mut inbox, max) {
+                Ok(Some(f)) => frames.push(f),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        if !frames.is_empty() {
+            server.handle_frames(id, frames.iter().map(|f| &f[..]));
+            frames.clear();
+        }
+        if let Err(FrameError::TooLong { announced, max }) = verdict {
+            // The stream cannot be resynchronised after a bad header: say why, close.
+            server.close_for(id, Refusal::FrameTooLong { announced, max });
+            return format!("frame too long ({announced} bytes announced, limit {max})");
+        }
+        if inbox.is_empty() {
+            inbox = BytesMut::new(); // an idle connection keeps no buffer
+        }
+    }
+}
+
+/// Writes whatever is queued, many events per `write`, until told to close.
+async fn write_loop(mut wr: OwnedWriteHalf, queue: Arc<Outbound>) {
+    let mut buf = BytesMut::new();
+    loop {
+        let batch = queue.take().await;
+        if batch.dropped > 0 {
+            let notice = ServerEvent::Dropped {
+                count: batch.dropped,
+            };
+            let _ = encode_frame(&notice.to_bytes(), &mut buf, usize::MAX);
+        }
+        for e in &batch.events {
+            let _ = encode_frame(e, &mut buf, usize::MAX);
+        }
+        drop(batch.events);
+        if !buf.is_empty() {
+            if wr.write_all(&buf).await.is_err() {
+                return;
+            }
+            // Release the buffer: an idle connection holds none (one
+            // allocation per batch, not per event, is cheap).
+            buf = BytesMut::new();
+        }
+        if batch.closing {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+}

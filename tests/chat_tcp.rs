@@ -1,0 +1,482 @@
+//! The chat hub over real TCP sockets on loopback: many clients through the
+//! library client, hostile and slow clients next to well-behaved ones, and
+//! the limits at max and max + 1 as a remote client sees them.
+
+use bytes::BytesMut;
+use netlab::chat::client::{AckOutcome, ChatClient};
+use netlab::chat::limits::Limits;
+use netlab::chat::protocol::{ClientEvent, ErrorCode, ServerEvent};
+use netlab::framing::encode_frame;
+use netlab::transport::{tcp, ChatServer, ServerConfig, ServerNote};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Generous bound for "this must happen": a hang fails the test instead of
+/// blocking it forever. Never used to assert speed.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+async fn start(config: ServerConfig) -> (String, Arc<ChatServer>, Arc<Mutex<Vec<ServerNote>>>) {
+    let notes = Arc::new(Mutex::new(Vec::new()));
+    let sink = notes.clone();
+    let server = Arc::new(
+        ChatServer::new(config).with_observer(move |n| sink.lock().unwrap().push(n.clone())),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(tcp::serve(listener, server.clone()));
+    (addr, server, notes)
+}
+
+fn message(to: &[&str], text: &str) -> ClientEvent {
+    ClientEvent::Message {
+        to: to.iter().map(|s| s.to_string()).collect(),
+        except: vec![],
+        text: text.into(),
+        include_self: false,
+    }
+}
+
+/// Reads events until one matches, or fails after PATIENCE.
+async fn until(c: &mut ChatClient, mut want: impl FnMut(&ServerEvent) -> bool) -> ServerEvent {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let e = c.next_event().await.expect("connection alive");
+            if want(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("the expected event arrived")
+}
+
+fn text_of(e: &ServerEvent) -> Option<&str> {
+    match e {
+        ServerEvent::Message { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_clients_in_two_rooms_each_get_exactly_their_rooms_messages() {
+    let (addr, server, _) = start(ServerConfig::default()).await;
+    let mut clients = Vec::new();
+    for i in 0..40 {
+        let mut c = ChatClient::connect(&addr).await.unwrap();
+        let room = if i % 2 == 0 { "even" } else { "odd" };
+        assert!(matches!(
+            c.call(ClientEvent::Join { room: room.into() })
+                .await
+                .unwrap(),
+            AckOutcome::Reached(_)
+        ));
+        clients.push(c);
+    }
+    // Every id is distinct.
+    let ids: BTreeSet<_> = clients.iter().map(|c| c.id()).collect();
+    assert_eq!(ids.len(), 40);
+    assert_eq!(server.conn_count(), 40);
+
+    // Client 0 speaks to "even" (20 members, 19 besides itself); client 1 to everyone.
+    assert_eq!(
+        clients[0]
+            .call(message(&["even"], "to evens"))
+            .await
+            .unwrap(),
+        AckOutcome::Reached(19)
+    );
+    assert_eq!(
+        clients[1].call(message(&[], "to all")).await.unwrap(),
+        AckOutcome::Reached(39)
+    );
+    for (i, c) in clients.iter_mut().enumerate() {
+        let mut texts = Vec::new();
+        // Read until the broadcast from client 1 (everyone but 1 gets it; 1 gets nothing more).
+        if i == 1 {
+            continue;
+        }
+        loop {
+            let e = tokio::time::timeout(PATIENCE, c.next_event())
+                .await
+                .unwrap()
+                .unwrap();
+            if let Some(t) = text_of(&e) {
+                texts.push(t.to_string());
+                if t == "to all" {
+                    break;
+                }
+            }
+        }
+        let expect: Vec<&str> = if i % 2 == 0 && i != 0 {
+            vec!["to evens", "to all"]
+        } else {
+            vec!["to all"]
+        };
+        assert_eq!(texts, expect, "client {i}");
+    }
+}
+
+#[tokio::test]
+async fn a_private_message_reaches_one_id_and_names_the_sender() {
+    let (addr, _, _) = start(ServerConfig::default()).await;
+    let mut ana = ChatClient::connect(&addr).await.unwrap();
+    let mut bob = ChatClient::connect(&addr).await.unwrap();
+    let mut eve = ChatClient::connect(&addr).await.unwrap();
+    let bob_id = bob.id().to_hex();
+    assert_eq!(
+        ana.call(message(&[&bob_id], "psst")).await.unwrap(),
+        AckOutcome::Reached(1)
+    );
+    match until(&mut bob, |e| text_of(e).is_some()).await {
+        ServerEvent::Message { from, to, .. } => {
+            assert_eq!(from, ana.id());
+            assert_eq!(to, vec![bob_id]);
+        }
+        _ => unreachable!(),
+    }
+    // Eve got nothing: her next event is the answer to her own question.
+    eve.send_quiet(ClientEvent::Rooms).await.unwrap();
+    assert!(matches!(
+        eve.next_event().await.unwrap(),
+        ServerEvent::Rooms { .. }
+    ));
+}
+
+#[tokio::test]
+async fn disconnect_is_seen_by_the_room_and_by_the_server_hooks_in_order() {
+    let (addr, _, notes) = start(ServerConfig::default()).await;
+    let mut ana = ChatClient::connect(&addr).await.unwrap();
+    let mut bob = ChatClient::connect(&addr).await.unwrap();
+    ana.call(ClientEvent::Join {
+        room: "lobby".into(),
+    })
+    .await
+    .unwrap();
+    bob.call(ClientEvent::Join {
+        room: "lobby".into(),
+    })
+    .await
+    .unwrap();
+    let bob_id = bob.id();
+    drop(bob);
+    match until(&mut ana, |e| matches!(e, ServerEvent::Left { .. })).await {
+        ServerEvent::Left { id, room, .. } => assert_eq!((id, room.as_str()), (bob_id, "lobby")),
+        _ => unreachable!(),
+    }
+    let notes = notes.lock().unwrap().clone();
+    let mine: Vec<&ServerNote> = notes
+        .iter()
+        .filter(|n| matches!(n, ServerNote::Disconnecting { id, .. } | ServerNote::Disconnected { id, .. } if *id == bob_id))
+        .collect();
+    assert_eq!(mine.len(), 2, "{notes:?}");
+    assert_eq!(
+        mine[0],
+        &ServerNote::Disconnecting {
+            id: bob_id,
+            rooms: vec![bob_id.to_hex(), "lobby".into()]
+        }
+    );
+    assert!(matches!(mine[1], ServerNote::Disconnected { .. }));
+}
+
+/// Writes raw frames and reads until the server closes; returns every event.
+async fn raw_session(addr: &str, frames: &[&[u8]]) -> Vec<ServerEvent> {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut buf = BytesMut::new();
+    for f in frames {
+        encode_frame(f, &mut buf, usize::MAX).unwrap();
+    }
+    s.write_all(&buf).await.unwrap();
+    read_all_events(&mut s).await
+}
+
+async fn read_all_events(s: &mut TcpStream) -> Vec<ServerEvent> {
+    let mut bytes = Vec::new();
+    tokio::time::timeout(PATIENCE, s.read_to_end(&mut bytes))
+        .await
+        .expect("server closed")
+        .unwrap();
+    let mut src = BytesMut::from(&bytes[..]);
+    let mut events = Vec::new();
+    while let Some(f) = netlab::framing::decode_frame(&mut src, usize::MAX).unwrap() {
+        events.push(serde_json::from_slice(&f).unwrap());
+    }
+    events
+}
+
+fn codes(events: &[ServerEvent]) -> Vec<ErrorCode> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Error { code, .. } | ServerEvent::Bye { code, .. } => Some(*code),
+            ServerEvent::Ack {
+                error: Some(code), ..
+            } => Some(*code),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn hostile_frames_get_clear_errors_then_the_offender_alone_is_closed() {
+    let config = ServerConfig {
+        limits: Limits {
+            max_strikes: 5,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let (addr, _, _) = start(config).await;
+    let mut good = ChatClient::connect(&addr).await.unwrap();
+    let events = raw_session(
+        &addr,
+        &[
+            b"not json",
+            br#"{"event":"teleport","ack":1}"#,
+            br#"{"event":"join","room":"has space","ack":2}"#,
+            br#"{"event":"nick","nick":"waaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaay too long"}"#,
+            br#"{"event":"message","to":["secret"],"text":"let me in"}"#,
+        ],
+    )
+    .await;
+    assert_eq!(
+        codes(&events),
+        vec![
+            ErrorCode::InvalidJson,
+            ErrorCode::UnknownEvent,
+            ErrorCode::InvalidRoom,
+            ErrorCode::InvalidNick,
+            ErrorCode::NotAMember,
+            ErrorCode::TooManyStrikes
+        ]
+    );
+    assert!(
+        matches!(events.last(), Some(ServerEvent::Bye { .. })),
+        "bye is the last word"
+    );
+    assert!(
+        matches!(
+            good.call(ClientEvent::Rooms).await.unwrap(),
+            AckOutcome::Reached(1)
+        ),
+        "the good client goes on"
+    );
+}
+
+#[tokio::test]
+async fn frames_at_max_are_read_and_at_max_plus_one_close_the_connection() {
+    let config = ServerConfig {
+        max_frame: 200,
+        ..ServerConfig::default()
+    };
+    let (addr, _, _) = start(config).await;
+    let mut good = ChatClient::connect(&addr).await.unwrap();
+    // Exactly 200 bytes of JSON: an unknown event padded to the limit, answered with an error.
+    let mut at_max = br#"{"event":"pad","x":""#.to_vec();
+    at_max.resize(200 - 2, b'p');
+    at_max.extend_from_slice(br#""}"#);
+    assert_eq!(at_max.len(), 200);
+    let mut over = at_max.clone();
+    over.insert(20, b'p');
+    let events = raw_session(&addr, &[&at_max, &over]).await;
+    assert_eq!(
+        codes(&events),
+        vec![ErrorCode::UnknownEvent, ErrorCode::FrameTooLong]
+    );
+    // A header announcing 4 GiB is refused from its 4 bytes.
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    s.write_all(&[0xff, 0xff, 0xff, 0xff]).await.unwrap();
+    let events = read_all_events(&mut s).await;
+    assert_eq!(codes(&events), vec![ErrorCode::FrameTooLong]);
+    assert!(matches!(
+        good.call(ClientEvent::Rooms).await.unwrap(),
+        AckOutcome::Reached(1)
+    ));
+}
+
+#[tokio::test]
+async fn connections_are_limited_at_max_and_max_plus_one() {
+    let config = ServerConfig {
+        max_connections: 3,
+        ..ServerConfig::default()
+    };
+    let (addr, _, _) = start(config).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(ChatClient::connect(&addr).await.expect("up to max is fine"));
+    }
+    let mut fourth = TcpStream::connect(&addr).await.unwrap();
+    let events = read_all_events(&mut fourth).await;
+    assert_eq!(codes(&events), vec![ErrorCode::ServerFull]);
+    drop(held.pop());
+    // Once one leaves there is room again (the server notices the close first).
+    let again = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Ok(c) = ChatClient::connect(&addr).await {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(again.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
+    const MAX_QUEUE: usize = 64;
+    const MESSAGES: usize = 3000;
+    // 3,000 x 6 KB = 18 MB: more than the kernel's largest send buffer
+    // (tcp_wmem max, 4 MiB by default) can hide for the slow reader.
+    const TEXT: usize = 6000;
+    let config = ServerConfig {
+        max_queue: MAX_QUEUE,
+        limits: Limits {
+            rate: 10_000,
+            burst: MESSAGES as u32 + 100,
+            max_strikes: 5,
+            max_text: TEXT + 8,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let (addr, server, _) = start(config).await;
+
+    // The slow reader joins the room, then reads nothing until the end. Its
+    // small receive buffer makes the kernel hold little for it, so the
+    // server's queue is what fills.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let stream = sock.connect(addr.parse().unwrap()).await.unwrap();
+    let mut slow = ChatClient::with_stream(stream).await.unwrap();
+    slow.call(ClientEvent::Join {
+        room: "busy".into(),
+    })
+    .await
+    .unwrap();
+
+    // Five well-behaved listeners, counting what they received.
+    let mut progress = Vec::new();
+    let mut listeners = Vec::new();
+    for _ in 0..5 {
+        let mut c = ChatClient::connect(&addr).await.unwrap();
+        c.call(ClientEvent::Join {
+            room: "busy".into(),
+        })
+        .await
+        .unwrap();
+        let mine = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        progress.push(mine.clone());
+        listeners.push(tokio::spawn(async move {
+            let mut got = Vec::with_capacity(MESSAGES);
+            while got.len() < MESSAGES {
+                let e = tokio::time::timeout(PATIENCE, c.next_event())
+                    .await
+                    .expect("keeps receiving")
+                    .unwrap();
+                assert!(
+                    !matches!(e, ServerEvent::Dropped { .. }),
+                    "a reading client lost events"
+                );
+                if let Some(t) = text_of(&e) {
+                    got.push(t[..8].to_string());
+                    mine.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            got
+        }));
+    }
+
+    // The flooder: 20,000 frames in one write, never reading.
+    let mut flood = TcpStream::connect(&addr).await.unwrap();
+    let flood_task = tokio::spawn(async move {
+        let mut buf = BytesMut::new();
+        for _ in 0..20_000 {
+            encode_frame(br#"{"event":"rooms"}"#, &mut buf, usize::MAX).unwrap();
+        }
+        let _ = flood.write_all(&buf).await;
+        read_all_events(&mut flood).await
+    });
+
+    // The sender: 3,000 messages of 6 KB (18 MB) to the room, at the pace of
+    // the readers (never more than 2 x WINDOW < MAX_QUEUE ahead of the
+    // slowest of them), as a conversation goes.
+    const WINDOW: usize = 25;
+    let mut sender = ChatClient::connect(&addr).await.unwrap();
+    sender
+        .call(ClientEvent::Join {
+            room: "busy".into(),
+        })
+        .await
+        .unwrap();
+    let pad = "x".repeat(TEXT);
+    for i in 0..MESSAGES {
+        if i % WINDOW == 0 && i >= WINDOW {
+            let behind = i - WINDOW;
+            tokio::time::timeout(PATIENCE, async {
+                while progress
+                    .iter()
+                    .any(|p| p.load(std::sync::atomic::Ordering::Relaxed) < behind)
+                {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+            .await
+            .expect("the listeners keep up");
+        }
+        sender
+            .send_quiet(message(&["busy"], &format!("{i:08}{pad}")))
+            .await
+            .unwrap();
+    }
+    let expect: Vec<String> = (0..MESSAGES).map(|i| format!("{i:08}")).collect();
+    for l in listeners {
+        assert_eq!(
+            l.await.unwrap(),
+            expect,
+            "every listener got every message, in order"
+        );
+    }
+
+    // The flooder was told, then cut off; its last word is a bye.
+    let flood_events = flood_task.await.unwrap();
+    assert!(codes(&flood_events).contains(&ErrorCode::RateLimited));
+    assert!(
+        matches!(
+            flood_events.last(),
+            Some(ServerEvent::Bye {
+                code: ErrorCode::TooManyStrikes,
+                ..
+            })
+        ),
+        "{:?}",
+        flood_events.last()
+    );
+
+    // The server never queued more than MAX_QUEUE events for anyone.
+    assert!(
+        server.peak_queue() <= MAX_QUEUE,
+        "peak {}",
+        server.peak_queue()
+    );
+    assert!(server.dropped() > 0, "the slow reader's queue overflowed");
+
+    // The slow reader now reads: a dropped notice, and the newest message is there.
+    let mut saw_dropped = 0;
+    let mut last = String::new();
+    while last != expect[MESSAGES - 1] {
+        match tokio::time::timeout(PATIENCE, slow.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            ServerEvent::Dropped { count } => saw_dropped += count,
+            ServerEvent::Message { text, .. } => last = text[..8].to_string(),
+            _ => {}
+        }
+    }
+    assert!(saw_dropped > 0, "the slow reader was told what it missed");
+}
