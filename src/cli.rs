@@ -84,6 +84,9 @@ pub enum Command {
     /// Length-prefixed TCP: echo server and client (lessons 01–02).
     #[command(subcommand)]
     Tcp(TcpCommand),
+    /// WebSocket (RFC 6455): echo server and client (lessons 08–09).
+    #[command(subcommand)]
+    Ws(crate::ws::command::WsCommand),
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -216,6 +219,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Check { number } => check(number),
         Command::Layers { json } => layers_cmd(json),
         Command::Tcp(cmd) => tcp(cmd),
+        Command::Ws(cmd) => crate::ws::command::run(cmd),
         Command::Bench(cmd) => bench_cmd(cmd),
     }
 }

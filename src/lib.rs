@@ -8,6 +8,8 @@
 //! | [`layers`] | 00 | the OSI and TCP/IP models; which layer each protocol and field belongs to |
 //! | [`tcp::boundaries`], [`tcp::partial_io`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes |
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
+//! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
+//! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
 //! [`bench`] (load generators), [`term`] (colours by layer), [`cli`] (the command line).
@@ -26,3 +28,4 @@ pub mod layers;
 pub mod tcp;
 pub mod term;
 pub mod tour;
+pub mod ws;
