@@ -21,15 +21,14 @@ pub fn interop_required() -> bool {
 /// Returns `true` when it is. When it is not: panics if the interop tier is
 /// required, else prints a loud SKIPPED line and returns `false`.
 pub fn peer_available(name: &str, probe: &mut Command) -> bool {
-    let ok = probe
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let ok = probe.output().map(|o| o.status.success()).unwrap_or(false);
     if ok {
         return true;
     }
     if interop_required() {
-        panic!("interop peer `{name}` is missing: run scripts/install-peers (scripts/check-all does)");
+        panic!(
+            "interop peer `{name}` is missing: run scripts/install-peers (scripts/check-all does)"
+        );
     }
     eprintln!(
         "\n*** SKIPPED: interop peer `{name}` is not installed here; scripts/check-all installs it and runs this test for real ***\n"
@@ -44,5 +43,7 @@ pub fn netlab_bin() -> PathBuf {
 
 /// The folder with the Node interop package (`tests/interop/node_modules` after install).
 pub fn interop_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("interop")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("interop")
 }
