@@ -26,3 +26,19 @@ mod lesson_02 {
     }
     include!("../lessons/02-framing/tests.rs");
 }
+
+mod lesson_08 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/08-websocket-handshake/exercise.rs");
+    }
+    include!("../lessons/08-websocket-handshake/tests.rs");
+}
+
+mod lesson_09 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/09-websocket-frames/exercise.rs");
+    }
+    include!("../lessons/09-websocket-frames/tests.rs");
+}

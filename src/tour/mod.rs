@@ -6,6 +6,7 @@
 //! it does and returns an error if what it shows did not actually happen.
 
 mod tcp;
+mod ws;
 
 use crate::term;
 use std::future::Future;
@@ -51,6 +52,16 @@ pub const STEPS: &[Step] = &[
         title: "A hostile client cannot hurt the others",
         lesson: 2,
         run: || Box::pin(tcp::hostile_header()),
+    },
+    Step {
+        title: "A WebSocket starts as an HTTP request",
+        lesson: 8,
+        run: || Box::pin(ws::upgrade()),
+    },
+    Step {
+        title: "WebSocket frames: fragments, pings, and a rule-breaker",
+        lesson: 9,
+        run: || Box::pin(ws::frames()),
     },
 ];
 

@@ -217,9 +217,20 @@ fn header_values<'a>(
         .map(|h| std::str::from_utf8(h.value).unwrap_or("").trim())
 }
 
-/// Does any `name` header list `token` among its comma-separated values (case-insensitive)?
+/// Does a header value such as `keep-alive, Upgrade` list `token`?
+///
+/// HTTP headers like `Connection` and `Upgrade` hold comma-separated lists of
+/// tokens, compared without regard to case (RFC 9110 §5.6.1, §7.6.1): a
+/// browser may send `Connection: keep-alive, Upgrade`.
+pub fn token_list_contains(value: &str, token: &str) -> bool {
+    value
+        .split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Does any `name` header list `token` among its comma-separated values?
 fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
-    header_values(headers, name).any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    header_values(headers, name).any(|v| token_list_contains(v, token))
 }
 
 fn single(headers: &[httparse::Header<'_>], name: &str) -> Option<String> {
