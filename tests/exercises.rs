@@ -36,7 +36,8 @@ mod lesson_08 {
 }
 
 mod lesson_09 {
-    #[allow(unused)]
+    // While encode_header is still todo!(), clippy cannot see that it appends to the Vec.
+    #[allow(unused, clippy::ptr_arg)]
     mod subject {
         include!("../lessons/09-websocket-frames/exercise.rs");
     }
