@@ -145,6 +145,11 @@ pub struct FrameLimit {
 /// `netlab bench ...`
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Load a WebSocket echo server: msgs/s and round-trip latency.
+    #[command(
+        after_help = "Pin server and load to different cores for stable figures, e.g.\n  taskset -c 0 netlab ws echo --listen 127.0.0.1:9001 --quiet &\n  taskset -c 1 netlab bench ws ws://127.0.0.1:9001/ --conns 64 --pipeline 16 --server-pid $!\n\nscripts/bench-ws runs netlab's server and a tokio-tungstenite peer side by side.\n\nExamples:\n  netlab bench ws ws://127.0.0.1:9001/\n  netlab bench ws ws://127.0.0.1:9001/ --conns 1000 --size 4KiB --secs 5 --json"
+    )]
+    Ws(crate::ws::command::BenchArgs),
     /// Load a length-prefixed echo server: msgs/s and round-trip latency.
     #[command(
         after_help = "Pin server and load to different cores for stable figures, e.g.\n  taskset -c 0 netlab tcp echo --listen 127.0.0.1:7000 &\n  taskset -c 1 netlab bench tcp 127.0.0.1:7000 --conns 64 --pipeline 16 --server-pid $!\n\nExamples:\n  netlab bench tcp 127.0.0.1:7000\n  netlab bench tcp 127.0.0.1:7000 --conns 64 --size 16 --secs 5 --json"
@@ -585,6 +590,7 @@ fn tcp(cmd: TcpCommand) -> CliResult {
 
 fn bench_cmd(cmd: BenchCommand) -> CliResult {
     match cmd {
+        BenchCommand::Ws(args) => crate::ws::command::bench(args),
         BenchCommand::Tcp {
             addr,
             conns,

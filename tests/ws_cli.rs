@@ -238,3 +238,40 @@ fn help_shows_examples() {
         );
     }
 }
+
+#[test]
+fn bench_ws_measures_an_echo_server_and_reports_json() {
+    let server = echo_server(&[]);
+    let url = format!("ws://{}/", server.addr);
+    let pid = server.child.id().to_string();
+    let out = netlab(&[
+        "bench",
+        "ws",
+        &url,
+        "--conns",
+        "3",
+        "--pipeline",
+        "4",
+        "--size",
+        "100",
+        "--secs",
+        "0.5",
+        "--warmup",
+        "0.1",
+        "--server-pid",
+        &pid,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["conns"], 3);
+    assert_eq!(report["size"], 100);
+    assert_eq!(report["failed_conns"], 0);
+    assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+    assert!(report["p50_us"].as_f64().unwrap() > 0.0);
+    assert!(report["server_cpu_us_per_msg"].is_number(), "{report}");
+}

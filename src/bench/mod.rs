@@ -5,6 +5,7 @@
 //! per message, so two servers measured in the same run can be compared as a ratio.
 
 pub mod tcp;
+pub mod ws;
 
 use serde::Serialize;
 use std::time::Duration;

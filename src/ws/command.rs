@@ -413,6 +413,77 @@ async fn close_and_wait(ws: &mut super::WebSocket<tokio::net::TcpStream>) -> Cli
     Ok(ExitCode::SUCCESS)
 }
 
+/// `netlab bench ws URL ...`: load for a WebSocket echo server.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The echo server, as ws://host:port/path.
+    pub url: String,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 1)]
+    pub conns: usize,
+    /// Payload bytes per message (binary).
+    #[arg(long, value_parser = parse_size, default_value_t = 16)]
+    pub size: usize,
+    /// Messages each connection keeps in flight.
+    #[arg(long, default_value_t = 1)]
+    pub pipeline: usize,
+    /// Seconds to measure.
+    #[arg(long, default_value_t = 5.0)]
+    pub secs: f64,
+    /// Seconds of warm-up before measuring.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// The server's process id, to report its CPU time per message.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Load generator threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `netlab bench ws`.
+pub fn bench(args: BenchArgs) -> CliResult {
+    if args.conns == 0 || args.pipeline == 0 {
+        return Err("--conns and --pipeline must be at least 1".into());
+    }
+    if !(args.secs > 0.0 && args.warmup >= 0.0) {
+        return Err("--secs must be above 0 and --warmup at least 0".into());
+    }
+    let config = crate::bench::ws::LoadConfig {
+        url: args.url,
+        conns: args.conns,
+        size: args.size,
+        pipeline: args.pipeline,
+        warmup: Duration::from_secs_f64(args.warmup),
+        duration: Duration::from_secs_f64(args.secs),
+        server_pid: args.server_pid,
+        progress: !args.json,
+    };
+    let rt = match args.threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
+    let report = rt.block_on(crate::bench::ws::run(config))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        anstream::print!("{}", report.to_text());
+    }
+    Ok(if report.failed_conns == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
