@@ -51,9 +51,13 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; MASK_LEN]) {
 /// in pieces (as its bytes arrive) continues the pattern where the last piece
 /// stopped.
 pub fn key_at(key: [u8; MASK_LEN], offset: usize) -> [u8; MASK_LEN] {
-    let mut k = key;
-    k.rotate_left(offset % MASK_LEN);
-    k
+    let o = offset % MASK_LEN;
+    [
+        key[o],
+        key[(o + 1) % MASK_LEN],
+        key[(o + 2) % MASK_LEN],
+        key[(o + 3) % MASK_LEN],
+    ]
 }
 
 #[cfg(test)]

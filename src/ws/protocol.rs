@@ -148,21 +148,19 @@ impl Receiver {
     /// `Err`: the peer broke a rule; fail the connection with its close code.
     pub fn read(&mut self, src: &mut BytesMut) -> Result<Option<Message>, ProtocolError> {
         loop {
-            let partial = match self.current {
+            let partial = match self.current.take() {
                 Some(p) => p,
                 None => {
                     let Some((header, header_len)) = FrameHeader::parse(src)? else {
                         return Ok(None);
                     };
                     let text = self.start_frame(&header)?;
-                    let p = Partial {
+                    Partial {
                         header,
                         header_len,
                         done: 0,
                         text,
-                    };
-                    self.current = Some(p);
-                    p
+                    }
                 }
             };
             // The header was checked against max_frame, so this fits in usize.
@@ -178,16 +176,16 @@ impl Receiver {
                         .feed(fresh)
                         .map_err(|e| ProtocolError::InvalidUtf8 { offset: e.offset })?;
                 }
-                if let Some(p) = self.current.as_mut() {
-                    p.done = have;
-                }
             }
             if have < len {
                 // Room for the rest of this frame (bounded by max_frame, checked).
                 src.reserve(partial.header_len + len - src.len());
+                self.current = Some(Partial {
+                    done: have,
+                    ..partial
+                });
                 return Ok(None);
             }
-            self.current = None;
             src.advance(partial.header_len);
             let payload = src.split_to(len);
             if let Some(t) = self.trace.as_mut() {
