@@ -817,3 +817,64 @@ async fn our_client_and_server_round_trip_and_close() {
         Err(WsError::AlreadyClosed)
     ));
 }
+
+#[tokio::test]
+async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (mut ws, _) = server::accept(tcp, &ServerConfig::default()).await.unwrap();
+        ws.close(CloseCode::GoingAway, "").await.unwrap();
+        let started = std::time::Instant::now();
+        let end = ws.recv().await.unwrap();
+        (end, started.elapsed())
+    });
+    let mut s = upgraded(addr).await;
+    assert_eq!(read_frame(&mut s).await.unwrap().b0, 0x88);
+    // We never answer; the server gives up after CLOSE_TIMEOUT and closes TCP.
+    let (end, waited) = tokio::time::timeout(PATIENCE, server)
+        .await
+        .expect("the server waited forever")
+        .unwrap();
+    assert_eq!(end, None);
+    assert!(waited >= netlab::ws::connection::CLOSE_TIMEOUT - Duration::from_millis(100));
+    let mut rest = Vec::new();
+    tokio::time::timeout(PATIENCE, s.read_to_end(&mut rest))
+        .await
+        .expect("TCP still open")
+        .ok();
+}
+
+#[tokio::test]
+async fn subprotocol_is_chosen_from_the_clients_offer() {
+    let config = EchoConfig {
+        server: ServerConfig {
+            policy: Policy {
+                protocols: vec!["chat".into(), "superchat".into()],
+                ..Policy::default()
+            },
+            ..ServerConfig::default()
+        },
+        ..EchoConfig::default()
+    };
+    let addr = start(config).await;
+    let offer = |protocols: &[&str]| ClientConfig {
+        protocols: protocols.iter().map(|p| p.to_string()).collect(),
+        ..ClientConfig::default()
+    };
+    let url = format!("ws://{addr}/");
+    let (_, resp) = client::connect(&url, &offer(&["superchat", "chat"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.protocol.as_deref(),
+        Some("chat"),
+        "the server's preference wins"
+    );
+    let (_, resp) = client::connect(&url, &offer(&["mqtt"])).await.unwrap();
+    assert_eq!(
+        resp.protocol, None,
+        "no common subprotocol: none is named (§4.2.2)"
+    );
+}

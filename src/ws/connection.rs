@@ -178,7 +178,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     if self.inbox.capacity() - self.inbox.len() < READ_CHUNK / 4 {
                         self.inbox.reserve(READ_CHUNK);
                     }
-                    if self.stream.read_buf(&mut self.inbox).await? == 0 {
+                    let n = if self.state == State::CloseSent {
+                        // §7.1.1 / §5.5.1: we wait for the peer's Close, but not forever.
+                        match tokio::time::timeout(
+                            CLOSE_TIMEOUT,
+                            self.stream.read_buf(&mut self.inbox),
+                        )
+                        .await
+                        {
+                            Ok(n) => n?,
+                            Err(_) => {
+                                self.state = State::Closed;
+                                let _ = self.stream.shutdown().await;
+                                return Ok(None);
+                            }
+                        }
+                    } else {
+                        self.stream.read_buf(&mut self.inbox).await?
+                    };
+                    if n == 0 {
                         self.state = State::Closed;
                         return Err(WsError::ClosedWithoutHandshake {
                             mid_message: self.receiver.in_message() || !self.inbox.is_empty(),
@@ -271,7 +289,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Starts the closing handshake (§7.1.2): sends Close with `code` and
-    /// `reason`; keep calling [`WebSocket::recv`] until it returns the peer's Close.
+    /// `reason`; keep calling [`WebSocket::recv`] until it returns the peer's
+    /// Close (or `Ok(None)` if none came within [`CLOSE_TIMEOUT`]).
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), WsError> {
         if self.state != State::Open {
             return Ok(());
