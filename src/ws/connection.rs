@@ -28,6 +28,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// How much the inbox grows by when it is nearly full.
 pub const READ_CHUNK: usize = 16 * 1024;
 
+/// Buffers that grew past this (for a big message) are replaced by small
+/// ones once empty, so an idle connection holds little memory.
+pub const KEEP_BUFFER: usize = 1024 * 1024;
+
 /// Outbox size at which queued frames are written even if more input is ready
 /// (bounds the memory a fast pipelining client can make us hold).
 pub const FLUSH_AT: usize = 256 * 1024;
@@ -175,6 +179,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 Ok(Some(msg)) => return self.handle(msg).await.map(Some),
                 Ok(None) => {
                     self.flush().await?;
+                    if self.inbox.is_empty() && self.inbox.capacity() > KEEP_BUFFER {
+                        // A big message has gone: give its memory back.
+                        self.inbox = BytesMut::with_capacity(READ_CHUNK);
+                    }
                     if self.inbox.capacity() - self.inbox.len() < READ_CHUNK / 4 {
                         self.inbox.reserve(READ_CHUNK);
                     }
@@ -275,9 +283,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
 
     /// Writes everything queued.
     pub async fn flush(&mut self) -> Result<(), WsError> {
-        if !self.outbox.is_empty() {
-            self.stream.write_all(&self.outbox).await?;
-            self.outbox.clear();
+        // write_buf advances the outbox as bytes go out, so a flush cancelled
+        // half-way (e.g. in a `select!`) leaves exactly the unsent rest queued.
+        while !self.outbox.is_empty() {
+            if self.stream.write_buf(&mut self.outbox).await? == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+            }
+        }
+        self.stream.flush().await?;
+        if self.outbox.capacity() > KEEP_BUFFER {
+            self.outbox = BytesMut::with_capacity(READ_CHUNK);
         }
         Ok(())
     }

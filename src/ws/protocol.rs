@@ -83,6 +83,11 @@ impl ProtocolError {
     }
 }
 
+/// Most buffer space reserved ahead for a frame still arriving (1 MiB): the
+/// buffer grows as the payload actually comes, so a hostile header announcing
+/// 16 MiB costs nothing until 16 MiB are sent.
+pub const RESERVE_AHEAD: usize = 1024 * 1024;
+
 /// The frame whose payload is still arriving.
 #[derive(Debug, Clone, Copy)]
 struct Partial {
@@ -178,8 +183,9 @@ impl Receiver {
                 }
             }
             if have < len {
-                // Room for the rest of this frame (bounded by max_frame, checked).
-                src.reserve(partial.header_len + len - src.len());
+                // Room for more of this frame, at most RESERVE_AHEAD at a time:
+                // a header alone must not make us allocate a whole max_frame.
+                src.reserve((partial.header_len + len - src.len()).min(RESERVE_AHEAD));
                 self.current = Some(Partial {
                     done: have,
                     ..partial
@@ -554,6 +560,22 @@ mod tests {
         let one = client_frame(OpCode::Close, true, &[0x03]);
         let err = read_all(&mut server(), &one).unwrap_err();
         assert_eq!(err.close_code(), CloseCode::ProtocolError);
+    }
+
+    #[test]
+    fn a_header_alone_does_not_reserve_the_whole_announced_frame() {
+        let mut src = BytesMut::new();
+        FrameHeader {
+            mask: Some([0; 4]),
+            ..FrameHeader::new(OpCode::Binary, DEFAULT_MAX_FRAME as u64)
+        }
+        .emit(&mut src);
+        assert_eq!(server().read(&mut src), Ok(None));
+        assert!(
+            src.capacity() <= 2 * RESERVE_AHEAD,
+            "reserved {} bytes for a bare header",
+            src.capacity()
+        );
     }
 
     #[test]
