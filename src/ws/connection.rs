@@ -161,6 +161,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// frame is answered, the connection closed, and the Close returned; after
     /// it, `recv` returns `Ok(None)`. A broken rule fails the connection with
     /// its close code and returns the error.
+    ///
+    /// Cancel-safe for data: a transport may `tokio::select!` between `recv`
+    /// and its own outgoing queue without losing or duplicating bytes (only a
+    /// Close being answered at that moment may be cut short).
     pub async fn recv(&mut self) -> Result<Option<Message>, WsError> {
         loop {
             if self.state == State::Closed {
