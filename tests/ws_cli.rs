@@ -275,3 +275,13 @@ fn bench_ws_measures_an_echo_server_and_reports_json() {
     assert!(report["p50_us"].as_f64().unwrap() > 0.0);
     assert!(report["server_cpu_us_per_msg"].is_number(), "{report}");
 }
+
+#[test]
+fn the_tour_shows_the_websocket_steps_working() {
+    let out = netlab(&["tour"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{stdout}");
+    assert!(stdout.contains("server answered Close 1002 (protocol error)"), "{stdout}");
+    assert!(stdout.contains("Tour complete"), "{stdout}");
+}
