@@ -279,9 +279,19 @@ fn bench_ws_measures_an_echo_server_and_reports_json() {
 #[test]
 fn the_tour_shows_the_websocket_steps_working() {
     let out = netlab(&["tour"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{stdout}");
-    assert!(stdout.contains("server answered Close 1002 (protocol error)"), "{stdout}");
+    assert!(
+        stdout.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("server answered Close 1002 (protocol error)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Tour complete"), "{stdout}");
 }

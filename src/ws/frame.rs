@@ -82,6 +82,7 @@ pub enum OpCode {
 
 impl OpCode {
     /// The opcode for the low four bits of `bits` (higher bits are ignored).
+    #[inline]
     pub fn from_bits(bits: u8) -> OpCode {
         match bits & OPCODE_BITS {
             0x0 => OpCode::Continuation,
@@ -96,6 +97,7 @@ impl OpCode {
     }
 
     /// The four-bit value on the wire.
+    #[inline]
     pub fn bits(self) -> u8 {
         match self {
             OpCode::Continuation => 0x0,
@@ -110,6 +112,7 @@ impl OpCode {
     }
 
     /// Control frames (close, ping, pong and 0xB–0xF) have the high opcode bit set (§5.5).
+    #[inline]
     pub fn is_control(self) -> bool {
         self.bits() & 0x8 != 0
     }
@@ -226,6 +229,7 @@ impl FrameHeader {
     }
 
     /// Bytes this header takes on the wire with the minimal length encoding.
+    #[inline]
     pub fn encoded_len(&self) -> usize {
         let ext = match self.payload_len {
             0..=MAX_LEN7 => 0,
@@ -241,6 +245,7 @@ impl FrameHeader {
     /// bytes; how many depends on its first two). `Ok(Some((header, len)))`:
     /// the header and how many bytes it took. Only the layout is checked here
     /// (the 64-bit length's top bit); the protocol rules are [`FrameHeader::check`].
+    #[inline]
     pub fn parse(src: &[u8]) -> Result<Option<(FrameHeader, usize)>, FrameError> {
         let [b0, b1, rest @ ..] = src else {
             return Ok(None);
@@ -288,6 +293,7 @@ impl FrameHeader {
 
     /// Applies the frame rules of §5.1–§5.5, one at a time, for a frame
     /// received by `role` with a payload limit of `max_frame` bytes.
+    #[inline]
     pub fn check(&self, role: Role, max_frame: usize) -> Result<(), FrameError> {
         let rsv = (u8::from(self.rsv1) << 2) | (u8::from(self.rsv2) << 1) | u8::from(self.rsv3);
         if rsv != 0 {
@@ -322,6 +328,7 @@ impl FrameHeader {
     }
 
     /// Appends the header to `dst`, with the payload length in its shortest form.
+    #[inline]
     pub fn emit<B: BufMut>(&self, dst: &mut B) {
         let mut b0 = self.opcode.bits();
         for (set, bit) in [

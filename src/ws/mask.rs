@@ -20,6 +20,7 @@ pub const MASK_LEN: usize = 4;
 
 /// XORs `buf` with `key`, one byte at a time: the RFC's definition, word for word
 /// (§5.3: `transformed-octet-i = original-octet-i XOR masking-key-octet-(i MOD 4)`).
+#[inline]
 pub fn apply_mask_bytewise(buf: &mut [u8], key: [u8; MASK_LEN]) {
     for (i, byte) in buf.iter_mut().enumerate() {
         *byte ^= key[i % MASK_LEN];
@@ -33,6 +34,7 @@ pub fn apply_mask_bytewise(buf: &mut [u8], key: [u8; MASK_LEN]) {
 /// and stores unaligned and vectorises; the last 0–7 bytes go one by one. The
 /// key pattern repeats every 4 bytes, so a word of two keys lines up with every
 /// 8-byte chunk.
+#[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; MASK_LEN]) {
     let word = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
@@ -50,6 +52,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; MASK_LEN]) {
 /// The key as seen from `offset` bytes into the payload: unmasking a payload
 /// in pieces (as its bytes arrive) continues the pattern where the last piece
 /// stopped.
+#[inline]
 pub fn key_at(key: [u8; MASK_LEN], offset: usize) -> [u8; MASK_LEN] {
     let o = offset % MASK_LEN;
     [

@@ -205,6 +205,7 @@ impl Receiver {
 
     /// Checks a complete header against the frame rules and the message in
     /// progress. Returns whether its payload is text to validate.
+    #[inline]
     fn start_frame(&mut self, h: &FrameHeader) -> Result<bool, ProtocolError> {
         h.check(self.role, self.limits.max_frame)?;
         let so_far = match (h.opcode, &self.fragments) {
@@ -235,6 +236,7 @@ impl Receiver {
     }
 
     /// A whole frame has arrived (unmasked): a message, or `None` for a fragment.
+    #[inline]
     fn finish_frame(
         &mut self,
         h: FrameHeader,
