@@ -878,3 +878,29 @@ async fn subprotocol_is_chosen_from_the_clients_offer() {
         "no common subprotocol: none is named (§4.2.2)"
     );
 }
+
+#[tokio::test]
+async fn big_and_small_pipelined_messages_keep_their_order() {
+    let addr = start_default().await;
+    let mut s = upgraded(addr).await;
+    let payloads: Vec<Vec<u8>> = vec![
+        b"small one".to_vec(),
+        (0..100_000).map(|i| (i % 253) as u8).collect(),
+        b"small two".to_vec(),
+        vec![0x5a; 70_000],
+        Vec::new(),
+    ];
+    let mut burst = Vec::new();
+    for p in &payloads {
+        burst.extend(frame(0x82, p));
+    }
+    s.write_all(&burst).await.unwrap();
+    for p in &payloads {
+        let f = read_frame(&mut s).await.unwrap();
+        assert!(
+            f.payload == *p,
+            "echo of {} bytes out of order or changed",
+            p.len()
+        );
+    }
+}

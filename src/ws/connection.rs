@@ -20,7 +20,8 @@ use super::frame::{FrameHeader, OpCode, Role};
 use super::handshake::HandshakeError;
 use super::message::Message;
 use super::protocol::{Limits, ProtocolError, Receiver, Sender};
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -31,6 +32,10 @@ pub const READ_CHUNK: usize = 16 * 1024;
 /// Buffers that grew past this (for a big message) are replaced by small
 /// ones once empty, so an idle connection holds little memory.
 pub const KEEP_BUFFER: usize = 1024 * 1024;
+
+/// Payloads from this size on are written from their own buffer instead of
+/// being copied into the outbox (server side, where nothing is masked).
+pub const ZERO_COPY_MIN: usize = 64 * 1024;
 
 /// Outbox size at which queued frames are written even if more input is ready
 /// (bounds the memory a fast pipelining client can make us hold).
@@ -100,6 +105,9 @@ pub struct WebSocket<S> {
     stream: S,
     inbox: BytesMut,
     outbox: BytesMut,
+    /// Bytes to write before the outbox: earlier frames, and big payloads
+    /// sent as they are instead of being copied (server side only).
+    segments: VecDeque<Bytes>,
     receiver: Receiver,
     sender: Sender,
     state: State,
@@ -132,6 +140,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             stream,
             inbox,
             outbox: BytesMut::with_capacity(READ_CHUNK),
+            segments: VecDeque::new(),
             receiver: Receiver::new(role, limits),
             sender: Sender::new(role),
             state: State::Open,
@@ -170,7 +179,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             if self.state == State::Closed {
                 return Ok(None);
             }
-            if self.outbox.len() >= FLUSH_AT {
+            if self.outbox.len() >= FLUSH_AT || !self.segments.is_empty() {
                 self.flush().await?;
             }
             let got = self.receiver.read(&mut self.inbox);
@@ -270,16 +279,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     fn queue(&mut self, msg: &Message) {
-        let start = self.outbox.len();
-        self.sender.message(msg, &mut self.outbox);
-        self.tap_sent(start);
+        let big = match msg {
+            Message::Text(t) if t.as_bytes().len() >= ZERO_COPY_MIN => {
+                Some((OpCode::Text, t.clone().into_bytes()))
+            }
+            Message::Binary(b) if b.len() >= ZERO_COPY_MIN => Some((OpCode::Binary, b.clone())),
+            _ => None,
+        };
+        match big {
+            // A server does not mask, so a big payload can go out as it is:
+            // only its header is written into the outbox.
+            Some((opcode, payload)) if self.sender.role() == Role::Server => {
+                let header = FrameHeader::new(opcode, payload.len() as u64);
+                header.emit(&mut self.outbox);
+                if let Some(tap) = self.tap.as_mut() {
+                    tap(Direction::Sent, &header);
+                }
+                self.segments.push_back(self.outbox.split().freeze());
+                self.segments.push_back(payload);
+            }
+            _ => {
+                let start = self.outbox.len();
+                self.sender.message(msg, &mut self.outbox);
+                self.tap_sent(start);
+            }
+        }
     }
 
     /// Shows the tap the headers of the frames encoded since `start`.
     fn tap_sent(&mut self, start: usize) {
         let Some(tap) = self.tap.as_mut() else { return };
         let mut at = start;
-        while let Ok(Some((h, n))) = FrameHeader::parse(&self.outbox[at..]) {
+        while let Some(Ok(Some((h, n)))) = self.outbox.get(at..).map(FrameHeader::parse) {
             tap(Direction::Sent, &h);
             at += n + h.payload_len as usize;
         }
@@ -287,8 +318,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
 
     /// Writes everything queued.
     pub async fn flush(&mut self) -> Result<(), WsError> {
-        // write_buf advances the outbox as bytes go out, so a flush cancelled
+        // write_buf advances each buffer as bytes go out, so a flush cancelled
         // half-way (e.g. in a `select!`) leaves exactly the unsent rest queued.
+        while let Some(front) = self.segments.front_mut() {
+            while front.has_remaining() {
+                if self.stream.write_buf(front).await? == 0 {
+                    return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+                }
+            }
+            self.segments.pop_front();
+        }
         while !self.outbox.is_empty() {
             if self.stream.write_buf(&mut self.outbox).await? == 0 {
                 return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
