@@ -295,3 +295,50 @@ fn the_tour_shows_the_websocket_steps_working() {
     );
     assert!(stdout.contains("Tour complete"), "{stdout}");
 }
+
+fn masked_fragment(b0: u8, len: usize) -> Vec<u8> {
+    let mut f = masked_binary(len);
+    f[0] = b0;
+    f
+}
+
+#[test]
+fn max_message_flag_is_enforced_at_the_edge() {
+    let server = echo_server(&["--max-frame", "1KiB", "--max-message", "1536"]);
+    let mut s = raw_upgrade(&server.addr);
+    // 1024 + 512 = 1536 bytes in two fragments: exactly the limit.
+    s.write_all(&masked_fragment(0x02, 1024)).unwrap();
+    s.write_all(&masked_fragment(0x80, 512)).unwrap();
+    let mut echo = vec![0u8; 4 + 1536];
+    s.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo[..4], &[0x82, 126, 0x06, 0x00]);
+    // 1024 + 513: one byte over.
+    s.write_all(&masked_fragment(0x02, 1024)).unwrap();
+    s.write_all(&masked_fragment(0x80, 513)).unwrap();
+    let mut close = [0u8; 4];
+    s.read_exact(&mut close).unwrap();
+    assert_eq!(
+        (close[0], u16::from_be_bytes([close[2], close[3]])),
+        (0x88, 1009)
+    );
+}
+
+#[test]
+fn max_header_flag_is_enforced_at_the_edge() {
+    let server = echo_server(&["--max-header", "300"]);
+    let head = |total: usize| {
+        let base = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+        let pad = total - base.len() - "X-Pad: \r\n\r\n".len();
+        format!("{base}X-Pad: {}\r\n\r\n", "p".repeat(pad))
+    };
+    for (len, status) in [(300, "101"), (301, "431")] {
+        let req = head(len);
+        assert_eq!(req.len(), len);
+        let mut s = TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut first = [0u8; 12];
+        s.read_exact(&mut first).unwrap();
+        assert_eq!(&first[9..12], status.as_bytes(), "a {len}-byte head");
+    }
+}
