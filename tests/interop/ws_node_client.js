@@ -59,6 +59,14 @@ async function main() {
   });
   assert.strictEqual(code, 4002);
   console.log('ok close 4002');
+  // A text frame that is not UTF-8 (ws sends a Buffer as text unchecked): the server fails it with 1007.
+  const bad = await open(url);
+  const badCode = await new Promise((resolve) => {
+    bad.once('close', (c) => resolve(c));
+    bad.send(Buffer.from([0x6f, 0x6b, 0xff, 0xfe]), { binary: false });
+  });
+  assert.strictEqual(badCode, 1007);
+  console.log('ok invalid utf-8 -> 1007');
   console.log('ALL OK');
 }
 
