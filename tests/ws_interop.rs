@@ -81,7 +81,12 @@ fn their_client_against_our_server(program: &str, script: &str) {
     for size in SIZES {
         assert!(stdout.contains(&format!("ok echo {size}\n")), "{stdout}");
     }
-    for check in ["ok fragmented", "ok ping", "ok close", "ok invalid utf-8 -> 1007"] {
+    for check in [
+        "ok fragmented",
+        "ok ping",
+        "ok close",
+        "ok invalid utf-8 -> 1007",
+    ] {
         assert!(stdout.contains(check), "{check} missing:\n{stdout}");
     }
     // Give the server a moment to log the end of the last connection.

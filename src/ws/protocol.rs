@@ -88,6 +88,10 @@ impl ProtocolError {
 /// 16 MiB costs nothing until 16 MiB are sent.
 pub const RESERVE_AHEAD: usize = 1024 * 1024;
 
+/// Payloads up to this size are copied out of the inbox rather than split
+/// off it (cheaper than sharing the buffer for small messages).
+pub const COPY_SMALL: usize = 256;
+
 /// The frame whose payload is still arriving.
 #[derive(Debug, Clone, Copy)]
 struct Partial {
@@ -192,8 +196,17 @@ impl Receiver {
                 });
                 return Ok(None);
             }
-            src.advance(partial.header_len);
-            let payload = src.split_to(len);
+            let payload = if len <= COPY_SMALL {
+                // Small payloads are copied out: the inbox then never becomes a
+                // shared buffer, and no reference counts are touched per message.
+                let start = partial.header_len;
+                let payload = BytesMut::from(&src[start..start + len]);
+                src.advance(start + len);
+                payload
+            } else {
+                src.advance(partial.header_len);
+                src.split_to(len)
+            };
             if let Some(t) = self.trace.as_mut() {
                 t.push(partial.header);
             }
