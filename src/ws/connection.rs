@@ -26,8 +26,12 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// How much the inbox grows by when it is nearly full.
+/// How much the inbox grows by when it is nearly full, at first.
 pub const READ_CHUNK: usize = 16 * 1024;
+
+/// The most room made for one read: a busy peer filling every read makes the
+/// chunk double from [`READ_CHUNK`] up to this, for fewer system calls.
+pub const MAX_READ_CHUNK: usize = 256 * 1024;
 
 /// Buffers that grew past this (for a big message) are replaced by small
 /// ones once empty, so an idle connection holds little memory.
@@ -108,6 +112,8 @@ pub struct WebSocket<S> {
     /// Bytes to write before the outbox: earlier frames, and big payloads
     /// sent as they are instead of being copied (server side only).
     segments: VecDeque<Bytes>,
+    /// How much room to make in the inbox before a read (grows under load).
+    read_chunk: usize,
     receiver: Receiver,
     sender: Sender,
     state: State,
@@ -141,6 +147,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             inbox,
             outbox: BytesMut::with_capacity(READ_CHUNK),
             segments: VecDeque::new(),
+            read_chunk: READ_CHUNK,
             receiver: Receiver::new(role, limits),
             sender: Sender::new(role),
             state: State::Open,
@@ -196,9 +203,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                         // A big message has gone: give its memory back.
                         self.inbox = BytesMut::with_capacity(READ_CHUNK);
                     }
-                    if self.inbox.capacity() - self.inbox.len() < READ_CHUNK / 4 {
-                        self.inbox.reserve(READ_CHUNK);
+                    if self.inbox.capacity() - self.inbox.len() < self.read_chunk / 4 {
+                        self.inbox.reserve(self.read_chunk);
                     }
+                    let spare = self.inbox.capacity() - self.inbox.len();
                     let n = if self.state == State::CloseSent {
                         // §7.1.1 / §5.5.1: we wait for the peer's Close, but not forever.
                         match tokio::time::timeout(
@@ -217,6 +225,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     } else {
                         self.stream.read_buf(&mut self.inbox).await?
                     };
+                    if n == spare {
+                        // The read filled the buffer: the peer sends faster than we
+                        // read, so read more per system call next time.
+                        self.read_chunk = (self.read_chunk * 2).min(MAX_READ_CHUNK);
+                    }
                     if n == 0 {
                         self.state = State::Closed;
                         return Err(WsError::ClosedWithoutHandshake {
