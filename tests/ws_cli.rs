@@ -92,6 +92,33 @@ fn connect_with_frames_draws_each_header() {
         "{stdout}"
     );
     assert!(stdout.contains("opcode=0x8 (close)"), "{stdout}");
+    // The upgrade is shown too, and its accept value matches the key (RFC 6455 §4.2.2),
+    // computed here with the sha1 and base64 crates directly.
+    assert!(stdout.contains("→ http GET / HTTP/1.1\\r\\n"), "{stdout}");
+    assert!(
+        stdout.contains("← http HTTP/1.1 101 Switching Protocols\\r\\n"),
+        "{stdout}"
+    );
+    let field = |name: &str| {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"));
+        line.split(": ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("\\r\\n")
+            .to_string()
+    };
+    let (key, accept) = (field("Sec-WebSocket-Key"), field("Sec-WebSocket-Accept"));
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    let digest =
+        sha1::Sha1::digest(format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes());
+    assert_eq!(
+        accept,
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    );
 }
 
 #[test]

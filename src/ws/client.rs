@@ -32,6 +32,8 @@ pub struct ClientConfig {
     pub handshake_timeout: Duration,
     /// Subprotocols to offer, in order of preference.
     pub protocols: Vec<String>,
+    /// Shown the request head before it is sent (`netlab ws connect --frames`).
+    pub on_request: Option<fn(&str)>,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +43,7 @@ impl Default for ClientConfig {
             max_header: DEFAULT_MAX_HEADER,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             protocols: Vec::new(),
+            on_request: None,
         }
     }
 }
@@ -131,14 +134,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let key = generate_key();
-    stream
-        .write_all(&client_request(
-            &url.host_header(),
-            &url.path,
-            &key,
-            &config.protocols,
-        ))
-        .await?;
+    let request = client_request(&url.host_header(), &url.path, &key, &config.protocols);
+    if let Some(show) = &config.on_request {
+        show(&String::from_utf8_lossy(&request));
+    }
+    stream.write_all(&request).await?;
     let mut buf = BytesMut::with_capacity(1024);
     let read_head = async {
         loop {

@@ -56,7 +56,7 @@ pub enum WsCommand {
         url: String,
         /// Messages to send (text); omit to type them.
         msgs: Vec<String>,
-        /// Print every frame's header fields, sent and received, decoded bit by bit.
+        /// Print the HTTP upgrade as sent and received, then every frame's header fields, decoded bit by bit.
         #[arg(long)]
         frames: bool,
         /// Split each message into fragments of this many bytes (§5.4).
@@ -151,6 +151,7 @@ pub fn run(cmd: WsCommand) -> CliResult {
                 max_header: limits.max_header,
                 handshake_timeout: limits.handshake_timeout,
                 protocols,
+                on_request: frames.then_some(show_request as fn(&str)),
             };
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -243,6 +244,17 @@ fn echo(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints an HTTP head line by line, `\r\n` made visible (lesson 08).
+fn show_head(arrow: &str, head: &str) {
+    for line in head.split_inclusive("\r\n") {
+        anstream::println!("{arrow} {}", term::dim(line.replace("\r\n", "\\r\\n")));
+    }
+}
+
+fn show_request(head: &str) {
+    show_head(&term::bold("→ http"), head);
+}
+
 /// Prints a frame header the way lesson 09 draws it.
 fn show_frame(dir: Direction, h: &FrameHeader) {
     let arrow = match dir {
@@ -332,6 +344,7 @@ async fn connect(
         ))
     );
     if frames {
+        show_head(&term::good("← http"), &response.head);
         ws.set_frame_tap(Box::new(show_frame));
     }
     let send =

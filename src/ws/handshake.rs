@@ -369,6 +369,8 @@ pub fn client_request(host: &str, path: &str, key: &str, protocols: &[String]) -
 pub struct UpgradeResponse {
     /// The subprotocol the server chose, if any.
     pub protocol: Option<String>,
+    /// The response head as it came on the wire (status line and headers).
+    pub head: String,
 }
 
 /// Client side: reads the server's answer from the start of `buf` and checks
@@ -413,7 +415,8 @@ pub fn parse_response(
             return Err(HandshakeError::UnofferedProtocol(p.clone()));
         }
     }
-    Ok(Some((UpgradeResponse { protocol }, n)))
+    let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+    Ok(Some((UpgradeResponse { protocol, head }, n)))
 }
 
 #[cfg(test)]
