@@ -145,7 +145,7 @@ where
             if let Some(found) = parse_response(&buf, &key, &config.protocols, config.max_header)? {
                 return Ok::<_, WsError>(found);
             }
-            let room = config.max_header + 1 - buf.len().min(config.max_header);
+            let room = config.max_header.saturating_add(1) - buf.len().min(config.max_header);
             buf.reserve(room.min(4096));
             let mut limited = (&mut stream).take(room as u64);
             if limited.read_buf(&mut buf).await? == 0 {

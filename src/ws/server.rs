@@ -82,7 +82,7 @@ where
                 return Ok(found);
             }
             // Never read past the header limit: a client cannot make us buffer more.
-            let room = config.max_header + 1 - buf.len().min(config.max_header);
+            let room = config.max_header.saturating_add(1) - buf.len().min(config.max_header);
             buf.reserve(room.min(READ_CHUNK));
             let mut limited = (&mut stream).take(room as u64);
             if limited
