@@ -86,6 +86,9 @@ pub enum Command {
     Tcp(TcpCommand),
     /// Relay UDP through an impaired link: loss, duplication, reordering, delay, rate (lessons 05–06).
     Link(crate::link::command::LinkArgs),
+    /// WebSocket (RFC 6455): echo server and client (lessons 08–09).
+    #[command(subcommand)]
+    Ws(crate::ws::command::WsCommand),
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -147,6 +150,11 @@ pub struct FrameLimit {
 /// `netlab bench ...`
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Load a WebSocket echo server: msgs/s and round-trip latency.
+    #[command(
+        after_help = "Pin server and load to different cores for stable figures, e.g.\n  taskset -c 0 netlab ws echo --listen 127.0.0.1:9001 --quiet &\n  taskset -c 1 netlab bench ws ws://127.0.0.1:9001/ --conns 64 --pipeline 16 --server-pid $!\n\nscripts/bench-ws runs netlab's server and a tokio-tungstenite peer side by side.\n\nExamples:\n  netlab bench ws ws://127.0.0.1:9001/\n  netlab bench ws ws://127.0.0.1:9001/ --conns 1000 --size 4KiB --secs 5 --json"
+    )]
+    Ws(crate::ws::command::BenchArgs),
     /// Load a length-prefixed echo server: msgs/s and round-trip latency.
     #[command(
         after_help = "Pin server and load to different cores for stable figures, e.g.\n  taskset -c 0 netlab tcp echo --listen 127.0.0.1:7000 &\n  taskset -c 1 netlab bench tcp 127.0.0.1:7000 --conns 64 --pipeline 16 --server-pid $!\n\nExamples:\n  netlab bench tcp 127.0.0.1:7000\n  netlab bench tcp 127.0.0.1:7000 --conns 64 --size 16 --secs 5 --json"
@@ -203,6 +211,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Layers { json } => layers_cmd(json),
         Command::Tcp(cmd) => tcp(cmd),
         Command::Link(args) => crate::link::command::run(args),
+        Command::Ws(cmd) => crate::ws::command::run(cmd),
         Command::Bench(cmd) => bench_cmd(cmd),
         Command::Chat(cmd) => crate::chat::command::run(cmd),
     }
@@ -572,6 +581,7 @@ fn tcp(cmd: TcpCommand) -> CliResult {
 fn bench_cmd(cmd: BenchCommand) -> CliResult {
     match cmd {
         BenchCommand::Chat(args) => crate::chat::command::bench(args),
+        BenchCommand::Ws(args) => crate::ws::command::bench(args),
         BenchCommand::Tcp {
             addr,
             conns,

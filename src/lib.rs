@@ -11,6 +11,8 @@
 //! | [`chat::hub`], [`chat::protocol`], [`chat::id`] | 03 | a chat hub: ids, broadcast to all / all but the sender, acks |
 //! | [`chat::rooms`], [`chat::adapter`], [`transport`] | 04 | rooms, the own-id room, disconnecting; the broadcast seam; TCP transport |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
+//! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
+//! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
 //! [`bench`] (load generators), [`term`] (colours by layer), [`units`] (sizes, rates,
@@ -34,3 +36,4 @@ pub mod term;
 pub mod tour;
 pub mod transport;
 pub mod units;
+pub mod ws;

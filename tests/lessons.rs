@@ -37,3 +37,18 @@ mod lesson_04 {
     }
     include!("../lessons/04-rooms/tests.rs");
 }
+
+mod lesson_08 {
+    mod subject {
+        pub use netlab::ws::handshake::{accept_key, token_list_contains};
+    }
+    include!("../lessons/08-websocket-handshake/tests.rs");
+}
+
+mod lesson_09 {
+    mod subject {
+        pub use netlab::ws::frame::{decode_header, encode_header};
+        pub use netlab::ws::mask::apply_mask;
+    }
+    include!("../lessons/09-websocket-frames/tests.rs");
+}

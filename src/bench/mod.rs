@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod tcp;
+pub mod ws;
 
 use serde::Serialize;
 use std::time::Duration;

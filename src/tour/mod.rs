@@ -7,6 +7,7 @@
 
 mod chat;
 mod tcp;
+mod ws;
 
 use crate::term;
 use std::future::Future;
@@ -57,6 +58,16 @@ pub const STEPS: &[Step] = &[
         title: "A chat hub: ids, a room, a broadcast, a disconnect",
         lesson: 4,
         run: || Box::pin(chat::rooms_and_broadcast()),
+    },
+    Step {
+        title: "A WebSocket starts as an HTTP request",
+        lesson: 8,
+        run: || Box::pin(ws::upgrade()),
+    },
+    Step {
+        title: "WebSocket frames: fragments, pings, and a rule-breaker",
+        lesson: 9,
+        run: || Box::pin(ws::frames()),
     },
 ];
 

@@ -1,0 +1,530 @@
+//! `netlab ws ...`: the RFC 6455 echo server and an interactive client.
+
+use super::client::{self, ClientConfig};
+use super::close::{CloseCode, CloseFrame};
+use super::connection::{Direction, WsError};
+use super::frame::{draw_bits, FrameHeader};
+use super::handshake::{Policy, DEFAULT_MAX_HEADER};
+use super::message::Message;
+use super::protocol::Limits;
+use super::server::{self, EchoConfig, EchoEvent, ServerConfig, DEFAULT_MAX_CONNECTIONS};
+use super::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_MESSAGE};
+use crate::cli::{parse_size, CliResult};
+use crate::term;
+use clap::{Args, Subcommand};
+use std::error::Error;
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio::io::AsyncBufReadExt;
+
+/// `netlab ws ...`
+#[derive(Debug, Subcommand)]
+pub enum WsCommand {
+    /// Run an RFC 6455 echo server: every text and binary message comes back as it was received.
+    #[command(
+        after_help = "Any path accepts the upgrade. Pings are answered, Close frames are echoed,\nand a client that breaks a rule gets the RFC's close code (1002, 1007 or 1009).\n\nExamples:\n  netlab ws echo --listen 127.0.0.1:9001\n  netlab ws echo --listen 127.0.0.1:0 --max-message 1MiB --handshake-timeout 3s\n  netlab ws echo --origin http://localhost:8000 --protocol chat"
+    )]
+    Echo {
+        /// Address to listen on (port 0 picks a free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: String,
+        /// Size and time limits.
+        #[command(flatten)]
+        limits: WsLimits,
+        /// Most clients served at once; more wait until one leaves.
+        #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// Accept only browsers from these origins (repeat the flag; clients without Origin are allowed).
+        #[arg(long = "origin", value_name = "ORIGIN")]
+        origins: Vec<String>,
+        /// Subprotocols to accept, in order of preference (repeat the flag).
+        #[arg(long = "protocol", value_name = "NAME")]
+        protocols: Vec<String>,
+        /// Don't print a line per connection.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Worker threads (default: one per core this process may use).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Connect to a WebSocket server, send messages and print what comes back.
+    #[command(
+        after_help = "With MSG arguments: sends each as a text message, prints the reply to each, then closes.\nWithout: every line of standard input is a text message; `/ping DATA`, `/binary TEXT`\nand `/close [CODE [REASON]]` send control frames. End of input closes (1000).\n\nExamples:\n  netlab ws connect ws://127.0.0.1:9001/ hello world\n  netlab ws connect ws://127.0.0.1:9001/ --frames hi\n  netlab ws connect ws://127.0.0.1:9001/chat"
+    )]
+    Connect {
+        /// The server, as ws://host:port/path.
+        url: String,
+        /// Messages to send (text); omit to type them.
+        msgs: Vec<String>,
+        /// Print the HTTP upgrade as sent and received, then every frame's header fields, decoded bit by bit.
+        #[arg(long)]
+        frames: bool,
+        /// Split each message into fragments of this many bytes (§5.4).
+        #[arg(long, value_parser = parse_size)]
+        fragment: Option<usize>,
+        /// Size and time limits.
+        #[command(flatten)]
+        limits: WsLimits,
+        /// Subprotocols to offer (repeat the flag).
+        #[arg(long = "protocol", value_name = "NAME")]
+        protocols: Vec<String>,
+    },
+}
+
+/// The limits every WebSocket command takes.
+#[derive(Debug, Args)]
+pub struct WsLimits {
+    /// Largest frame payload accepted (larger → close 1009).
+    #[arg(long, value_parser = parse_size, default_value_t = DEFAULT_MAX_FRAME)]
+    pub max_frame: usize,
+    /// Largest message, all fragments together (larger → close 1009).
+    #[arg(long, value_parser = parse_size, default_value_t = DEFAULT_MAX_MESSAGE)]
+    pub max_message: usize,
+    /// Largest HTTP head during the handshake (larger → 431).
+    #[arg(long, value_parser = parse_size, default_value_t = DEFAULT_MAX_HEADER)]
+    pub max_header: usize,
+    /// Time allowed for the whole opening handshake (e.g. 10s, 500ms).
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub handshake_timeout: Duration,
+}
+
+impl WsLimits {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_frame: self.max_frame,
+            max_message: self.max_message,
+        }
+    }
+}
+
+/// Parses a duration: `10s`, `500ms`, `2m`, or a number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration: expected e.g. 10s, 500ms or 2m"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        other => return Err(format!("unknown duration unit `{other}`: use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is out of range"))
+}
+
+/// Runs a `netlab ws` command.
+pub fn run(cmd: WsCommand) -> CliResult {
+    // The default value of handshake_timeout must match the named constant.
+    debug_assert_eq!(parse_duration("10s"), Ok(DEFAULT_HANDSHAKE_TIMEOUT));
+    match cmd {
+        WsCommand::Echo {
+            listen,
+            limits,
+            max_connections,
+            origins,
+            protocols,
+            quiet,
+            threads,
+        } => echo(
+            listen,
+            limits,
+            max_connections,
+            origins,
+            protocols,
+            quiet,
+            threads,
+        ),
+        WsCommand::Connect {
+            url,
+            msgs,
+            frames,
+            fragment,
+            limits,
+            protocols,
+        } => {
+            let config = ClientConfig {
+                limits: limits.limits(),
+                max_header: limits.max_header,
+                handshake_timeout: limits.handshake_timeout,
+                protocols,
+                on_request: frames.then_some(show_request as fn(&str)),
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(connect(url, msgs, frames, fragment, config))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn echo(
+    listen: String,
+    limits: WsLimits,
+    max_connections: usize,
+    origins: Vec<String>,
+    protocols: Vec<String>,
+    quiet: bool,
+    threads: Option<usize>,
+) -> CliResult {
+    let config = EchoConfig {
+        server: ServerConfig {
+            limits: limits.limits(),
+            max_header: limits.max_header,
+            handshake_timeout: limits.handshake_timeout,
+            policy: Policy {
+                allowed_origins: (!origins.is_empty()).then_some(origins),
+                protocols,
+            },
+        },
+        max_connections,
+    };
+    let rt = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n.max(1))
+            .enable_all()
+            .build()?,
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+    };
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let addr = listener.local_addr()?;
+        // The first line is machine-readable: scripts started with port 0 read it.
+        println!("listening on {addr}");
+        anstream::eprintln!(
+            "{}",
+            term::dim(format!(
+                "WebSocket echo (RFC 6455) at ws://{addr}/ — max frame {} B, max message {} B; Ctrl-C stops",
+                limits.max_frame, limits.max_message
+            ))
+        );
+        let server = server::serve_echo(listener, config, move |event| {
+            if quiet {
+                return;
+            }
+            match event {
+                EchoEvent::Upgraded { peer, path } => {
+                    anstream::eprintln!("{} {peer} upgraded {path}", term::good("+"))
+                }
+                EchoEvent::Refused { peer, error } => {
+                    anstream::eprintln!("{} {peer} refused: {error}", term::bad("!"))
+                }
+                EchoEvent::Closed { peer, close, stats } => anstream::eprintln!(
+                    "{} {peer} closed ({}) after {} messages, {} bytes",
+                    term::dim("-"),
+                    close.map_or("no status".to_string(), |c| c.code.to_string()),
+                    stats.messages,
+                    stats.bytes
+                ),
+                EchoEvent::Failed { peer, stats, error } => anstream::eprintln!(
+                    "{} {peer} failed after {} messages: {error}",
+                    term::bad("!"),
+                    stats.messages
+                ),
+                EchoEvent::AcceptFailed(e) => anstream::eprintln!("{} accept failed: {e}", term::bad("!")),
+            }
+        });
+        tokio::select! {
+            r = server => r?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok::<_, Box<dyn Error>>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an HTTP head line by line, `\r\n` made visible (lesson 08).
+fn show_head(arrow: &str, head: &str) {
+    for line in head.split_inclusive("\r\n") {
+        anstream::println!("{arrow} {}", term::dim(line.replace("\r\n", "\\r\\n")));
+    }
+}
+
+fn show_request(head: &str) {
+    show_head(&term::bold("→ http"), head);
+}
+
+/// Prints a frame header the way lesson 09 draws it.
+fn show_frame(dir: Direction, h: &FrameHeader) {
+    let arrow = match dir {
+        Direction::Sent => term::bold("→ frame"),
+        Direction::Received => term::good("← frame"),
+    };
+    anstream::println!("{arrow} {h}");
+    for line in draw_bits(h).lines() {
+        anstream::println!("          {}", term::dim(line));
+    }
+}
+
+fn show_message(msg: &Message) {
+    match msg {
+        Message::Text(t) => anstream::println!("{} {}", term::good("←"), t.as_str()),
+        Message::Binary(b) => anstream::println!(
+            "{} {} {}",
+            term::good("←"),
+            term::dim(format!("[binary, {} bytes]", b.len())),
+            term::hex(b, 32)
+        ),
+        Message::Ping(b) => {
+            anstream::println!("{} ping {}", term::dim("←"), term::printable(b, 60))
+        }
+        Message::Pong(b) => {
+            anstream::println!("{} pong {}", term::dim("←"), term::printable(b, 60))
+        }
+        Message::Close(c) => anstream::println!(
+            "{} close {}",
+            term::dim("←"),
+            c.as_ref()
+                .map_or("(no status code)".to_string(), |c| format!(
+                    "{} {}",
+                    c.code, c.reason
+                ))
+        ),
+    }
+}
+
+/// Parses an interactive line into a message.
+fn line_to_message(line: &str) -> Result<Message, String> {
+    let Some(cmd) = line.strip_prefix('/') else {
+        return Ok(Message::text(line));
+    };
+    let (word, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
+    match word {
+        "ping" => Ok(Message::Ping(bytes::Bytes::copy_from_slice(
+            rest.as_bytes(),
+        ))),
+        "binary" => Ok(Message::binary(rest.as_bytes().to_vec())),
+        "close" => {
+            if rest.is_empty() {
+                return Ok(Message::Close(None));
+            }
+            let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+            let code: u16 = code
+                .parse()
+                .map_err(|_| format!("`{code}` is not a close code"))?;
+            Ok(Message::Close(Some(CloseFrame {
+                code: CloseCode::from_u16(code),
+                reason: reason.to_string(),
+            })))
+        }
+        _ => Err(format!(
+            "unknown command /{word}: use /ping, /binary or /close"
+        )),
+    }
+}
+
+async fn connect(
+    url: String,
+    msgs: Vec<String>,
+    frames: bool,
+    fragment: Option<usize>,
+    config: ClientConfig,
+) -> CliResult {
+    let (mut ws, response) = client::connect(&url, &config).await?;
+    anstream::eprintln!(
+        "{}",
+        term::dim(format!(
+            "connected {} → {url}{}",
+            ws.get_ref().local_addr()?,
+            response
+                .protocol
+                .map(|p| format!(" (subprotocol {p})"))
+                .unwrap_or_default()
+        ))
+    );
+    if frames {
+        show_head(&term::good("← http"), &response.head);
+        ws.set_frame_tap(Box::new(show_frame));
+    }
+    let send =
+        |ws: &mut super::WebSocket<tokio::net::TcpStream>, msg: &Message| -> Result<(), WsError> {
+            match (fragment, msg.is_data()) {
+                (Some(n), true) => ws.feed_fragmented(msg, n),
+                _ => ws.feed(msg),
+            }
+        };
+    if !msgs.is_empty() {
+        for m in &msgs {
+            send(&mut ws, &Message::text(m.as_str()))?;
+            ws.flush().await?;
+            // Wait for the reply to this message (pings and pongs are shown on the way).
+            loop {
+                match ws.recv().await? {
+                    Some(msg) => {
+                        show_message(&msg);
+                        if msg.is_data() {
+                            break;
+                        }
+                        if let Message::Close(_) = msg {
+                            return Ok(ExitCode::FAILURE);
+                        }
+                    }
+                    None => return Ok(ExitCode::FAILURE),
+                }
+            }
+        }
+        return close_and_wait(&mut ws).await;
+    }
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut input_open = true;
+    loop {
+        tokio::select! {
+            line = lines.next_line(), if input_open => {
+                match line? {
+                    Some(line) => match line_to_message(&line) {
+                        Ok(Message::Close(c)) => {
+                            let (code, reason) = c.map_or((CloseCode::Normal, String::new()), |c| (c.code, c.reason));
+                            ws.close(code, &reason).await?;
+                            input_open = false;
+                        }
+                        Ok(msg) => {
+                            send(&mut ws, &msg)?;
+                            ws.flush().await?;
+                        }
+                        Err(e) => anstream::eprintln!("{} {e}", term::bad("!")),
+                    },
+                    None => {
+                        ws.close(CloseCode::Normal, "").await?;
+                        input_open = false;
+                    }
+                }
+            }
+            msg = ws.recv() => {
+                match msg? {
+                    Some(msg) => {
+                        show_message(&msg);
+                        if let Message::Close(_) = msg {
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                    }
+                    None => return Ok(ExitCode::SUCCESS),
+                }
+            }
+        }
+    }
+}
+
+async fn close_and_wait(ws: &mut super::WebSocket<tokio::net::TcpStream>) -> CliResult {
+    ws.close(CloseCode::Normal, "").await?;
+    while let Some(msg) = ws.recv().await? {
+        if let Message::Close(_) = msg {
+            show_message(&msg);
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `netlab bench ws URL ...`: load for a WebSocket echo server.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The echo server, as ws://host:port/path.
+    pub url: String,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 1)]
+    pub conns: usize,
+    /// Payload bytes per message (binary).
+    #[arg(long, value_parser = parse_size, default_value_t = 16)]
+    pub size: usize,
+    /// Messages each connection keeps in flight.
+    #[arg(long, default_value_t = 1)]
+    pub pipeline: usize,
+    /// Seconds to measure.
+    #[arg(long, default_value_t = 5.0)]
+    pub secs: f64,
+    /// Seconds of warm-up before measuring.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// The server's process id, to report its CPU time per message.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Load generator threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `netlab bench ws`.
+pub fn bench(args: BenchArgs) -> CliResult {
+    if args.conns == 0 || args.pipeline == 0 {
+        return Err("--conns and --pipeline must be at least 1".into());
+    }
+    if !(args.secs > 0.0 && args.warmup >= 0.0) {
+        return Err("--secs must be above 0 and --warmup at least 0".into());
+    }
+    let config = crate::bench::ws::LoadConfig {
+        url: args.url,
+        conns: args.conns,
+        size: args.size,
+        pipeline: args.pipeline,
+        warmup: Duration::from_secs_f64(args.warmup),
+        duration: Duration::from_secs_f64(args.secs),
+        server_pid: args.server_pid,
+        progress: !args.json,
+    };
+    let rt = match args.threads {
+        0 | 1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build()?,
+    };
+    let report = rt.block_on(crate::bench::ws::run(config))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        anstream::print!("{}", report.to_text());
+    }
+    Ok(if report.failed_conns == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3 fortnights").is_err());
+    }
+
+    #[test]
+    fn interactive_lines() {
+        assert_eq!(line_to_message("hi"), Ok(Message::text("hi")));
+        assert_eq!(
+            line_to_message("/ping x"),
+            Ok(Message::Ping(bytes::Bytes::from_static(b"x")))
+        );
+        assert_eq!(
+            line_to_message("/close 1001 bye"),
+            Ok(Message::Close(Some(CloseFrame {
+                code: CloseCode::GoingAway,
+                reason: "bye".into()
+            })))
+        );
+        assert!(line_to_message("/nope").is_err());
+    }
+}

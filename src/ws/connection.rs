@@ -1,0 +1,422 @@
+//! Lessons 08–09 — one WebSocket connection over any byte stream.
+//!
+//! [`WebSocket`] joins the protocol core ([`super::protocol`]) to a socket: it
+//! reads bytes into an inbox and takes messages off it, answers pings, runs the
+//! closing handshake from either side, and fails the connection with the right
+//! status code when the peer breaks a rule (§7.1.7: send a Close frame with the
+//! code, then close the TCP connection).
+//!
+//! Writes are batched: [`WebSocket::feed`] only encodes into the outbox, and the
+//! outbox is written when [`WebSocket::recv`] is about to wait for the socket
+//! (or by [`WebSocket::flush`]). A client that pipelines many messages gets all
+//! their echoes back in one `write` call.
+//!
+//! The type is generic over the stream, so later transports (the chat hub,
+//! Socket.IO) take an upgraded stream from [`super::server::accept`] and use
+//! `recv`/`feed`/`flush` for their own message handling.
+
+use super::close::{CloseCode, CloseFrame};
+use super::frame::{FrameHeader, OpCode, Role};
+use super::handshake::HandshakeError;
+use super::message::Message;
+use super::protocol::{Limits, ProtocolError, Receiver, Sender};
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// How much the inbox grows by when it is nearly full, at first.
+pub const READ_CHUNK: usize = 16 * 1024;
+
+/// The most room made for one read: a busy peer filling every read makes the
+/// chunk double from [`READ_CHUNK`] up to this, for fewer system calls.
+pub const MAX_READ_CHUNK: usize = 256 * 1024;
+
+/// Buffers that grew past this (for a big message) are replaced by small
+/// ones once empty, so an idle connection holds little memory.
+pub const KEEP_BUFFER: usize = 1024 * 1024;
+
+/// Payloads from this size on are written from their own buffer instead of
+/// being copied into the outbox (server side, where nothing is masked).
+pub const ZERO_COPY_MIN: usize = 64 * 1024;
+
+/// Outbox size at which queued frames are written even if more input is ready
+/// (bounds the memory a fast pipelining client can make us hold).
+pub const FLUSH_AT: usize = 256 * 1024;
+
+/// How long to wait, after the Close frames, for the peer to close its end of
+/// the TCP connection (a client waits for the server, §7.1.1), or after failing
+/// a connection for the peer to stop sending.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Everything that can end a WebSocket connection badly.
+#[derive(Debug, Error)]
+pub enum WsError {
+    /// The socket failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The opening handshake failed (the server has answered with an HTTP error).
+    #[error("handshake failed: {0}")]
+    Handshake(#[from] HandshakeError),
+    /// The peer broke a protocol rule; we sent a Close frame with [`ProtocolError::close_code`].
+    #[error("protocol error, connection failed with close code {code}: {0}", code = .0.close_code())]
+    Protocol(#[from] ProtocolError),
+    /// The peer closed the TCP connection without a Close frame (code 1006).
+    #[error("the peer closed the TCP connection without a Close frame{}", if *.mid_message { " in the middle of a message" } else { "" })]
+    ClosedWithoutHandshake {
+        /// Was a frame or fragmented message half-way through?
+        mid_message: bool,
+    },
+    /// We tried to send after the connection closed.
+    #[error("the connection is closed: nothing more can be sent")]
+    AlreadyClosed,
+    /// A `ws://` URL could not be used.
+    #[error("bad WebSocket URL {url:?}: {why}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+/// Which way a frame went (for frame taps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// We sent it.
+    Sent,
+    /// We received it.
+    Received,
+}
+
+/// A callback shown every frame header that goes by (`netlab ws connect --frames`).
+pub type FrameTap = Box<dyn FnMut(Direction, &FrameHeader) + Send>;
+
+/// Where the closing handshake stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Messages flow both ways.
+    Open,
+    /// We sent Close and wait for the peer's.
+    CloseSent,
+    /// The connection is over.
+    Closed,
+}
+
+/// One WebSocket connection (after the handshake) over the stream `S`.
+pub struct WebSocket<S> {
+    stream: S,
+    inbox: BytesMut,
+    outbox: BytesMut,
+    /// Bytes to write before the outbox: earlier frames, and big payloads
+    /// sent as they are instead of being copied (server side only).
+    segments: VecDeque<Bytes>,
+    /// How much room to make in the inbox before a read (grows under load).
+    read_chunk: usize,
+    receiver: Receiver,
+    sender: Sender,
+    state: State,
+    tap: Option<FrameTap>,
+}
+
+impl<S> std::fmt::Debug for WebSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("role", &self.sender.role())
+            .field("state", &self.state)
+            .field("inbox", &self.inbox.len())
+            .field("outbox", &self.outbox.len())
+            .finish()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    /// Wraps a stream whose handshake is done. `leftover` holds bytes read past
+    /// the handshake (the peer may send frames right behind it).
+    pub fn from_upgraded(
+        stream: S,
+        role: Role,
+        limits: Limits,
+        leftover: BytesMut,
+    ) -> WebSocket<S> {
+        let mut inbox = leftover;
+        inbox.reserve(READ_CHUNK);
+        WebSocket {
+            stream,
+            inbox,
+            outbox: BytesMut::with_capacity(READ_CHUNK),
+            segments: VecDeque::new(),
+            read_chunk: READ_CHUNK,
+            receiver: Receiver::new(role, limits),
+            sender: Sender::new(role),
+            state: State::Open,
+            tap: None,
+        }
+    }
+
+    /// Shows every frame header that goes by to `tap`.
+    pub fn set_frame_tap(&mut self, tap: FrameTap) {
+        self.receiver.enable_trace();
+        self.tap = Some(tap);
+    }
+
+    /// Where the closing handshake stands.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The stream underneath (e.g. to ask a TcpStream for its addresses).
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// Receives the next message or control frame.
+    ///
+    /// Pings are answered (the Ping is still returned, for display). A Close
+    /// frame is answered, the connection closed, and the Close returned; after
+    /// it, `recv` returns `Ok(None)`. A broken rule fails the connection with
+    /// its close code and returns the error.
+    ///
+    /// Cancel-safe for data: a transport may `tokio::select!` between `recv`
+    /// and its own outgoing queue without losing or duplicating bytes (only a
+    /// Close being answered at that moment may be cut short).
+    pub async fn recv(&mut self) -> Result<Option<Message>, WsError> {
+        loop {
+            if self.state == State::Closed {
+                return Ok(None);
+            }
+            if self.outbox.len() >= FLUSH_AT || !self.segments.is_empty() {
+                self.flush().await?;
+            }
+            let got = self.receiver.read(&mut self.inbox);
+            if let Some(tap) = self.tap.as_mut() {
+                for h in self.receiver.take_trace() {
+                    tap(Direction::Received, &h);
+                }
+            }
+            match got {
+                Ok(Some(msg)) => return self.handle(msg).await.map(Some),
+                Ok(None) => {
+                    self.flush().await?;
+                    if self.inbox.is_empty() && self.inbox.capacity() > KEEP_BUFFER {
+                        // A big message has gone: give its memory back.
+                        self.inbox = BytesMut::with_capacity(READ_CHUNK);
+                    }
+                    if self.inbox.capacity() - self.inbox.len() < self.read_chunk / 4 {
+                        self.inbox.reserve(self.read_chunk);
+                    }
+                    let spare = self.inbox.capacity() - self.inbox.len();
+                    let n = if self.state == State::CloseSent {
+                        // §7.1.1 / §5.5.1: we wait for the peer's Close, but not forever.
+                        match tokio::time::timeout(
+                            CLOSE_TIMEOUT,
+                            self.stream.read_buf(&mut self.inbox),
+                        )
+                        .await
+                        {
+                            Ok(n) => n?,
+                            Err(_) => {
+                                self.state = State::Closed;
+                                let _ = self.stream.shutdown().await;
+                                return Ok(None);
+                            }
+                        }
+                    } else {
+                        self.stream.read_buf(&mut self.inbox).await?
+                    };
+                    if n == spare {
+                        // The read filled the buffer: the peer sends faster than we
+                        // read, so read more per system call next time.
+                        self.read_chunk = (self.read_chunk * 2).min(MAX_READ_CHUNK);
+                    }
+                    if n == 0 {
+                        self.state = State::Closed;
+                        return Err(WsError::ClosedWithoutHandshake {
+                            mid_message: self.receiver.in_message() || !self.inbox.is_empty(),
+                        });
+                    }
+                }
+                Err(e) => {
+                    self.fail(e.close_code(), &e.to_string()).await;
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, msg: Message) -> Result<Message, WsError> {
+        match &msg {
+            Message::Ping(data) if self.state == State::Open => {
+                // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a
+                // Pong frame in response ... with identical Application data".
+                let pong = Message::Pong(data.clone());
+                self.queue(&pong);
+            }
+            Message::Close(frame) => {
+                if self.state == State::Open {
+                    // §5.5.1: answer with a Close frame, echoing the status code.
+                    let reply = frame.as_ref().map(|f| CloseFrame {
+                        code: f.code,
+                        reason: String::new(),
+                    });
+                    self.queue(&Message::Close(reply));
+                    self.flush().await?;
+                }
+                self.state = State::Closed;
+                self.finish_close().await;
+            }
+            _ => {}
+        }
+        Ok(msg)
+    }
+
+    /// Encodes a message into the outbox without writing it yet (see [`WebSocket::flush`]).
+    pub fn feed(&mut self, msg: &Message) -> Result<(), WsError> {
+        if self.state != State::Open {
+            return Err(WsError::AlreadyClosed);
+        }
+        self.queue(msg);
+        Ok(())
+    }
+
+    /// Encodes a data message split into frames of at most `fragment` bytes (§5.4).
+    pub fn feed_fragmented(&mut self, msg: &Message, fragment: usize) -> Result<(), WsError> {
+        if self.state != State::Open {
+            return Err(WsError::AlreadyClosed);
+        }
+        let start = self.outbox.len();
+        self.sender.fragmented(msg, fragment, &mut self.outbox);
+        self.tap_sent(start);
+        Ok(())
+    }
+
+    fn queue(&mut self, msg: &Message) {
+        let big = match msg {
+            Message::Text(t) if t.as_bytes().len() >= ZERO_COPY_MIN => {
+                Some((OpCode::Text, t.clone().into_bytes()))
+            }
+            Message::Binary(b) if b.len() >= ZERO_COPY_MIN => Some((OpCode::Binary, b.clone())),
+            _ => None,
+        };
+        match big {
+            // A server does not mask, so a big payload can go out as it is:
+            // only its header is written into the outbox.
+            Some((opcode, payload)) if self.sender.role() == Role::Server => {
+                let header = FrameHeader::new(opcode, payload.len() as u64);
+                header.emit(&mut self.outbox);
+                if let Some(tap) = self.tap.as_mut() {
+                    tap(Direction::Sent, &header);
+                }
+                self.segments.push_back(self.outbox.split().freeze());
+                self.segments.push_back(payload);
+            }
+            _ => {
+                let start = self.outbox.len();
+                self.sender.message(msg, &mut self.outbox);
+                self.tap_sent(start);
+            }
+        }
+    }
+
+    /// Shows the tap the headers of the frames encoded since `start`.
+    fn tap_sent(&mut self, start: usize) {
+        let Some(tap) = self.tap.as_mut() else { return };
+        let mut at = start;
+        while let Some(Ok(Some((h, n)))) = self.outbox.get(at..).map(FrameHeader::parse) {
+            tap(Direction::Sent, &h);
+            at += n + h.payload_len as usize;
+        }
+    }
+
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<(), WsError> {
+        // write_buf advances each buffer as bytes go out, so a flush cancelled
+        // half-way (e.g. in a `select!`) leaves exactly the unsent rest queued.
+        while let Some(front) = self.segments.front_mut() {
+            while front.has_remaining() {
+                if self.stream.write_buf(front).await? == 0 {
+                    return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+                }
+            }
+            self.segments.pop_front();
+        }
+        while !self.outbox.is_empty() {
+            if self.stream.write_buf(&mut self.outbox).await? == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::WriteZero).into());
+            }
+        }
+        self.stream.flush().await?;
+        if self.outbox.capacity() > KEEP_BUFFER {
+            self.outbox = BytesMut::with_capacity(READ_CHUNK);
+        }
+        Ok(())
+    }
+
+    /// Sends one message now.
+    pub async fn send(&mut self, msg: &Message) -> Result<(), WsError> {
+        self.feed(msg)?;
+        self.flush().await
+    }
+
+    /// Starts the closing handshake (§7.1.2): sends Close with `code` and
+    /// `reason`; keep calling [`WebSocket::recv`] until it returns the peer's
+    /// Close (or `Ok(None)` if none came within [`CLOSE_TIMEOUT`]).
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), WsError> {
+        if self.state != State::Open {
+            return Ok(());
+        }
+        self.queue(&Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_string(),
+        })));
+        self.state = State::CloseSent;
+        self.flush().await
+    }
+
+    /// Fails the connection (§7.1.7): Close with `code`, then close TCP.
+    async fn fail(&mut self, code: CloseCode, reason: &str) {
+        if self.state == State::Open {
+            self.queue(&Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.to_string(),
+            })));
+            let _ = self.flush().await;
+        }
+        self.state = State::Closed;
+        self.finish_close().await;
+    }
+
+    /// The end of the closing handshake: the server closes TCP first (§7.1.1);
+    /// either side then reads until the peer's end closes (so unread bytes do
+    /// not turn our close into a reset that loses the Close frame), for at most
+    /// [`CLOSE_TIMEOUT`].
+    async fn finish_close(&mut self) {
+        if self.sender.role() == Role::Server {
+            let _ = self.stream.shutdown().await;
+        }
+        let mut sink = [0u8; 4096];
+        let drain = async {
+            while let Ok(n) = self.stream.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, drain).await;
+        if self.sender.role() == Role::Client {
+            let _ = self.stream.shutdown().await;
+        }
+    }
+}
+
+/// The opcode a message travels with (for display).
+pub fn opcode_of(msg: &Message) -> OpCode {
+    match msg {
+        Message::Text(_) => OpCode::Text,
+        Message::Binary(_) => OpCode::Binary,
+        Message::Ping(_) => OpCode::Ping,
+        Message::Pong(_) => OpCode::Pong,
+        Message::Close(_) => OpCode::Close,
+    }
+}

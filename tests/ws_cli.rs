@@ -1,0 +1,371 @@
+//! `netlab ws echo` and `netlab ws connect`, driven through the real binary.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A `netlab ws echo` process on port 0; killed when dropped.
+struct EchoServer {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn echo_server(extra: &[&str]) -> EchoServer {
+    let mut child = Command::new(support::netlab_bin())
+        .args(["ws", "echo", "--listen", "127.0.0.1:0", "--quiet"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start netlab ws echo");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("first line names the address")
+        .to_string();
+    EchoServer { child, addr }
+}
+
+fn netlab(args: &[&str]) -> std::process::Output {
+    Command::new(support::netlab_bin())
+        .args(args)
+        .args(["--color", "never"])
+        .output()
+        .expect("run netlab")
+}
+
+#[test]
+fn connect_sends_messages_and_prints_their_echoes() {
+    let server = echo_server(&[]);
+    let url = format!("ws://{}/", server.addr);
+    let out = netlab(&["ws", "connect", &url, "hello", "κόσμε"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        vec!["← hello", "← κόσμε", "← close 1000 (normal closure) "]
+    );
+}
+
+#[test]
+fn connect_with_frames_draws_each_header() {
+    let server = echo_server(&[]);
+    let url = format!("ws://{}/", server.addr);
+    let out = netlab(&["ws", "connect", &url, "--frames", "Hello"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // Our text frame: FIN, opcode 1, masked, length 5 = 1000 0001 1000 0101.
+    assert!(
+        stdout.contains("→ frame FIN=1 RSV=000 opcode=0x1 (text) MASK=1 key="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 0 0 0 0 0 0 1 1 0 0 0 0 1 0 1"),
+        "{stdout}"
+    );
+    // The echo: the same but unmasked = 1000 0001 0000 0101.
+    assert!(
+        stdout.contains("← frame FIN=1 RSV=000 opcode=0x1 (text) MASK=0 len=5"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 0 0 0 0 0 0 1 0 0 0 0 0 1 0 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("opcode=0x8 (close)"), "{stdout}");
+    // The upgrade is shown too, and its accept value matches the key (RFC 6455 §4.2.2),
+    // computed here with the sha1 and base64 crates directly.
+    assert!(stdout.contains("→ http GET / HTTP/1.1\\r\\n"), "{stdout}");
+    assert!(
+        stdout.contains("← http HTTP/1.1 101 Switching Protocols\\r\\n"),
+        "{stdout}"
+    );
+    let field = |name: &str| {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"));
+        line.split(": ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("\\r\\n")
+            .to_string()
+    };
+    let (key, accept) = (field("Sec-WebSocket-Key"), field("Sec-WebSocket-Accept"));
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    let digest =
+        sha1::Sha1::digest(format!("{key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11").as_bytes());
+    assert_eq!(
+        accept,
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    );
+}
+
+#[test]
+fn connect_fragments_on_request() {
+    let server = echo_server(&[]);
+    let url = format!("ws://{}/", server.addr);
+    let out = netlab(&[
+        "ws",
+        "connect",
+        &url,
+        "--frames",
+        "--fragment",
+        "4",
+        "abcdefghij",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // 10 bytes in fragments of 4: text(FIN=0), continuation(FIN=0), continuation(FIN=1).
+    assert!(
+        stdout.contains("→ frame FIN=0 RSV=000 opcode=0x1 (text) MASK=1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("→ frame FIN=0 RSV=000 opcode=0x0 (continuation) MASK=1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("→ frame FIN=1 RSV=000 opcode=0x0 (continuation) MASK=1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("← abcdefghij"), "{stdout}");
+}
+
+#[test]
+fn interactive_connect_reads_stdin_and_closes_at_its_end() {
+    let server = echo_server(&[]);
+    let url = format!("ws://{}/", server.addr);
+    let mut child = Command::new(support::netlab_bin())
+        .args(["--color", "never", "ws", "connect", &url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"line one\n/ping knock\n/binary AB\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("← line one\n"), "{stdout}");
+    assert!(stdout.contains("← pong knock\n"), "{stdout}");
+    assert!(stdout.contains("[binary, 2 bytes] 41 42"), "{stdout}");
+    assert!(stdout.contains("← close 1000"), "{stdout}");
+}
+
+/// Upgrades by hand and returns the socket.
+fn raw_upgrade(addr: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    s
+}
+
+fn masked_binary(len: usize) -> Vec<u8> {
+    let mut f = vec![0x82, 0x80 | 126];
+    f.extend_from_slice(&(len as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0]); // a zero key: the payload goes as is
+    f.extend(std::iter::repeat(7u8).take(len));
+    f
+}
+
+#[test]
+fn max_frame_flag_is_enforced_at_the_edge() {
+    let server = echo_server(&["--max-frame", "1KiB"]);
+    let mut s = raw_upgrade(&server.addr);
+    s.write_all(&masked_binary(1024)).unwrap();
+    let mut echo = vec![0u8; 4 + 1024];
+    s.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo[..4], &[0x82, 126, 0x04, 0x00]);
+    s.write_all(&masked_binary(1025)).unwrap();
+    let mut close = [0u8; 4];
+    s.read_exact(&mut close).unwrap();
+    assert_eq!(close[0], 0x88);
+    assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1009);
+}
+
+#[test]
+fn handshake_timeout_flag_cuts_off_a_slow_client() {
+    let server = echo_server(&["--handshake-timeout", "200ms"]);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let mut all = String::new();
+    s.read_to_string(&mut all).unwrap();
+    assert!(all.starts_with("HTTP/1.1 408 "), "{all}");
+}
+
+#[test]
+fn connect_reports_a_refused_upgrade_clearly() {
+    let server = echo_server(&["--origin", "http://allowed.example"]);
+    // Our client sends no Origin, so it is allowed; a plain HTTP server refuses instead:
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nno socket\n");
+    });
+    let out = netlab(&["ws", "connect", &format!("ws://{addr}/"), "hi"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("404 Not Found"), "{stderr}");
+    let ok = netlab(&["ws", "connect", &format!("ws://{}/", server.addr), "hi"]);
+    assert!(ok.status.success());
+}
+
+#[test]
+fn bad_urls_are_explained() {
+    let out = netlab(&["ws", "connect", "wss://example.com/", "hi"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS"));
+}
+
+#[test]
+fn help_shows_examples() {
+    for cmd in [["ws", "echo"], ["ws", "connect"]] {
+        let out = netlab(&[cmd[0], cmd[1], "--help"]);
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.contains("Examples:"), "{help}");
+        assert!(
+            help.contains("--max-frame")
+                && help.contains("--max-message")
+                && help.contains("--handshake-timeout")
+        );
+    }
+}
+
+#[test]
+fn bench_ws_measures_an_echo_server_and_reports_json() {
+    let server = echo_server(&[]);
+    let url = format!("ws://{}/", server.addr);
+    let pid = server.child.id().to_string();
+    let out = netlab(&[
+        "bench",
+        "ws",
+        &url,
+        "--conns",
+        "3",
+        "--pipeline",
+        "4",
+        "--size",
+        "100",
+        "--secs",
+        "0.5",
+        "--warmup",
+        "0.1",
+        "--server-pid",
+        &pid,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["conns"], 3);
+    assert_eq!(report["size"], 100);
+    assert_eq!(report["failed_conns"], 0);
+    assert!(report["messages"].as_u64().unwrap() > 0, "{report}");
+    assert!(report["p50_us"].as_f64().unwrap() > 0.0);
+    assert!(report["server_cpu_us_per_msg"].is_number(), "{report}");
+}
+
+#[test]
+fn the_tour_shows_the_websocket_steps_working() {
+    let out = netlab(&["tour"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("server answered Close 1002 (protocol error)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Tour complete"), "{stdout}");
+}
+
+fn masked_fragment(b0: u8, len: usize) -> Vec<u8> {
+    let mut f = masked_binary(len);
+    f[0] = b0;
+    f
+}
+
+#[test]
+fn max_message_flag_is_enforced_at_the_edge() {
+    let server = echo_server(&["--max-frame", "1KiB", "--max-message", "1536"]);
+    let mut s = raw_upgrade(&server.addr);
+    // 1024 + 512 = 1536 bytes in two fragments: exactly the limit.
+    s.write_all(&masked_fragment(0x02, 1024)).unwrap();
+    s.write_all(&masked_fragment(0x80, 512)).unwrap();
+    let mut echo = vec![0u8; 4 + 1536];
+    s.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo[..4], &[0x82, 126, 0x06, 0x00]);
+    // 1024 + 513: one byte over.
+    s.write_all(&masked_fragment(0x02, 1024)).unwrap();
+    s.write_all(&masked_fragment(0x80, 513)).unwrap();
+    let mut close = [0u8; 4];
+    s.read_exact(&mut close).unwrap();
+    assert_eq!(
+        (close[0], u16::from_be_bytes([close[2], close[3]])),
+        (0x88, 1009)
+    );
+}
+
+#[test]
+fn max_header_flag_is_enforced_at_the_edge() {
+    let server = echo_server(&["--max-header", "300"]);
+    let head = |total: usize| {
+        let base = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+        let pad = total - base.len() - "X-Pad: \r\n\r\n".len();
+        format!("{base}X-Pad: {}\r\n\r\n", "p".repeat(pad))
+    };
+    for (len, status) in [(300, "101"), (301, "431")] {
+        let req = head(len);
+        assert_eq!(req.len(), len);
+        let mut s = TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        let mut first = [0u8; 12];
+        s.read_exact(&mut first).unwrap();
+        assert_eq!(&first[9..12], status.as_bytes(), "a {len}-byte head");
+    }
+}
