@@ -126,7 +126,6 @@ pub async fn frames() -> Result<(), TourError> {
     if close[0] != 0x88 || code != 1002 {
         return Err(unexpected(format!("expected Close 1002, got {close:02x?}")));
     }
-    say("a client sends an unmasked frame 81 02 68 69");
     ok(format!(
         "server answered Close {} and hung up",
         CloseCode::from_u16(code)
