@@ -29,4 +29,5 @@ pub mod link;
 pub mod tcp;
 pub mod term;
 pub mod tour;
+pub mod udp;
 pub mod units;
