@@ -24,6 +24,7 @@ pub mod bench;
 pub mod cli;
 pub mod course;
 pub mod framing;
+pub mod lab;
 pub mod layers;
 pub mod link;
 pub mod tcp;
