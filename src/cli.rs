@@ -86,6 +86,8 @@ pub enum Command {
     Tcp(TcpCommand),
     /// Relay UDP through an impaired link: loss, duplication, reordering, delay, rate (lessons 05–06).
     Link(crate::link::command::LinkArgs),
+    /// TCP vs UDP, same workload, under loss, a slow receiver, reordering, duplication (lesson 06).
+    Compare(crate::lab::command::CompareArgs),
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -198,6 +200,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Layers { json } => layers_cmd(json),
         Command::Tcp(cmd) => tcp(cmd),
         Command::Link(args) => crate::link::command::run(args),
+        Command::Compare(args) => crate::lab::command::run(args),
         Command::Bench(cmd) => bench_cmd(cmd),
     }
 }

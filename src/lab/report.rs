@@ -188,7 +188,10 @@ impl Recorder {
         };
         let secs = self.last_arrival_us as f64 / 1e6;
         let (tm, tb) = if secs > 0.0 {
-            (s.unique as f64 / secs, (s.unique as f64 * self.size as f64) / secs)
+            (
+                s.unique as f64 / secs,
+                (s.unique as f64 * self.size as f64) / secs,
+            )
         } else {
             (0.0, 0.0)
         };
@@ -248,7 +251,10 @@ mod tests {
             ..Workload::default()
         };
         assert!(c(MAX_COUNT).validate().is_ok());
-        assert_eq!(c(MAX_COUNT + 1).validate(), Err(WorkloadError::Count(MAX_COUNT + 1)));
+        assert_eq!(
+            c(MAX_COUNT + 1).validate(),
+            Err(WorkloadError::Count(MAX_COUNT + 1))
+        );
     }
 
     #[test]
@@ -260,12 +266,18 @@ mod tests {
         };
         let mut r = Recorder::new(8);
         for (seq, at_ms) in [(0u64, 1u64), (2, 3), (1, 4), (2, 5)] {
-            r.arrive(&w.message(seq, w.send_time(seq)), Duration::from_millis(at_ms));
+            r.arrive(
+                &w.message(seq, w.send_time(seq)),
+                Duration::from_millis(at_ms),
+            );
         }
         r.arrive(b"junk", Duration::from_millis(6));
         assert_eq!(r.malformed(), 1);
         let t = r.finish("UDP", 5, None, None);
-        assert_eq!((t.delivered, t.lost, t.duplicated, t.out_of_order), (3, 2, 1, 1));
+        assert_eq!(
+            (t.delivered, t.lost, t.duplicated, t.out_of_order),
+            (3, 2, 1, 1)
+        );
         // latencies: 1000, 1000, 3000 µs (seq 0 at 1 ms, seq 2 sent 2 ms got 3 ms, seq 1 sent 1 ms got 4 ms)
         assert_eq!(t.p50_latency_us, Some(1000));
         assert_eq!(t.p99_latency_us, Some(3000));

@@ -282,12 +282,17 @@ pub fn run_tcp(
         {
             let s = wire.a.sockets.get_mut::<tcp::Socket>(tx_h);
             while s.may_send() {
-                if pending.is_none() && next_seq < workload.count && workload.send_time(next_seq) <= now {
+                if pending.is_none()
+                    && next_seq < workload.count
+                    && workload.send_time(next_seq) <= now
+                {
                     let due = workload.send_time(next_seq);
                     pending = Some((workload.message(next_seq, due), 0));
                     next_seq += 1;
                 }
-                let Some((msg, off)) = pending.as_mut() else { break };
+                let Some((msg, off)) = pending.as_mut() else {
+                    break;
+                };
                 let n = s.send_slice(&msg[*off..]).unwrap_or(0);
                 if n == 0 {
                     break;
@@ -326,15 +331,17 @@ pub fn run_tcp(
             let s = wire.a.sockets.get::<tcp::Socket>(tx_h);
             s.may_send() && s.send_queue() < s.send_capacity()
         };
-        let unblocked = room && (pending.is_some() || (next_seq < workload.count && workload.send_time(next_seq) <= now));
+        let unblocked = room
+            && (pending.is_some()
+                || (next_seq < workload.count && workload.send_time(next_seq) <= now));
         if (moved || wrote || read || unblocked) && spins < 1000 {
             spins += 1;
             continue; // something changed at this instant: poll again
         }
         spins = 0;
         // 5. Jump to the next event.
-        let next_send = (pending.is_none() && next_seq < workload.count)
-            .then(|| workload.send_time(next_seq));
+        let next_send =
+            (pending.is_none() && next_seq < workload.count).then(|| workload.send_time(next_seq));
         let next = [next_send, wire.next_event(now)]
             .into_iter()
             .flatten()
@@ -356,8 +363,14 @@ pub fn run_udp(
     let mut wire = Wire::new(impairment);
     let new_socket = || {
         udp::Socket::new(
-            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; UDP_SLOTS], vec![0; UDP_SLOTS * MTU]),
-            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; UDP_SLOTS], vec![0; UDP_SLOTS * MTU]),
+            udp::PacketBuffer::new(
+                vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
+                vec![0; UDP_SLOTS * MTU],
+            ),
+            udp::PacketBuffer::new(
+                vec![udp::PacketMetadata::EMPTY; UDP_SLOTS],
+                vec![0; UDP_SLOTS * MTU],
+            ),
         )
     };
     let mut rx = new_socket();
@@ -399,7 +412,11 @@ pub fn run_udp(
             continue;
         }
         let next_send = (next_seq < workload.count).then(|| workload.send_time(next_seq));
-        match [next_send, wire.next_event(now)].into_iter().flatten().min() {
+        match [next_send, wire.next_event(now)]
+            .into_iter()
+            .flatten()
+            .min()
+        {
             Some(next) if now <= TIME_LIMIT => now = next.max(now + Duration::from_micros(1)),
             _ => break, // everything sent and nothing left on the wire
         }
@@ -428,7 +445,12 @@ mod tests {
         let t = run_tcp(&workload(), &perfect, &mut |_| {});
         let u = run_udp(&workload(), &perfect, &mut |_| {});
         for r in [&t, &u] {
-            assert_eq!((r.sent, r.delivered, r.lost, r.duplicated, r.out_of_order), (300, 300, 0, 0, 0), "{}", r.transport);
+            assert_eq!(
+                (r.sent, r.delivered, r.lost, r.duplicated, r.out_of_order),
+                (300, 300, 0, 0, 0),
+                "{}",
+                r.transport
+            );
         }
         assert_eq!(t.retransmissions, Some(0));
         // 5 ms one way: UDP latency is exactly the wire's delay.
@@ -507,7 +529,10 @@ mod lossy {
         };
         let t = run_tcp(&w, &lossy, &mut |_| {});
         let u = run_udp(&w, &lossy, &mut |_| {});
-        assert_eq!((t.delivered, t.lost, t.out_of_order, t.duplicated), (1000, 0, 0, 0));
+        assert_eq!(
+            (t.delivered, t.lost, t.out_of_order, t.duplicated),
+            (1000, 0, 0, 0)
+        );
         assert!(t.retransmissions.unwrap() > 0);
         assert!((20..=80).contains(&u.lost), "about 5% of 1000: {}", u.lost);
         let again = run_udp(&w, &lossy, &mut |_| {});
