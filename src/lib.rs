@@ -8,6 +8,8 @@
 //! | [`layers`] | 00 | the OSI and TCP/IP models; which layer each protocol and field belongs to |
 //! | [`tcp::boundaries`], [`tcp::partial_io`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes |
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
+//! | [`udp`] | 05 | datagrams: the sequence header, the MTU cap, gap/duplicate/late tracking, RFC 3550 loss and jitter |
+//! | [`lab`] | 06 | TCP vs UDP under the same loss, reordering, duplication and a slow receiver (`netlab compare`) |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),

@@ -26,3 +26,19 @@ mod lesson_02 {
     }
     include!("../lessons/02-framing/tests.rs");
 }
+
+mod lesson_05 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/05-udp/exercise.rs");
+    }
+    include!("../lessons/05-udp/tests.rs");
+}
+
+mod lesson_06 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/06-tcp-vs-udp/exercise.rs");
+    }
+    include!("../lessons/06-tcp-vs-udp/tests.rs");
+}

@@ -22,3 +22,17 @@ mod lesson_02 {
     }
     include!("../lessons/02-framing/tests.rs");
 }
+
+mod lesson_05 {
+    mod subject {
+        pub use netlab::udp::ReceiveTracker;
+    }
+    include!("../lessons/05-udp/tests.rs");
+}
+
+mod lesson_06 {
+    mod subject {
+        pub use netlab::udp::tracker::{fraction_lost, interarrival_jitter, next_jitter};
+    }
+    include!("../lessons/06-tcp-vs-udp/tests.rs");
+}

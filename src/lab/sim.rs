@@ -251,10 +251,13 @@ pub fn run_tcp(
     progress: &mut dyn FnMut(f64),
 ) -> TransportResult {
     let mut wire = Wire::new(impairment);
-    let tx = tcp::Socket::new(
+    let mut tx = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
     );
+    // No Nagle (TCP_NODELAY, as the kernel runs do): each message leaves in its
+    // own segment, so TCP and UDP put the same packets on the wire.
+    tx.set_nagle_enabled(false);
     let mut rx = tcp::Socket::new(
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),
         tcp::SocketBuffer::new(vec![0; TCP_BUFFER]),

@@ -6,6 +6,7 @@
 //! it does and returns an error if what it shows did not actually happen.
 
 mod tcp;
+mod udp;
 
 use crate::term;
 use std::future::Future;
@@ -51,6 +52,11 @@ pub const STEPS: &[Step] = &[
         title: "A hostile client cannot hurt the others",
         lesson: 2,
         run: || Box::pin(tcp::hostile_header()),
+    },
+    Step {
+        title: "UDP loses messages on a lossy wire; TCP over the same wire does not",
+        lesson: 6,
+        run: || Box::pin(udp::lossy_wire()),
     },
 ];
 

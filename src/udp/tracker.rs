@@ -323,6 +323,16 @@ pub fn next_jitter(jitter: f64, d: i64) -> f64 {
     jitter + ((d.unsigned_abs() as f64) - jitter) / 16.0
 }
 
+/// RFC 3550 A.8 over a whole run: the jitter after the last of `samples`,
+/// each `(sender timestamp, arrival time)` in microseconds, in arrival order.
+pub fn interarrival_jitter(samples: &[(u32, u32)]) -> f64 {
+    let mut t = ReceiveTracker::new();
+    for &(sent, arrived) in samples {
+        t.on_timing(sent, arrived);
+    }
+    t.stats().jitter_us
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
