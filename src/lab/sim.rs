@@ -507,7 +507,7 @@ mod tests {
         c.observe(&seg(1100, 200)); // resent, and new bytes after it
         assert_eq!(c.retransmissions, 2);
         c.observe(&seg(1300, 100));
-        assert_eq!(c.retransmissions, 0 + 2, "new data is not a retransmission");
+        assert_eq!(c.retransmissions, 2, "new data is not a retransmission");
         c.observe(&seg(i32::MAX - 10, 5)); // far ahead (wraps later): new
         assert_eq!(c.retransmissions, 2);
     }
