@@ -124,9 +124,11 @@ where
                 // round the select again: one wake-up and one timer per batch, not per datagram.
                 let mut next = Some(received?);
                 let mut taken = 0;
+                // One clock reading per burst: the burst arrived within microseconds.
+                let now = start.elapsed();
+                let seen_at = Instant::now();
                 while let Some((n, client)) = next.take() {
                     taken += 1;
-                    let now = start.elapsed();
                     let known = sessions.contains_key(&client);
                     if !known && sessions.len() >= config.max_sessions {
                         closed.refused += 1;
@@ -144,7 +146,7 @@ where
                             next_number += 1;
                         }
                         let s = sessions.get_mut(&client).expect("inserted above");
-                        s.last_seen = Instant::now();
+                        s.last_seen = seen_at;
                         s.forward.send(now, Bytes::copy_from_slice(&buf[..n]));
                         // Forward at once what is already due (always, on a link without delay).
                         while let Some(p) = s.forward.receive(now) {
