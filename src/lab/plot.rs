@@ -17,7 +17,7 @@ pub const MAX_POINTS: usize = 20_000;
 const PANEL_W: f64 = 520.0;
 const PANEL_H: f64 = 220.0;
 const MARGIN_L: f64 = 60.0;
-const MARGIN_T: f64 = 40.0;
+const MARGIN_T: f64 = 58.0;
 const GAP: f64 = 70.0;
 
 /// Sequence numbers sent but never delivered.
@@ -52,11 +52,16 @@ pub fn svg(reports: &[ScenarioReport]) -> String {
         let top = i as f64 * row_h + MARGIN_T;
         let _ = writeln!(
             s,
-            r#"<text x="10" y="{}" font-size="14" font-weight="bold">{} — {} ({})</text>"#,
-            top - 18.0,
+            r#"<text x="10" y="{}" font-size="14"><tspan font-weight="bold">{}</tspan> — {}</text>"#,
+            top - 36.0,
             esc(rep.scenario),
-            esc(&rep.impairment),
             esc(&rep.stack)
+        );
+        let _ = writeln!(
+            s,
+            r##"<text x="10" y="{}" font-size="11" fill="#555">{}</text>"##,
+            top - 21.0,
+            esc(&rep.impairment)
         );
         let span = time_span(rep);
         for (j, r) in [&rep.tcp, &rep.udp].into_iter().enumerate() {

@@ -110,6 +110,36 @@ impl DatagramHeader {
     }
 }
 
+/// The sending side: numbers a sender's datagrams 0, 1, 2, ... (wrapping at 2³²).
+#[derive(Debug, Clone, Default)]
+pub struct Sequencer {
+    next: u32,
+}
+
+impl Sequencer {
+    /// A sender starting at sequence number 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next datagram: this sender's next number, `timestamp`, then `message`.
+    /// An oversized message is refused and uses up no number.
+    pub fn encode(&mut self, timestamp: u32, message: &[u8]) -> Result<Vec<u8>, DatagramError> {
+        let datagram = DatagramHeader {
+            seq: self.next,
+            timestamp,
+        }
+        .encode(message)?;
+        self.next = self.next.wrapping_add(1);
+        Ok(datagram)
+    }
+
+    /// The number the next datagram will carry.
+    pub fn peek(&self) -> u32 {
+        self.next
+    }
+}
+
 impl std::fmt::Display for DatagramHeader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "seq {} ts {}µs", self.seq, self.timestamp)
@@ -172,6 +202,15 @@ mod tests {
                 len: MAX_MESSAGE + 1
             })
         );
+    }
+
+    #[test]
+    fn the_sequencer_counts_and_skips_no_number_on_a_refusal() {
+        let mut s = Sequencer::new();
+        assert_eq!(s.encode(7, b"a").unwrap()[..8], [0, 0, 0, 0, 0, 0, 0, 7]);
+        assert!(s.encode(8, &[0; MAX_MESSAGE + 1]).is_err());
+        assert_eq!(s.encode(9, b"b").unwrap()[..4], [0, 0, 0, 1]);
+        assert_eq!(s.peek(), 2);
     }
 
     proptest::proptest! {

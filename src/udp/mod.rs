@@ -14,5 +14,7 @@
 pub mod header;
 pub mod tracker;
 
-pub use header::{DatagramError, DatagramHeader, HEADER_LEN, MAX_DATAGRAM_PAYLOAD, MAX_MESSAGE};
+pub use header::{
+    DatagramError, DatagramHeader, Sequencer, HEADER_LEN, MAX_DATAGRAM_PAYLOAD, MAX_MESSAGE,
+};
 pub use tracker::{Arrival, ReceiveTracker, TrackerStats};
