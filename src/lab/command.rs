@@ -325,8 +325,8 @@ fn takeaway(rep: &ScenarioReport) -> String {
             opt(u.kernel_drops), t.lost, t.throughput_msgs
         ),
         "reordering" => format!(
-            "UDP handed {} messages to the program out of order; TCP reordered them itself ({} out of order) at a cost in latency.",
-            u.out_of_order, t.out_of_order
+            "UDP handed {} messages to the program out of order; TCP put them back in order ({} out of order), but took the reordering for loss: {} spurious retransmissions.",
+            u.out_of_order, t.out_of_order, opt(t.retransmissions)
         ),
         "duplication" => format!(
             "UDP delivered {} duplicate copies; TCP discarded the copies it received ({} duplicates delivered).",
