@@ -163,6 +163,7 @@ fn workload_limits_are_refused_with_the_rule() {
         (&["--count", "0"][..], "--count"),
         (&["--rate", "0"][..], "--rate"),
         (&["--loss", "150%"][..], "outside 0%–100%"),
+        (&["--read-delay", "1001ms"][..], "--read-delay"),
     ] {
         let out = Command::new(support::netlab_bin())
             .arg("compare")

@@ -56,7 +56,7 @@ sudo netlab compare lossy-wire --real\n  \
 netlab compare reordering --json | jq '.[0].udp.out_of_order'"
 )]
 pub struct CompareArgs {
-    /// Scenarios to run (default: all but --real ones).
+    /// Scenarios to run (default: all four; with --real, lossy-wire).
     #[arg(value_enum)]
     pub scenarios: Vec<Scenario>,
     /// Messages each transport sends.
@@ -114,6 +114,14 @@ pub fn run(args: CompareArgs) -> CliResult {
         rate: args.rate,
     };
     workload.validate()?;
+    if args.read_delay > slow::MAX_READ_DELAY {
+        return Err(format!(
+            "--read-delay {:?} is too long: at most {:?} between reads",
+            args.read_delay,
+            slow::MAX_READ_DELAY
+        )
+        .into());
+    }
     let scenarios = if args.scenarios.is_empty() {
         if args.real {
             vec![Scenario::LossyWire]

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 pub const SMALL_RCVBUF: usize = 4096;
 /// Default pause between the receiver's reads: 2 ms, i.e. at most 500 reads/s.
 pub const DEFAULT_READ_DELAY: Duration = Duration::from_millis(2);
+/// Longest pause between reads `--read-delay` accepts: 1 s (1000 messages would take 17 minutes).
+pub const MAX_READ_DELAY: Duration = Duration::from_secs(1);
 /// The UDP receiver stops after this long with nothing to read once the sender is done.
 pub const UDP_IDLE: Duration = Duration::from_millis(300);
 
