@@ -327,6 +327,15 @@ pub fn print_report(rep: &ScenarioReport, plot_too: bool) {
 /// One sentence saying what the table shows.
 fn takeaway(rep: &ScenarioReport) -> String {
     let (t, u) = (&rep.tcp, &rep.udp);
+    if t.delivered < rep.workload.count {
+        return format!(
+            "TCP delivered only {} of {} before the run's time limit: {} never left the sender (TCP does not lose data, but it cannot beat a wire that loses everything); UDP lost {}.",
+            t.delivered,
+            rep.workload.count,
+            rep.workload.count - t.sent,
+            u.lost
+        );
+    }
     match rep.scenario {
         "slow-receiver" => format!(
             "UDP: the kernel dropped {} datagrams its small buffer could not hold; TCP: lost {}, its window slowed the sender to {:.0} msg/s.",

@@ -343,8 +343,10 @@ pub fn run_tcp(
         }
         spins = 0;
         // 5. Jump to the next event.
-        let next_send =
-            (pending.is_none() && next_seq < workload.count).then(|| workload.send_time(next_seq));
+        // Messages already due wait for room in the socket (an ACK event), not for time.
+        let next_send = (pending.is_none() && next_seq < workload.count)
+            .then(|| workload.send_time(next_seq))
+            .filter(|&t| t > now);
         let next = [next_send, wire.next_event(now)]
             .into_iter()
             .flatten()
@@ -414,7 +416,9 @@ pub fn run_udp(
         if moved || wrote || read {
             continue;
         }
-        let next_send = (next_seq < workload.count).then(|| workload.send_time(next_seq));
+        let next_send = (next_seq < workload.count)
+            .then(|| workload.send_time(next_seq))
+            .filter(|&t| t > now);
         match [next_send, wire.next_event(now)]
             .into_iter()
             .flatten()
@@ -516,6 +520,23 @@ mod tests {
 #[cfg(test)]
 mod lossy {
     use super::*;
+
+    #[test]
+    fn a_wire_that_loses_everything_ends_at_the_time_limit_with_nothing_delivered() {
+        let w = Workload {
+            count: 20,
+            size: 100,
+            rate: 1000,
+        };
+        let dead = Impairment {
+            loss: 1.0,
+            ..Impairment::default()
+        };
+        let t = run_tcp(&w, &dead, &mut |_| {});
+        let u = run_udp(&w, &dead, &mut |_| {});
+        assert_eq!((t.delivered, u.delivered, u.lost), (0, 0, 20));
+        assert!(t.retransmissions.unwrap() > 0, "the SYN was resent");
+    }
 
     #[test]
     fn under_loss_udp_loses_and_tcp_retransmits_everything_in_order() {
