@@ -12,13 +12,14 @@
 //! --probability P -j DROP`) on each side's INPUT chain (a drop on OUTPUT
 //! would be reported to the sending program as EPERM, which a real wire never does). Both ends run as
 //! child processes (`ip netns exec NS netlab compare --peer ...`). The
-//! namespaces are named after this process, and [`Namespaces`] deletes them
-//! (and with them the veth pair and the rules) when dropped, on every path.
+//! namespaces are named after this process (`netlab-PID-RUN-a|b`), and
+//! [`Namespaces`] deletes them (and with them the veth pair and the rules)
+//! when dropped, on every path; a run killed before that is cleaned up by the
+//! next one (its PID is gone).
 //! TCP retransmissions are the sender namespace's own `RetransSegs` counter
 //! (`/proc/net/snmp`), exact because the namespace is new.
 
 use super::report::{Recorder, ScenarioReport, TransportResult, Workload};
-use super::slow::udp_drops;
 use crate::cli::CliResult;
 use crate::udp::DatagramHeader;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -98,17 +99,39 @@ impl Drop for Namespaces {
 
 static RUNS: AtomicU32 = AtomicU32::new(0);
 
+/// Every namespace the lab creates is named `netlab-PID-RUN-a|b`.
+pub const NS_PREFIX: &str = "netlab-";
+
+/// Deletes namespaces left by a run that was killed before it could clean up
+/// (their process is gone).
+fn remove_stale() {
+    let Ok(list) = sh(&["ip", "netns", "list"]) else {
+        return;
+    };
+    for name in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let Some(pid) = name
+            .strip_prefix(NS_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = sh(&["ip", "netns", "del", name]);
+        }
+    }
+}
+
 impl Namespaces {
     /// Creates the pair, with `loss` (0.0–1.0) on each side's way out.
     pub fn create(loss: f64) -> Result<Self, RealError> {
-        let tag = format!(
-            "{}{}",
-            std::process::id() % 1_000_000,
-            RUNS.fetch_add(1, Ordering::Relaxed) % 100
-        );
+        remove_stale();
+        let pid = std::process::id();
+        let run = RUNS.fetch_add(1, Ordering::Relaxed) % 100;
+        let tag = format!("{}{run}", pid % 1_000_000);
         let mut ns = Namespaces {
-            a: format!("netlab{tag}a"),
-            b: format!("netlab{tag}b"),
+            a: format!("{NS_PREFIX}{pid}-{run}-a"),
+            b: format!("{NS_PREFIX}{pid}-{run}-b"),
             veth_a: format!("nlv{tag}a"),
             veth_b: format!("nlv{tag}b"),
             created: Vec::new(),
@@ -359,7 +382,23 @@ pub fn peer_main(args: &[String]) -> CliResult {
             let l = TcpListener::bind(addr)?;
             writeln!(out, "ready")?;
             out.flush()?;
-            let (mut s, _) = l.accept()?;
+            // Never wait forever: a wire that loses everything must still end the run.
+            l.set_nonblocking(true)?;
+            let deadline = Instant::now() + w.send_time(w.count) + GRACE;
+            let mut s = loop {
+                match l.accept() {
+                    Ok((s, _)) => break s,
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::WouldBlock
+                            && Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) => return Err(format!("no connection arrived: {e}").into()),
+                }
+            };
+            s.set_nonblocking(false)?;
+            s.set_read_timeout(Some(GRACE))?;
             let mut msg = vec![0; w.size];
             for _ in 0..w.count {
                 if s.read_exact(&mut msg).is_err() {
@@ -386,11 +425,12 @@ pub fn peer_main(args: &[String]) -> CliResult {
                     Err(_) => {}
                 }
             }
-            let _ = udp_drops(addr.port());
         }
         ("send", "tcp") => {
-            let mut s = TcpStream::connect(addr)?;
+            let mut s = TcpStream::connect_timeout(&addr, GRACE)?;
             s.set_nodelay(true)?;
+            s.set_write_timeout(Some(GRACE))?;
+            s.set_read_timeout(Some(GRACE))?;
             for seq in 0..w.count {
                 let due = w.send_time(seq);
                 let t = now();
