@@ -8,13 +8,17 @@
 //! 41–43", "duplicate of 17", "arrived late: 12") and into the loss rate and
 //! interarrival jitter of RFC 3550 §6.4.1 / Appendix A.
 //!
+//! [`header::Sequencer`] numbers the sending side; [`senders::SenderTable`]
+//! keeps one tracker per sender address, bounded against spoofed floods.
 //! Nothing here owns a socket: the TCP vs UDP lab and the chat hub's UDP
 //! transport both put these pieces around their own sockets.
 
 pub mod header;
+pub mod senders;
 pub mod tracker;
 
 pub use header::{
     DatagramError, DatagramHeader, Sequencer, HEADER_LEN, MAX_DATAGRAM_PAYLOAD, MAX_MESSAGE,
 };
+pub use senders::{SenderTable, DEFAULT_MAX_SENDERS};
 pub use tracker::{Arrival, ReceiveTracker, TrackerStats};
