@@ -43,7 +43,8 @@ pub const MTU: usize = 1500;
 pub const TCP_BUFFER: usize = 64 * 1024;
 /// Datagrams a UDP socket buffer holds (each up to one MTU).
 pub const UDP_SLOTS: usize = 256;
-/// The simulation gives up after this much virtual time (a wire that loses everything).
+/// The simulation gives up this much virtual time after the last message was
+/// due (a wire that loses everything never finishes otherwise).
 pub const TIME_LIMIT: Duration = Duration::from_secs(600);
 
 /// One end's network card: packets in from the wire, packets out to it.
@@ -279,7 +280,8 @@ pub fn run_tcp(
     let mut buf = vec![0u8; TCP_BUFFER];
     let mut now = Duration::ZERO;
     let mut spins = 0u32;
-    while rec.delivered() < workload.count && now <= TIME_LIMIT {
+    let limit = workload.send_time(workload.count) + TIME_LIMIT;
+    while rec.delivered() < workload.count && now <= limit {
         // 1. The sender writes what is due, as far as the send buffer allows.
         let mut wrote = false;
         {
@@ -351,7 +353,7 @@ pub fn run_tcp(
             .into_iter()
             .flatten()
             .min()
-            .unwrap_or(TIME_LIMIT + Duration::from_micros(1));
+            .unwrap_or(limit + Duration::from_micros(1));
         now = next.max(now + Duration::from_micros(1));
     }
     let sent = next_seq;
@@ -388,6 +390,7 @@ pub fn run_udp(
     let mut rec = Recorder::new(workload.size);
     let mut next_seq = 0u64;
     let mut now = Duration::ZERO;
+    let limit = workload.send_time(workload.count) + TIME_LIMIT;
     loop {
         let mut wrote = false;
         {
@@ -424,7 +427,7 @@ pub fn run_udp(
             .flatten()
             .min()
         {
-            Some(next) if now <= TIME_LIMIT => now = next.max(now + Duration::from_micros(1)),
+            Some(next) if now <= limit => now = next.max(now + Duration::from_micros(1)),
             _ => break, // everything sent and nothing left on the wire
         }
     }
