@@ -145,7 +145,7 @@ pub fn run(args: CompareArgs) -> CliResult {
     let mut reports = Vec::new();
     for sc in scenarios {
         let rep = match sc {
-            Scenario::LossyWire if args.real => netns::run(&workload, args.loss, show)?,
+            Scenario::LossyWire if args.real => netns::run(&workload, args.loss, args.delay, show)?,
             Scenario::SlowReceiver => {
                 let mut p = Progress::new("slow receiver: TCP, then UDP", show);
                 p.update(0.0);

@@ -124,7 +124,8 @@ fn remove_stale() {
 
 impl Namespaces {
     /// Creates the pair, with `loss` (0.0–1.0) on each side's way out.
-    pub fn create(loss: f64) -> Result<Self, RealError> {
+    /// `delay` (one way) needs netem; with the iptables fallback there is none, and the report says so.
+    pub fn create(loss: f64, delay: Duration) -> Result<Self, RealError> {
         remove_stale();
         let pid = std::process::id();
         let run = RUNS.fetch_add(1, Ordering::Relaxed) % 100;
@@ -167,15 +168,16 @@ impl Namespaces {
             sh(&["ip", "-n", n, "link", "set", "lo", "up"])?;
         }
         let pct = format!("{}%", loss * 100.0);
+        let delay_us = format!("{}us", delay.as_micros());
         let netem = [(&a, &va), (&b, &vb)].iter().try_for_each(|(n, v)| {
             sh(&[
                 "ip", "netns", "exec", n, "tc", "qdisc", "add", "dev", v, "root", "netem", "loss",
-                &pct,
+                &pct, "delay", &delay_us,
             ])
             .map(|_| ())
         });
         ns.impairment = match netem {
-            Ok(()) => format!("netem loss {pct} on each veth's way out (tc qdisc)"),
+            Ok(()) => format!("netem loss {pct} delay {delay:?} on each veth's way out (tc qdisc)"),
             Err(netem_err) => {
                 let p = format!("{loss}");
                 for (n, v) in [(&a, &va), (&b, &vb)] {
@@ -203,7 +205,7 @@ impl Namespaces {
                     RealError::Setup { stderr, .. } => stderr,
                     e => e.to_string(),
                 };
-                format!("iptables -m statistic --mode random --probability {p} -j DROP on each side's INPUT (netem unavailable: {why})")
+                format!("iptables -m statistic --mode random --probability {p} -j DROP on each side's INPUT; no added delay (netem unavailable: {why})")
             }
         };
         Ok(ns)
@@ -331,10 +333,15 @@ fn one_transport(
 }
 
 /// Runs lossy-wire on the kernel's stacks in two namespaces.
-pub fn run(w: &Workload, loss: f64, show: bool) -> Result<ScenarioReport, RealError> {
+pub fn run(
+    w: &Workload,
+    loss: f64,
+    delay: Duration,
+    show: bool,
+) -> Result<ScenarioReport, RealError> {
     let mut p = super::progress::Progress::new("lossy-wire --real: TCP, UDP", show);
     p.update(0.0);
-    let ns = Namespaces::create(loss)?;
+    let ns = Namespaces::create(loss, delay)?;
     let tcp = one_transport(&ns, "TCP", w)?;
     p.update(0.5);
     let udp = one_transport(&ns, "UDP", w)?;
