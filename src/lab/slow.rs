@@ -43,6 +43,29 @@ pub fn udp_drops(port: u16) -> Option<u64> {
     })
 }
 
+/// The kernel's TCP_INFO retransmission total (`tcpi_total_retrans`) for the
+/// established connection from `local`, as `ss -ti` reads it over inet_diag;
+/// `None` where `ss` is missing or the connection is not found.
+pub fn tcp_info_retransmissions(local: SocketAddr) -> Option<u64> {
+    let out = std::process::Command::new("ss")
+        .args(["-tinH", "state", "established"])
+        .arg(format!("( sport = :{} )", local.port()))
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !text.contains(&local.to_string()) {
+        return None;
+    }
+    // "retrans:0/5" = 0 unacknowledged now, 5 in total; absent when there were none.
+    Some(
+        text.split_whitespace()
+            .find_map(|t| t.strip_prefix("retrans:"))
+            .and_then(|r| r.split('/').nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    )
+}
+
 /// Runs the UDP half: returns the result with the kernel's drop count.
 pub fn run_udp(w: &Workload, read_delay: Duration) -> std::io::Result<TransportResult> {
     let sock = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
@@ -101,7 +124,7 @@ pub fn run_tcp(w: &Workload, read_delay: Duration) -> std::io::Result<TransportR
     let addr = listener.local_addr()?;
     let start = Instant::now();
     let w2 = *w;
-    let sender = std::thread::spawn(move || -> std::io::Result<u64> {
+    let sender = std::thread::spawn(move || -> std::io::Result<(u64, Option<u64>)> {
         let mut tx = TcpStream::connect(addr)?;
         tx.set_nodelay(true)?;
         for seq in 0..w2.count {
@@ -110,7 +133,8 @@ pub fn run_tcp(w: &Workload, read_delay: Duration) -> std::io::Result<TransportR
             // Blocks while the receiver's window is closed: flow control at work.
             tx.write_all(&w2.message(seq, due))?;
         }
-        Ok(w2.count)
+        // Read while the connection is still open: everything is written by now.
+        Ok((w2.count, tcp_info_retransmissions(tx.local_addr()?)))
     });
     let (mut rx, _) = listener.accept()?;
     let mut rec = Recorder::new(w.size);
@@ -123,8 +147,8 @@ pub fn run_tcp(w: &Workload, read_delay: Duration) -> std::io::Result<TransportR
         }
         std::thread::sleep(read_delay);
     }
-    let sent = sender
+    let (sent, retransmissions) = sender
         .join()
         .map_err(|_| std::io::Error::other("the TCP sender thread panicked"))??;
-    Ok(rec.finish("TCP", sent, None, None))
+    Ok(rec.finish("TCP", sent, retransmissions, None))
 }
