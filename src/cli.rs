@@ -89,6 +89,8 @@ pub enum Command {
     /// WebSocket (RFC 6455): echo server and client (lessons 08–09).
     #[command(subcommand)]
     Ws(crate::ws::command::WsCommand),
+    /// TCP vs UDP, same workload, under loss, a slow receiver, reordering, duplication (lesson 06).
+    Compare(crate::lab::command::CompareArgs),
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -212,6 +214,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Tcp(cmd) => tcp(cmd),
         Command::Link(args) => crate::link::command::run(args),
         Command::Ws(cmd) => crate::ws::command::run(cmd),
+        Command::Compare(args) => crate::lab::command::run(args),
         Command::Bench(cmd) => bench_cmd(cmd),
         Command::Chat(cmd) => crate::chat::command::run(cmd),
     }

@@ -10,6 +10,8 @@
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
 //! | [`chat::hub`], [`chat::protocol`], [`chat::id`] | 03 | a chat hub: ids, broadcast to all / all but the sender, acks |
 //! | [`chat::rooms`], [`chat::adapter`], [`transport`] | 04 | rooms, the own-id room, disconnecting; the broadcast seam; TCP transport |
+//! | [`udp`] | 05 | datagrams: the sequence header, the MTU cap, gap/duplicate/late tracking, RFC 3550 loss and jitter |
+//! | [`lab`] | 06 | TCP vs UDP under the same loss, reordering, duplication and a slow receiver (`netlab compare`) |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
 //! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |
@@ -29,11 +31,13 @@ pub mod chat;
 pub mod cli;
 pub mod course;
 pub mod framing;
+pub mod lab;
 pub mod layers;
 pub mod link;
 pub mod tcp;
 pub mod term;
 pub mod tour;
 pub mod transport;
+pub mod udp;
 pub mod units;
 pub mod ws;

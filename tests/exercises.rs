@@ -59,3 +59,19 @@ mod lesson_09 {
     }
     include!("../lessons/09-websocket-frames/tests.rs");
 }
+
+mod lesson_05 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/05-udp/exercise.rs");
+    }
+    include!("../lessons/05-udp/tests.rs");
+}
+
+mod lesson_06 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/06-tcp-vs-udp/exercise.rs");
+    }
+    include!("../lessons/06-tcp-vs-udp/tests.rs");
+}

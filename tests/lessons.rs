@@ -52,3 +52,17 @@ mod lesson_09 {
     }
     include!("../lessons/09-websocket-frames/tests.rs");
 }
+
+mod lesson_05 {
+    mod subject {
+        pub use netlab::udp::ReceiveTracker;
+    }
+    include!("../lessons/05-udp/tests.rs");
+}
+
+mod lesson_06 {
+    mod subject {
+        pub use netlab::udp::tracker::{fraction_lost, interarrival_jitter, next_jitter};
+    }
+    include!("../lessons/06-tcp-vs-udp/tests.rs");
+}

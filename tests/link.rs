@@ -161,3 +161,41 @@ fn invalid_settings_are_refused_with_the_rule() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside 0%–100%"));
 }
+
+/// The relay sends a burst of equal-sized datagrams upstream in one system call
+/// (UDP segmentation offload); the server must still get each datagram alone,
+/// byte for byte.
+#[test]
+fn a_burst_of_equal_sized_datagrams_arrives_as_separate_datagrams() {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (child, link) = start_link(
+        &sink.local_addr().unwrap().to_string(),
+        &["--duration", "3s"],
+    );
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(&link).unwrap();
+    let datagram = |i: u32| {
+        let mut d = vec![i as u8; 64];
+        d[..4].copy_from_slice(&i.to_be_bytes());
+        d
+    };
+    for i in 0..150u32 {
+        sock.send(&datagram(i)).unwrap();
+        if i % 50 == 49 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    sink.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let mut got = BTreeSet::new();
+    while let Ok(n) = sink.recv(&mut buf) {
+        assert_eq!(n, 64, "one datagram per recv, never a glued run");
+        let i = u32::from_be_bytes(buf[..4].try_into().unwrap());
+        assert_eq!(buf[..n], datagram(i)[..], "datagram {i} intact");
+        assert!(got.insert(i), "datagram {i} twice");
+    }
+    assert_eq!(got, (0..150).collect::<BTreeSet<u32>>());
+    let report = final_report(child);
+    assert_eq!(report["forward"]["delivered"], 150);
+}

@@ -7,6 +7,7 @@
 
 mod chat;
 mod tcp;
+mod udp;
 mod ws;
 
 use crate::term;
@@ -58,6 +59,11 @@ pub const STEPS: &[Step] = &[
         title: "A chat hub: ids, a room, a broadcast, a disconnect",
         lesson: 4,
         run: || Box::pin(chat::rooms_and_broadcast()),
+    },
+    Step {
+        title: "UDP loses messages on a lossy wire; TCP over the same wire does not",
+        lesson: 6,
+        run: || Box::pin(udp::lossy_wire()),
     },
     Step {
         title: "A WebSocket starts as an HTTP request",
