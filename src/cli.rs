@@ -87,6 +87,8 @@ pub enum Command {
     /// Load generators: throughput and latency of netlab's servers.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Dissect packets (file, hex or live) and label every byte with its OSI and TCP/IP layer.
+    Inspect(crate::inspect::command::InspectArgs),
 }
 
 /// `netlab tcp ...`
@@ -217,6 +219,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Layers { json } => layers_cmd(json),
         Command::Tcp(cmd) => tcp(cmd),
         Command::Bench(cmd) => bench_cmd(cmd),
+        Command::Inspect(args) => crate::inspect::command::run(args),
     }
 }
 

@@ -181,12 +181,19 @@ pub enum Protocol {
     SocketIo,
     /// netlab's own length-prefixed frames (lesson 02).
     NetlabFrame,
+    /// Linux "cooked" capture header (SLL/SLL2): what the kernel records instead of
+    /// an Ethernet header when capturing on "any" interface.
+    LinuxCooked,
+    /// The loopback ("null") link header: a 4-byte address family instead of MAC addresses.
+    Loopback,
 }
 
 impl Protocol {
     /// Every protocol in the table, lowest layer first.
-    pub const ALL: [Protocol; 14] = [
+    pub const ALL: [Protocol; 16] = [
         Protocol::Ethernet,
+        Protocol::LinuxCooked,
+        Protocol::Loopback,
         Protocol::Arp,
         Protocol::Ipv4,
         Protocol::Ipv6,
@@ -219,6 +226,8 @@ impl Protocol {
             Protocol::WebSocket => "WebSocket",
             Protocol::SocketIo => "Socket.IO",
             Protocol::NetlabFrame => "netlab frame",
+            Protocol::LinuxCooked => "Linux cooked",
+            Protocol::Loopback => "Loopback",
         }
     }
 
@@ -243,7 +252,9 @@ impl fmt::Display for Protocol {
 /// The OSI layer a protocol is usually placed at.
 pub fn osi_layer(protocol: Protocol) -> OsiLayer {
     match protocol {
-        Protocol::Ethernet | Protocol::Arp => OsiLayer::DataLink,
+        Protocol::Ethernet | Protocol::Arp | Protocol::LinuxCooked | Protocol::Loopback => {
+            OsiLayer::DataLink
+        }
         Protocol::Ipv4 | Protocol::Ipv6 | Protocol::Icmp | Protocol::Icmpv6 => OsiLayer::Network,
         Protocol::Tcp | Protocol::Udp => OsiLayer::Transport,
         Protocol::Tls => OsiLayer::Presentation,

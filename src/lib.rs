@@ -8,6 +8,7 @@
 //! | [`layers`] | 00 | the OSI and TCP/IP models; which layer each protocol and field belongs to |
 //! | [`tcp::boundaries`], [`tcp::partial_io`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes |
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
+//! | [`inspect`] | 11 | the packet inspector: wire views per protocol, every byte labelled with its layer |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
 //! [`bench`] (load generators), [`term`] (colours by layer), [`cli`] (the command line).
@@ -22,6 +23,7 @@ pub mod bench;
 pub mod cli;
 pub mod course;
 pub mod framing;
+pub mod inspect;
 pub mod layers;
 pub mod tcp;
 pub mod term;
