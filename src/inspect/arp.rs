@@ -172,7 +172,11 @@ mod tests {
     fn addresses_cut_short_are_truncated() {
         assert_eq!(
             Packet::new_checked(&REQUEST[..27]).unwrap_err(),
-            WireError::Truncated { protocol: Protocol::Arp, needed: 28, had: 27 }
+            WireError::Truncated {
+                protocol: Protocol::Arp,
+                needed: 28,
+                had: 27
+            }
         );
     }
 }

@@ -53,7 +53,12 @@ pub struct InspectArgs {
     #[arg(long)]
     pub host: Option<IpAddr>,
     /// Live capture: also write what was kept to this pcap file (Wireshark opens it).
-    #[arg(short = 'w', long = "write", value_name = "OUT.pcap", requires = "live")]
+    #[arg(
+        short = 'w',
+        long = "write",
+        value_name = "OUT.pcap",
+        requires = "live"
+    )]
     pub write: Option<String>,
     /// Live capture: stop after this many seconds.
     #[arg(long, requires = "live")]
@@ -246,13 +251,17 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
     let mut cap = LiveCapture::open(iface)?;
     let mut writer = match &args.write {
         Some(p) => Some(pcap::Writer::new(
-            BufWriter::new(std::fs::File::create(p).map_err(|e| format!("cannot create `{p}`: {e}"))?),
+            BufWriter::new(
+                std::fs::File::create(p).map_err(|e| format!("cannot create `{p}`: {e}"))?,
+            ),
             LinkType::Ethernet,
         )?),
         None => None,
     };
     anstream::eprintln!("Capturing on {iface}");
-    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let limit = args.count.unwrap_or(u64::MAX);
     let mut dissector = Dissector::new();
     let mut d = Dissection::default();
@@ -267,7 +276,9 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
             continue;
         }
         shown += 1;
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
         if let Some(w) = writer.as_mut() {
             w.write(now.as_secs(), now.subsec_nanos(), frame.len() as u32, frame)?;
         }

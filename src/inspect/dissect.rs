@@ -37,6 +37,8 @@ pub enum Value {
     Hex(u64, u8),
     /// A number with its registry name, e.g. `6 (TCP)`.
     Named(u64, &'static str),
+    /// A registry number best read in hex with its name and digit count, e.g. `0x0800 (IPv4)`.
+    NamedHex(u64, &'static str, u8),
     /// A yes/no flag.
     Flag(bool),
     /// A MAC address.
@@ -66,6 +68,9 @@ impl Value {
             Value::Uint(n) => n.to_string(),
             Value::Hex(n, d) => format!("0x{:0width$x}", n, width = usize::from(*d)),
             Value::Named(n, name) => format!("{n} ({name})"),
+            Value::NamedHex(n, name, d) => {
+                format!("0x{:0width$x} ({name})", n, width = usize::from(*d))
+            }
             Value::Flag(b) => if *b { "set" } else { "not set" }.to_string(),
             Value::Mac(m) => m.to_string(),
             Value::Ipv4(a) => a.to_string(),
@@ -90,7 +95,9 @@ impl Value {
         match self {
             Value::None => serde_json::Value::Null,
             Value::Uint(n) | Value::Hex(n, _) => json!(n),
-            Value::Named(n, name) => json!({ "value": n, "name": name }),
+            Value::Named(n, name) | Value::NamedHex(n, name, _) => {
+                json!({ "value": n, "name": name })
+            }
             Value::Flag(b) => json!(b),
             Value::Checksum(v, verdict) => json!({
                 "value": v,
@@ -101,7 +108,9 @@ impl Value {
                 },
             }),
             Value::Printable(r) => {
-                json!(String::from_utf8_lossy(packet.get(r.clone()).unwrap_or(&[])))
+                json!(String::from_utf8_lossy(
+                    packet.get(r.clone()).unwrap_or(&[])
+                ))
             }
             other => json!(other.display(packet)),
         }
@@ -220,7 +229,11 @@ struct Ctx<'a, 'b> {
 
 type Step = Result<(), (Protocol, usize, String)>;
 
-fn fail<T>(protocol: Protocol, offset: usize, e: impl ToString) -> Result<T, (Protocol, usize, String)> {
+fn fail<T>(
+    protocol: Protocol,
+    offset: usize,
+    e: impl ToString,
+) -> Result<T, (Protocol, usize, String)> {
     Err((protocol, offset, e.to_string()))
 }
 
@@ -263,7 +276,14 @@ impl Dissector {
 }
 
 impl Ctx<'_, '_> {
-    fn push(&mut self, depth: u8, protocol: Protocol, name: &'static str, range: Range<usize>, value: Value) {
+    fn push(
+        &mut self,
+        depth: u8,
+        protocol: Protocol,
+        name: &'static str,
+        range: Range<usize>,
+        value: Value,
+    ) {
         self.out.nodes.push(Node {
             name: Cow::Borrowed(name),
             value,
@@ -303,9 +323,10 @@ impl Ctx<'_, '_> {
                             u64::from(c.packet_type),
                             link::packet_type_name(c.packet_type),
                         ),
-                        "protocol" => Value::Named(
+                        "protocol" => Value::NamedHex(
                             u64::from(c.protocol),
                             EtherType::from(c.protocol).name(),
+                            4,
                         ),
                         "interface index" => Value::Uint(u64::from(c.ifindex.unwrap_or(0))),
                         "link-layer address type" => Value::Uint(u64::from(c.arphrd)),
@@ -352,17 +373,38 @@ impl Ctx<'_, '_> {
         self.field(p, "destination", off..off + 6, Value::Mac(f.destination()));
         self.field(p, "source", off + 6..off + 12, Value::Mac(f.source()));
         let mut et = f.ethertype();
-        self.field(p, "type", off + 12..off + 14, Value::Named(u16::from(et).into(), et.name()));
+        self.field(
+            p,
+            "type",
+            off + 12..off + 14,
+            Value::NamedHex(u16::from(et).into(), et.name(), 4),
+        );
         let mut at = off + ethernet::HEADER_LEN;
         let mut tags = 0;
         while matches!(et, EtherType::Vlan | EtherType::QinQ) && tags < 2 {
-            let tag = ethernet::VlanTag::new_checked(&self.data[at..]).or_else(|e| fail(p, at, e))?;
+            let tag =
+                ethernet::VlanTag::new_checked(&self.data[at..]).or_else(|e| fail(p, at, e))?;
             self.push(0, p, "802.1Q VLAN tag", at..at + 4, Value::None);
-            self.field(p, "priority", at..at + 1, Value::Uint(tag.priority().into()));
-            self.field(p, "drop eligible", at..at + 1, Value::Flag(tag.drop_eligible()));
+            self.field(
+                p,
+                "priority",
+                at..at + 1,
+                Value::Uint(tag.priority().into()),
+            );
+            self.field(
+                p,
+                "drop eligible",
+                at..at + 1,
+                Value::Flag(tag.drop_eligible()),
+            );
             self.field(p, "VLAN ID", at..at + 2, Value::Uint(tag.vlan_id().into()));
             et = tag.ethertype();
-            self.field(p, "type", at + 2..at + 4, Value::Named(u16::from(et).into(), et.name()));
+            self.field(
+                p,
+                "type",
+                at + 2..at + 4,
+                Value::NamedHex(u16::from(et).into(), et.name(), 4),
+            );
             at += ethernet::VLAN_TAG_LEN;
             tags += 1;
         }
@@ -384,7 +426,13 @@ impl Ctx<'_, '_> {
 
     fn data_node(&mut self, protocol: Protocol, at: usize) {
         if at < self.data.len() {
-            self.push(1, protocol, "data", at..self.data.len(), Value::Bytes(at..self.data.len()));
+            self.push(
+                1,
+                protocol,
+                "data",
+                at..self.data.len(),
+                Value::Bytes(at..self.data.len()),
+            );
         }
     }
 
@@ -393,12 +441,37 @@ impl Ctx<'_, '_> {
         let a = arp::Packet::new_checked(&self.data[off..]).or_else(|e| fail(p, off, e))?;
         let end = off + a.tpa_range().end;
         self.header(p, off..end);
-        self.field(p, "hardware type", off..off + 2, Value::Uint(a.hardware_type().into()));
-        self.field(p, "protocol type", off + 2..off + 4, Value::Hex(a.protocol_type().into(), 4));
-        self.field(p, "hardware size", off + 4..off + 5, Value::Uint(a.hardware_len().into()));
-        self.field(p, "protocol size", off + 5..off + 6, Value::Uint(a.protocol_len().into()));
+        self.field(
+            p,
+            "hardware type",
+            off..off + 2,
+            Value::Uint(a.hardware_type().into()),
+        );
+        self.field(
+            p,
+            "protocol type",
+            off + 2..off + 4,
+            Value::Hex(a.protocol_type().into(), 4),
+        );
+        self.field(
+            p,
+            "hardware size",
+            off + 4..off + 5,
+            Value::Uint(a.hardware_len().into()),
+        );
+        self.field(
+            p,
+            "protocol size",
+            off + 5..off + 6,
+            Value::Uint(a.protocol_len().into()),
+        );
         let op = a.operation();
-        self.field(p, "opcode", off + 6..off + 8, Value::Named(u64::from(be16(&self.data[off..], 6..8)), op.name()));
+        self.field(
+            p,
+            "opcode",
+            off + 6..off + 8,
+            Value::Named(u64::from(be16(&self.data[off..], 6..8)), op.name()),
+        );
         let addr = |r: Range<usize>, b: &[u8]| -> Value {
             match b.len() {
                 6 => Value::Mac(MacAddr::from_slice(b)),
@@ -418,7 +491,12 @@ impl Ctx<'_, '_> {
         let v = spa;
         self.out.info.clear();
         let _ = match op {
-            arp::Operation::Request => write!(self.out.info, "ARP who has {}? tell {}", t.display(&[]), v.display(&[])),
+            arp::Operation::Request => write!(
+                self.out.info,
+                "ARP who has {}? tell {}",
+                t.display(&[]),
+                v.display(&[])
+            ),
             _ => write!(self.out.info, "ARP {} {}", op.name(), v.display(&[])),
         };
         Ok(())
@@ -434,16 +512,52 @@ impl Ctx<'_, '_> {
         self.field(p, "header length", r(0..1), Value::Uint(hl as u64));
         self.field(p, "DSCP", r(1..2), Value::Uint(ip.dscp().into()));
         self.field(p, "ECN", r(1..2), Value::Uint(ip.ecn().into()));
-        self.field(p, "total length", r(2..4), Value::Uint(ip.total_len().into()));
-        self.field(p, "identification", r(4..6), Value::Hex(ip.ident().into(), 4));
-        self.field(p, "flags", r(6..7), Value::Hex(u64::from(ip.flags() >> 13), 1));
+        self.field(
+            p,
+            "total length",
+            r(2..4),
+            Value::Uint(ip.total_len().into()),
+        );
+        self.field(
+            p,
+            "identification",
+            r(4..6),
+            Value::Hex(ip.ident().into(), 4),
+        );
+        self.field(
+            p,
+            "flags",
+            r(6..7),
+            Value::Hex(u64::from(ip.flags() >> 13), 1),
+        );
         self.push(2, p, "don't fragment", r(6..7), Value::Flag(ip.dont_frag()));
-        self.push(2, p, "more fragments", r(6..7), Value::Flag(ip.more_frags()));
-        self.field(p, "fragment offset", r(6..8), Value::Uint(ip.frag_offset().into()));
+        self.push(
+            2,
+            p,
+            "more fragments",
+            r(6..7),
+            Value::Flag(ip.more_frags()),
+        );
+        self.field(
+            p,
+            "fragment offset",
+            r(6..8),
+            Value::Uint(ip.frag_offset().into()),
+        );
         self.field(p, "time to live", r(8..9), Value::Uint(ip.ttl().into()));
         let proto = ip.protocol();
-        self.field(p, "protocol", r(9..10), Value::Named(u8::from(proto).into(), proto.name()));
-        self.field(p, "header checksum", r(10..12), Value::Checksum(ip.checksum(), ip.verify_checksum()));
+        self.field(
+            p,
+            "protocol",
+            r(9..10),
+            Value::Named(u8::from(proto).into(), proto.name()),
+        );
+        self.field(
+            p,
+            "header checksum",
+            r(10..12),
+            Value::Checksum(ip.checksum(), ip.verify_checksum()),
+        );
         let (src, dst) = (ip.src_addr(), ip.dst_addr());
         self.field(p, "source", r(12..16), Value::Ipv4(src));
         self.field(p, "destination", r(16..20), Value::Ipv4(dst));
@@ -454,7 +568,13 @@ impl Ctx<'_, '_> {
                 Ok(opts) => {
                     for o in opts {
                         let range = off + 20 + o.range.start..off + 20 + o.range.end;
-                        self.push(2, p, ipv4::IpOption::name(o.kind), range, Value::Uint(o.kind.into()));
+                        self.push(
+                            2,
+                            p,
+                            ipv4::IpOption::name(o.kind),
+                            range,
+                            Value::Uint(o.kind.into()),
+                        );
                     }
                 }
                 Err(e) => return fail(p, off, e),
@@ -472,7 +592,14 @@ impl Ctx<'_, '_> {
         }
         let pseudo = |len: usize| checksum::pseudo_v4(src, dst, proto.into(), len as u32);
         let whole = !ip.more_frags();
-        self.transport(proto, payload_start, payload_end, announced, whole.then_some(pseudo(announced)), true)
+        self.transport(
+            proto,
+            payload_start,
+            payload_end,
+            announced,
+            whole.then_some(pseudo(announced)),
+            true,
+        )
     }
 
     fn ipv6(&mut self, off: usize) -> Step {
@@ -481,11 +608,31 @@ impl Ctx<'_, '_> {
         self.header(p, off..off + ipv6::HEADER_LEN);
         let r = |x: Range<usize>| off + x.start..off + x.end;
         self.field(p, "version", r(0..1), Value::Uint(6));
-        self.field(p, "traffic class", r(0..2), Value::Hex(ip.traffic_class().into(), 2));
-        self.field(p, "flow label", r(1..4), Value::Hex(ip.flow_label().into(), 5));
-        self.field(p, "payload length", r(4..6), Value::Uint(ip.payload_len().into()));
+        self.field(
+            p,
+            "traffic class",
+            r(0..2),
+            Value::Hex(ip.traffic_class().into(), 2),
+        );
+        self.field(
+            p,
+            "flow label",
+            r(1..4),
+            Value::Hex(ip.flow_label().into(), 5),
+        );
+        self.field(
+            p,
+            "payload length",
+            r(4..6),
+            Value::Uint(ip.payload_len().into()),
+        );
         let mut next = ip.next_header();
-        self.field(p, "next header", r(6..7), Value::Named(u8::from(next).into(), next.name()));
+        self.field(
+            p,
+            "next header",
+            r(6..7),
+            Value::Named(u8::from(next).into(), next.name()),
+        );
         self.field(p, "hop limit", r(7..8), Value::Uint(ip.hop_limit().into()));
         let (src, dst) = (ip.src_addr(), ip.dst_addr());
         self.field(p, "source", r(8..24), Value::Ipv6(src));
@@ -499,19 +646,44 @@ impl Ctx<'_, '_> {
         while ipv6::is_extension(next) {
             walked += 1;
             if walked > MAX_IPV6_EXTENSIONS {
-                return fail(p, at, "more extension headers than netlab walks (MAX_IPV6_EXTENSIONS)");
+                return fail(
+                    p,
+                    at,
+                    "more extension headers than netlab walks (MAX_IPV6_EXTENSIONS)",
+                );
             }
-            let h = ipv6::ExtHeader::new_checked(&self.data[at..end], next).or_else(|e| fail(p, at, e))?;
+            let h = ipv6::ExtHeader::new_checked(&self.data[at..end], next)
+                .or_else(|e| fail(p, at, e))?;
             let hl = h.header_len();
             self.push(0, p, next.name(), at..at + hl, Value::None);
             let nh = h.next_header();
-            self.field(p, "next header", at..at + 1, Value::Named(u8::from(nh).into(), nh.name()));
+            self.field(
+                p,
+                "next header",
+                at..at + 1,
+                Value::Named(u8::from(nh).into(), nh.name()),
+            );
             self.field(p, "length", at + 1..at + 2, Value::Uint(hl as u64));
             match next {
                 IpProtocol::Ipv6Frag => {
-                    self.field(p, "fragment offset", at + 2..at + 4, Value::Uint(h.frag_offset().into()));
-                    self.field(p, "more fragments", at + 3..at + 4, Value::Flag(h.more_frags()));
-                    self.field(p, "identification", at + 4..at + 8, Value::Hex(h.frag_ident().into(), 8));
+                    self.field(
+                        p,
+                        "fragment offset",
+                        at + 2..at + 4,
+                        Value::Uint(h.frag_offset().into()),
+                    );
+                    self.field(
+                        p,
+                        "more fragments",
+                        at + 3..at + 4,
+                        Value::Flag(h.more_frags()),
+                    );
+                    self.field(
+                        p,
+                        "identification",
+                        at + 4..at + 8,
+                        Value::Hex(h.frag_ident().into(), 8),
+                    );
                     if h.frag_offset() > 0 {
                         let _ = write!(self.out.info, "{src} → {dst} IPv6 fragment");
                         self.data_node(p, at + hl);
@@ -520,8 +692,18 @@ impl Ctx<'_, '_> {
                     whole = !h.more_frags();
                 }
                 IpProtocol::Ipv6Route => {
-                    self.field(p, "routing type", at + 2..at + 3, Value::Uint(h.routing_type().into()));
-                    self.field(p, "segments left", at + 3..at + 4, Value::Uint(h.segments_left().into()));
+                    self.field(
+                        p,
+                        "routing type",
+                        at + 2..at + 3,
+                        Value::Uint(h.routing_type().into()),
+                    );
+                    self.field(
+                        p,
+                        "segments left",
+                        at + 3..at + 4,
+                        Value::Uint(h.segments_left().into()),
+                    );
                 }
                 _ => self.field(p, "options", at + 2..at + hl, Value::Bytes(at + 2..at + hl)),
             }
@@ -537,26 +719,64 @@ impl Ctx<'_, '_> {
 
     /// `announced`: the transport length per the IP header; `pseudo`: None when
     /// the checksum cannot be verified (a fragment).
-    fn transport(&mut self, proto: IpProtocol, start: usize, end: usize, announced: usize, pseudo: Option<u64>, v4: bool) -> Step {
+    fn transport(
+        &mut self,
+        proto: IpProtocol,
+        start: usize,
+        end: usize,
+        announced: usize,
+        pseudo: Option<u64>,
+        v4: bool,
+    ) -> Step {
         match proto {
             IpProtocol::Tcp => self.tcp(start, end, announced, pseudo),
             IpProtocol::Udp => self.udp(start, end, pseudo, v4),
             IpProtocol::Icmp | IpProtocol::Icmpv6 => {
-                let p = if proto == IpProtocol::Icmp { Protocol::Icmp } else { Protocol::Icmpv6 };
-                let m = icmp::Packet::new_checked(&self.data[start..end], p).or_else(|e| fail(p, start, e))?;
+                let p = if proto == IpProtocol::Icmp {
+                    Protocol::Icmp
+                } else {
+                    Protocol::Icmpv6
+                };
+                let m = icmp::Packet::new_checked(&self.data[start..end], p)
+                    .or_else(|e| fail(p, start, e))?;
                 self.header(p, start..end);
                 let name = m.type_name();
-                self.field(p, "type", start..start + 1, Value::Named(m.msg_type().into(), name));
-                self.field(p, "code", start + 1..start + 2, Value::Uint(m.msg_code().into()));
+                self.field(
+                    p,
+                    "type",
+                    start..start + 1,
+                    Value::Named(m.msg_type().into(), name),
+                );
+                self.field(
+                    p,
+                    "code",
+                    start + 1..start + 2,
+                    Value::Uint(m.msg_code().into()),
+                );
                 let v = match (p, pseudo) {
                     (Protocol::Icmp, _) => m.verify_checksum(0, announced),
                     (_, Some(ps)) => m.verify_checksum(ps, announced),
                     _ => Verdict::Unverified,
                 };
-                self.field(p, "checksum", start + 2..start + 4, Value::Checksum(m.checksum(), v));
+                self.field(
+                    p,
+                    "checksum",
+                    start + 2..start + 4,
+                    Value::Checksum(m.checksum(), v),
+                );
                 if m.is_echo() {
-                    self.field(p, "identifier", start + 4..start + 6, Value::Uint(m.echo_ident().into()));
-                    self.field(p, "sequence number", start + 6..start + 8, Value::Uint(m.echo_seq_no().into()));
+                    self.field(
+                        p,
+                        "identifier",
+                        start + 4..start + 6,
+                        Value::Uint(m.echo_ident().into()),
+                    );
+                    self.field(
+                        p,
+                        "sequence number",
+                        start + 6..start + 8,
+                        Value::Uint(m.echo_seq_no().into()),
+                    );
                 }
                 if end > start + icmp::HEADER_LEN {
                     self.push(1, p, "data", start + 8..end, Value::Bytes(start + 8..end));
@@ -581,18 +801,43 @@ impl Ctx<'_, '_> {
         let (sp, dp) = (t.src_port(), t.dst_port());
         self.field(p, "source port", r(0..2), Value::Uint(sp.into()));
         self.field(p, "destination port", r(2..4), Value::Uint(dp.into()));
-        self.field(p, "sequence number", r(4..8), Value::Uint(t.seq_number().into()));
-        self.field(p, "acknowledgment number", r(8..12), Value::Uint(t.ack_number().into()));
+        self.field(
+            p,
+            "sequence number",
+            r(4..8),
+            Value::Uint(t.seq_number().into()),
+        );
+        self.field(
+            p,
+            "acknowledgment number",
+            r(8..12),
+            Value::Uint(t.ack_number().into()),
+        );
         self.field(p, "header length", r(12..13), Value::Uint(hl as u64));
         let flags = t.flags();
-        self.field(p, "flags", r(12..14), Value::Text(format!("0x{flags:03x} ({})", tcp::flag_string(flags))));
+        self.field(
+            p,
+            "flags",
+            r(12..14),
+            Value::Text(format!("0x{flags:03x} ({})", tcp::flag_string(flags))),
+        );
         for (bit, name) in tcp::FLAG_NAMES.iter().rev() {
             self.push(2, p, name, r(13..14), Value::Flag(flags & bit != 0));
         }
         self.field(p, "window", r(14..16), Value::Uint(t.window_len().into()));
         let verdict = pseudo.map_or(Verdict::Unverified, |ps| t.verify_checksum(ps, announced));
-        self.field(p, "checksum", r(16..18), Value::Checksum(t.checksum(), verdict));
-        self.field(p, "urgent pointer", r(18..20), Value::Uint(t.urgent_at().into()));
+        self.field(
+            p,
+            "checksum",
+            r(16..18),
+            Value::Checksum(t.checksum(), verdict),
+        );
+        self.field(
+            p,
+            "urgent pointer",
+            r(18..20),
+            Value::Uint(t.urgent_at().into()),
+        );
         if hl > tcp::HEADER_LEN {
             self.field(p, "options", r(20..hl), Value::Uint((hl - 20) as u64));
             match tcp::parse_options(t.options()) {
@@ -601,10 +846,18 @@ impl Ctx<'_, '_> {
                         let range = start + 20 + range.start..start + 20 + range.end;
                         let value = match o {
                             tcp::TcpOption::MaxSegmentSize(m) => Value::Uint(m.into()),
-                            tcp::TcpOption::WindowScale(s) => Value::Text(format!("shift {s} (×{})", 1u32 << s.min(14))),
-                            tcp::TcpOption::Timestamps { value, echo } => Value::Text(format!("TSval {value}, TSecr {echo}")),
+                            tcp::TcpOption::WindowScale(s) => {
+                                Value::Text(format!("shift {s} (×{})", 1u32 << s.min(14)))
+                            }
+                            tcp::TcpOption::Timestamps { value, echo } => {
+                                Value::Text(format!("TSval {value}, TSecr {echo}"))
+                            }
                             tcp::TcpOption::Sack(ref blocks) => Value::Text(
-                                blocks.iter().map(|(l, r)| format!("{l}-{r}")).collect::<Vec<_>>().join(" "),
+                                blocks
+                                    .iter()
+                                    .map(|(l, r)| format!("{l}-{r}"))
+                                    .collect::<Vec<_>>()
+                                    .join(" "),
                             ),
                             tcp::TcpOption::Unknown { kind } => Value::Uint(kind.into()),
                             _ => Value::None,
@@ -626,7 +879,9 @@ impl Ctx<'_, '_> {
             t.window_len(),
             announced.saturating_sub(hl)
         );
-        let Some((src, dst)) = self.out.addrs else { return Ok(()) };
+        let Some((src, dst)) = self.out.addrs else {
+            return Ok(());
+        };
         let key = FlowKey::new((src, sp), (dst, dp));
         if payload_start < end {
             self.tcp_payload(key, (src, sp), payload_start, end)?;
@@ -656,14 +911,26 @@ impl Ctx<'_, '_> {
         let (sp, dp) = self.out.ports.unwrap_or((0, 0));
         if (sp == 53 || dp == 53) && b.len() > 2 {
             // DNS over TCP: a 2-byte length, then the message (RFC 1035 §4.2.2).
-            self.push(0, Protocol::Dns, "DNS length", start..start + 2, Value::Uint(be16(b, 0..2).into()));
+            self.push(
+                0,
+                Protocol::Dns,
+                "DNS length",
+                start..start + 2,
+                Value::Uint(be16(b, 0..2).into()),
+            );
             return self.dns(start + 2, end);
         }
         if self.netlab_frames(start, end) {
             self.flows.set(key, FlowState::NetlabFrames);
             return Ok(());
         }
-        self.push(1, Protocol::Tcp, "payload", start..end, Value::Printable(start..end));
+        self.push(
+            1,
+            Protocol::Tcp,
+            "payload",
+            start..end,
+            Value::Printable(start..end),
+        );
         Ok(())
     }
 
@@ -674,7 +941,12 @@ impl Ctx<'_, '_> {
             Ok(Some(h)) => h,
             Ok(None) => {
                 self.header(p, start..end);
-                self.field(p, "head (continues in the next segment)", start..end, Value::Printable(start..end));
+                self.field(
+                    p,
+                    "head (continues in the next segment)",
+                    start..end,
+                    Value::Printable(start..end),
+                );
                 let _ = write!(self.out.info, " HTTP (partial head)");
                 return Ok(());
             }
@@ -683,22 +955,62 @@ impl Ctx<'_, '_> {
         self.header(p, start..start + head.len);
         let r = |x: &Range<usize>| start + x.start..start + x.end;
         self.out.info.clear();
-        let (src, dst) = self.out.addrs.map_or((String::new(), String::new()), |(a, b)| (a.to_string(), b.to_string()));
+        let (src, dst) = self
+            .out
+            .addrs
+            .map_or((String::new(), String::new()), |(a, b)| {
+                (a.to_string(), b.to_string())
+            });
         let _ = write!(self.out.info, "{src} → {dst} HTTP ");
         match &head.start {
-            http::StartLine::Request { method, target, version } => {
-                self.field(p, "request line", r(&head.start_line), Value::Printable(r(&head.start_line)));
+            http::StartLine::Request {
+                method,
+                target,
+                version,
+            } => {
+                self.field(
+                    p,
+                    "request line",
+                    r(&head.start_line),
+                    Value::Printable(r(&head.start_line)),
+                );
                 self.push(2, p, "method", r(method), Value::Printable(r(method)));
                 self.push(2, p, "target", r(target), Value::Printable(r(target)));
                 self.push(2, p, "version", r(version), Value::Printable(r(version)));
-                self.out.info.push_str(&String::from_utf8_lossy(&b[head.start_line.clone()]));
+                self.out
+                    .info
+                    .push_str(&String::from_utf8_lossy(&b[head.start_line.clone()]));
             }
-            http::StartLine::Response { version, status, status_range, reason } => {
-                self.field(p, "status line", r(&head.start_line), Value::Printable(r(&head.start_line)));
+            http::StartLine::Response {
+                version,
+                status,
+                status_range,
+                reason,
+            } => {
+                self.field(
+                    p,
+                    "status line",
+                    r(&head.start_line),
+                    Value::Printable(r(&head.start_line)),
+                );
                 self.push(2, p, "version", r(version), Value::Printable(r(version)));
-                self.push(2, p, "status code", r(status_range), Value::Uint((*status).into()));
-                self.push(2, p, "reason phrase", r(reason), Value::Printable(r(reason)));
-                self.out.info.push_str(&String::from_utf8_lossy(&b[head.start_line.clone()]));
+                self.push(
+                    2,
+                    p,
+                    "status code",
+                    r(status_range),
+                    Value::Uint((*status).into()),
+                );
+                self.push(
+                    2,
+                    p,
+                    "reason phrase",
+                    r(reason),
+                    Value::Printable(r(reason)),
+                );
+                self.out
+                    .info
+                    .push_str(&String::from_utf8_lossy(&b[head.start_line.clone()]));
             }
         }
         for h in &head.headers {
@@ -714,10 +1026,20 @@ impl Ctx<'_, '_> {
         match (&head.start, self.flows.get(&key)) {
             (http::StartLine::Request { target, .. }, _) if head.is_websocket_upgrade(b) => {
                 let socketio = b[target.clone()].starts_with(b"/socket.io/");
-                self.flows.set(key, FlowState::UpgradeRequested { client: from, socketio });
+                self.flows.set(
+                    key,
+                    FlowState::UpgradeRequested {
+                        client: from,
+                        socketio,
+                    },
+                );
             }
-            (http::StartLine::Response { status: 101, .. }, FlowState::UpgradeRequested { client, socketio }) => {
-                self.flows.set(key, FlowState::WebSocket { client, socketio });
+            (
+                http::StartLine::Response { status: 101, .. },
+                FlowState::UpgradeRequested { client, socketio },
+            ) => {
+                self.flows
+                    .set(key, FlowState::WebSocket { client, socketio });
                 if start + head.len < end {
                     return self.websocket(start + head.len, end, false, socketio);
                 }
@@ -743,7 +1065,13 @@ impl Ctx<'_, '_> {
                 Err(e) if !first => return fail(p, at, e),
                 Err(_) => {
                     // Not a frame start: the middle of a frame that began in an earlier segment.
-                    self.push(1, Protocol::Tcp, "payload (continuation)", at..end, Value::Bytes(at..end));
+                    self.push(
+                        1,
+                        Protocol::Tcp,
+                        "payload (continuation)",
+                        at..end,
+                        Value::Bytes(at..end),
+                    );
                     return Ok(());
                 }
             };
@@ -755,11 +1083,25 @@ impl Ctx<'_, '_> {
             let op = f.opcode();
             self.field(p, "FIN", at..at + 1, Value::Flag(f.fin()));
             self.field(p, "RSV", at..at + 1, Value::Uint(f.rsv().into()));
-            self.field(p, "opcode", at..at + 1, Value::Named(u8::from(op).into(), op.name()));
+            self.field(
+                p,
+                "opcode",
+                at..at + 1,
+                Value::Named(u8::from(op).into(), op.name()),
+            );
             self.field(p, "MASK", at + 1..at + 2, Value::Flag(f.masked()));
-            self.field(p, "payload length", at + 1..at + 2 + f.ext_len_bytes(), Value::Uint(f.payload_len()));
+            self.field(
+                p,
+                "payload length",
+                at + 1..at + 2 + f.ext_len_bytes(),
+                Value::Uint(f.payload_len()),
+            );
             if from_client != f.masked() {
-                let rule = if from_client { "a client frame must be masked (RFC 6455 §5.1)" } else { "a server frame must not be masked (RFC 6455 §5.1)" };
+                let rule = if from_client {
+                    "a client frame must be masked (RFC 6455 §5.1)"
+                } else {
+                    "a server frame must not be masked (RFC 6455 §5.1)"
+                };
                 self.field(p, "warning", at + 1..at + 2, Value::Str(rule));
             }
             let mut text = payload.to_vec();
@@ -772,15 +1114,39 @@ impl Ctx<'_, '_> {
             let shown = String::from_utf8_lossy(&text).into_owned();
             let _ = write!(self.out.info, " WebSocket {}", op.name());
             if !f.is_complete() {
-                let _ = write!(self.out.info, " ({} of {} bytes here)", payload.len(), f.payload_len());
+                let _ = write!(
+                    self.out.info,
+                    " ({} of {} bytes here)",
+                    payload.len(),
+                    f.payload_len()
+                );
             }
             if op == websocket::Opcode::Close && text.len() >= 2 {
                 let code = u16::from_be_bytes([text[0], text[1]]);
-                self.field(p, "close code", pr.start..pr.start + 2, Value::Uint(code.into()));
-                self.field(p, "close reason", pr.start + 2..pr.end, Value::Text(String::from_utf8_lossy(&text[2..]).into_owned()));
+                self.field(
+                    p,
+                    "close code",
+                    pr.start..pr.start + 2,
+                    Value::Uint(code.into()),
+                );
+                self.field(
+                    p,
+                    "close reason",
+                    pr.start + 2..pr.end,
+                    Value::Text(String::from_utf8_lossy(&text[2..]).into_owned()),
+                );
             } else {
                 let _ = write!(self.out.info, " {}", crate::term::printable(&text, 60));
-                self.field(p, if f.masked() { "payload (unmasked)" } else { "payload" }, pr.clone(), Value::Text(shown));
+                self.field(
+                    p,
+                    if f.masked() {
+                        "payload (unmasked)"
+                    } else {
+                        "payload"
+                    },
+                    pr.clone(),
+                    Value::Text(shown),
+                );
             }
             if socketio && op == websocket::Opcode::Text {
                 self.engineio(pr.clone(), &text);
@@ -792,20 +1158,47 @@ impl Ctx<'_, '_> {
 
     fn engineio(&mut self, range: Range<usize>, text: &[u8]) {
         let p = Protocol::SocketIo;
-        let Some(e) = engineio::parse(text) else { return };
+        let Some(e) = engineio::parse(text) else {
+            return;
+        };
         let at = |r: &Range<usize>| range.start + r.start..range.start + r.end;
         self.push(0, p, "Engine.IO", range.clone(), Value::None);
-        self.field(p, "packet type", range.start..range.start + 1, Value::Named((text[0] - b'0').into(), e.kind.name()));
+        self.field(
+            p,
+            "packet type",
+            range.start..range.start + 1,
+            Value::Named((text[0] - b'0').into(), e.kind.name()),
+        );
         if let Some(s) = e.socket {
             self.push(0, p, "Socket.IO", range.start + 1..range.end, Value::None);
-            self.field(p, "packet type", range.start + 1..range.start + 2, Value::Named((text[1] - b'0').into(), s.kind.name()));
+            self.field(
+                p,
+                "packet type",
+                range.start + 1..range.start + 2,
+                Value::Named((text[1] - b'0').into(), s.kind.name()),
+            );
             if let Some(n) = &s.namespace {
-                self.field(p, "namespace", at(n), Value::Text(String::from_utf8_lossy(&text[n.clone()]).into_owned()));
+                self.field(
+                    p,
+                    "namespace",
+                    at(n),
+                    Value::Text(String::from_utf8_lossy(&text[n.clone()]).into_owned()),
+                );
             }
             if let Some(a) = &s.ack_id {
-                self.field(p, "ack id", at(a), Value::Text(String::from_utf8_lossy(&text[a.clone()]).into_owned()));
+                self.field(
+                    p,
+                    "ack id",
+                    at(a),
+                    Value::Text(String::from_utf8_lossy(&text[a.clone()]).into_owned()),
+                );
             }
-            self.field(p, "data", at(&s.data), Value::Text(String::from_utf8_lossy(&text[s.data.clone()]).into_owned()));
+            self.field(
+                p,
+                "data",
+                at(&s.data),
+                Value::Text(String::from_utf8_lossy(&text[s.data.clone()]).into_owned()),
+            );
             let _ = write!(self.out.info, " [Socket.IO {}]", s.kind.name());
         } else {
             let _ = write!(self.out.info, " [Engine.IO {}]", e.kind.name());
@@ -830,8 +1223,16 @@ impl Ctx<'_, '_> {
     }
 
     fn chat_event(&mut self, pr: Range<usize>) {
-        let Some(ev) = netframe::chat_event(&self.data[pr.clone()]) else { return };
-        self.push(2, Protocol::NetlabFrame, "chat event (JSON)", pr.clone(), Value::None);
+        let Some(ev) = netframe::chat_event(&self.data[pr.clone()]) else {
+            return;
+        };
+        self.push(
+            2,
+            Protocol::NetlabFrame,
+            "chat event (JSON)",
+            pr.clone(),
+            Value::None,
+        );
         for (k, v) in ev.iter().take(32) {
             let text = match v {
                 serde_json::Value::String(s) => s.clone(),
@@ -845,7 +1246,11 @@ impl Ctx<'_, '_> {
                 depth: 3,
             });
         }
-        if let Some(kind) = ev.get("type").or_else(|| ev.get("event")).and_then(|v| v.as_str()) {
+        if let Some(kind) = ev
+            .get("type")
+            .or_else(|| ev.get("event"))
+            .and_then(|v| v.as_str())
+        {
             let _ = write!(self.out.info, " chat {kind}");
         }
     }
@@ -856,12 +1261,31 @@ impl Ctx<'_, '_> {
         self.header(p, start..start + udp::HEADER_LEN);
         let (sp, dp) = (u.src_port(), u.dst_port());
         self.field(p, "source port", start..start + 2, Value::Uint(sp.into()));
-        self.field(p, "destination port", start + 2..start + 4, Value::Uint(dp.into()));
-        self.field(p, "length", start + 4..start + 6, Value::Uint(u.len().into()));
+        self.field(
+            p,
+            "destination port",
+            start + 2..start + 4,
+            Value::Uint(dp.into()),
+        );
+        self.field(
+            p,
+            "length",
+            start + 4..start + 6,
+            Value::Uint(u.len().into()),
+        );
         let verdict = pseudo.map_or(Verdict::Unverified, |ps| u.verify_checksum(ps, v4));
-        self.field(p, "checksum", start + 6..start + 8, Value::Checksum(u.checksum(), verdict));
+        self.field(
+            p,
+            "checksum",
+            start + 6..start + 8,
+            Value::Checksum(u.checksum(), verdict),
+        );
         self.out.ports = Some((sp, dp));
-        let _ = write!(self.out.info, " {sp} → {dp} len={}", usize::from(u.len()).saturating_sub(8));
+        let _ = write!(
+            self.out.info,
+            " {sp} → {dp} len={}",
+            usize::from(u.len()).saturating_sub(8)
+        );
         let ps = start + udp::HEADER_LEN;
         let pe = ps + u.payload().len();
         if ps >= pe {
@@ -871,7 +1295,13 @@ impl Ctx<'_, '_> {
             return self.dns(ps, pe);
         }
         if netframe::chat_event(&self.data[ps..pe]).is_some() {
-            self.push(0, Protocol::NetlabFrame, "chat datagram", ps..pe, Value::None);
+            self.push(
+                0,
+                Protocol::NetlabFrame,
+                "chat datagram",
+                ps..pe,
+                Value::None,
+            );
             self.chat_event(ps..pe);
             return Ok(());
         }
@@ -889,14 +1319,35 @@ impl Ctx<'_, '_> {
         self.field(p, "flags", r(2..4), Value::Hex(flags.into(), 4));
         self.push(2, p, "response", r(2..3), Value::Flag(m.is_response()));
         self.push(2, p, "opcode", r(2..3), Value::Uint(m.opcode().into()));
-        self.push(2, p, "recursion desired", r(2..3), Value::Flag(flags & dns::FLAG_RD != 0));
+        self.push(
+            2,
+            p,
+            "recursion desired",
+            r(2..3),
+            Value::Flag(flags & dns::FLAG_RD != 0),
+        );
         self.push(2, p, "reply code", r(3..4), Value::Uint(m.rcode().into()));
         self.field(p, "questions", r(4..6), Value::Uint(m.qdcount().into()));
         self.field(p, "answer RRs", r(6..8), Value::Uint(m.ancount().into()));
-        self.field(p, "authority RRs", r(8..10), Value::Uint(m.nscount().into()));
-        self.field(p, "additional RRs", r(10..12), Value::Uint(m.arcount().into()));
+        self.field(
+            p,
+            "authority RRs",
+            r(8..10),
+            Value::Uint(m.nscount().into()),
+        );
+        self.field(
+            p,
+            "additional RRs",
+            r(10..12),
+            Value::Uint(m.arcount().into()),
+        );
         let (records, err) = m.records();
-        let _ = write!(self.out.info, " DNS {} 0x{:04x}", if m.is_response() { "response" } else { "query" }, m.id());
+        let _ = write!(
+            self.out.info,
+            " DNS {} 0x{:04x}",
+            if m.is_response() { "response" } else { "query" },
+            m.id()
+        );
         for rec in &records {
             let name = match rec.section {
                 dns::Section::Question => "query",
@@ -905,18 +1356,49 @@ impl Ctx<'_, '_> {
                 dns::Section::Additional => "additional",
             };
             let tn = dns::type_name(rec.rtype);
-            self.field(p, name, r(rec.range.clone()), Value::Text(format!("{} {tn}", rec.name)));
-            self.push(2, p, "name", r(rec.name_range.clone()), Value::Text(rec.name.clone()));
+            self.field(
+                p,
+                name,
+                r(rec.range.clone()),
+                Value::Text(format!("{} {tn}", rec.name)),
+            );
+            self.push(
+                2,
+                p,
+                "name",
+                r(rec.name_range.clone()),
+                Value::Text(rec.name.clone()),
+            );
             let ta = rec.name_range.end;
-            self.push(2, p, "type", r(ta..ta + 2), Value::Named(rec.rtype.into(), tn));
-            self.push(2, p, "class", r(ta + 2..ta + 4), Value::Uint(rec.class.into()));
+            self.push(
+                2,
+                p,
+                "type",
+                r(ta..ta + 2),
+                Value::Named(rec.rtype.into(), tn),
+            );
+            self.push(
+                2,
+                p,
+                "class",
+                r(ta + 2..ta + 4),
+                Value::Uint(rec.class.into()),
+            );
             if let (Some(ttl), Some(rd)) = (rec.ttl, &rec.rdata) {
-                self.push(2, p, "time to live", r(ta + 4..ta + 8), Value::Uint(ttl.into()));
+                self.push(
+                    2,
+                    p,
+                    "time to live",
+                    r(ta + 4..ta + 8),
+                    Value::Uint(ttl.into()),
+                );
                 let rdr = r(rd.clone());
                 let d = &self.data[rdr.clone()];
                 let v = match (rec.rtype, d.len()) {
                     (1, 4) => Value::Ipv4(Ipv4Addr::new(d[0], d[1], d[2], d[3])),
-                    (28, 16) => Value::Ipv6(Ipv6Addr::from(<[u8; 16]>::try_from(d).unwrap_or([0; 16]))),
+                    (28, 16) => {
+                        Value::Ipv6(Ipv6Addr::from(<[u8; 16]>::try_from(d).unwrap_or([0; 16])))
+                    }
                     _ => Value::Bytes(rdr.clone()),
                 };
                 self.push(2, p, "data", rdr, v);

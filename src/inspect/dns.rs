@@ -120,7 +120,10 @@ impl<T: AsRef<[u8]>> Message<T> {
         for (section, count) in sections {
             for _ in 0..count {
                 if out.len() == MAX_RECORDS {
-                    return (out, Some(bad("more records than netlab reads (MAX_RECORDS)")));
+                    return (
+                        out,
+                        Some(bad("more records than netlab reads (MAX_RECORDS)")),
+                    );
                 }
                 match record(b, at, section) {
                     Ok(r) => {
@@ -212,13 +215,13 @@ pub fn read_name(b: &[u8], at: usize) -> Result<(String, usize), WireError> {
                 return Ok((name, end.unwrap_or(pos + 1)));
             }
             0x00 => {
-                let label = b.get(pos + 1..pos + 1 + usize::from(len)).ok_or(
-                    WireError::Truncated {
-                        protocol: Protocol::Dns,
-                        needed: pos + 1 + usize::from(len),
-                        had: b.len(),
-                    },
-                )?;
+                let label =
+                    b.get(pos + 1..pos + 1 + usize::from(len))
+                        .ok_or(WireError::Truncated {
+                            protocol: Protocol::Dns,
+                            needed: pos + 1 + usize::from(len),
+                            had: b.len(),
+                        })?;
                 if !name.is_empty() {
                     name.push('.');
                 }
@@ -231,7 +234,8 @@ pub fn read_name(b: &[u8], at: usize) -> Result<(String, usize), WireError> {
             0xc0 => {
                 let target = usize::from(
                     be16(
-                        b.get(pos..pos + 2).ok_or(bad("a compression pointer is cut short"))?,
+                        b.get(pos..pos + 2)
+                            .ok_or(bad("a compression pointer is cut short"))?,
                         0..2,
                     ) & 0x3fff,
                 );
@@ -312,7 +316,7 @@ mod tests {
         resp[2] = 0x81;
         resp[3] = 0x80;
         resp[7] = 1; // ANCOUNT 1
-        // answer: pointer to offset 12, A IN, TTL 60, 4 bytes 93.184.216.34
+                     // answer: pointer to offset 12, A IN, TTL 60, 4 bytes 93.184.216.34
         resp.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, 184, 216, 34]);
         let m = Message::new_checked(&resp[..]).unwrap();
         assert!(m.is_response());
@@ -329,7 +333,10 @@ mod tests {
     fn pointer_loops_and_cut_names_are_errors() {
         let mut m = QUERY[..12].to_vec();
         m.extend_from_slice(&[0xc0, 12]);
-        assert!(matches!(read_name(&m, 12), Err(WireError::Malformed { .. })));
+        assert!(matches!(
+            read_name(&m, 12),
+            Err(WireError::Malformed { .. })
+        ));
         assert!(read_name(&QUERY[..16], 12).is_err());
         assert!(read_name(&[0x40], 0).is_err());
     }

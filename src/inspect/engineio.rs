@@ -160,7 +160,10 @@ fn parse_socket(t: &[u8], start: usize) -> Option<SocketPacket> {
     }
     let mut namespace = None;
     if t.get(at) == Some(&b'/') {
-        let end = t[at..].iter().position(|&c| c == b',').map_or(t.len(), |p| at + p);
+        let end = t[at..]
+            .iter()
+            .position(|&c| c == b',')
+            .map_or(t.len(), |p| at + p);
         namespace = Some(at..end);
         at = (end + 1).min(t.len());
     }

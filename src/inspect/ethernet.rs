@@ -212,7 +212,11 @@ mod tests {
         let err = Frame::new_checked(&ARP_FRAME_HEAD[..13]).unwrap_err();
         assert_eq!(
             err,
-            WireError::Truncated { protocol: Protocol::Ethernet, needed: 14, had: 13 }
+            WireError::Truncated {
+                protocol: Protocol::Ethernet,
+                needed: 14,
+                had: 13
+            }
         );
     }
 

@@ -102,9 +102,9 @@ impl Head {
 /// Whether `b` looks like the start of an HTTP/1.x message.
 pub fn looks_like_http(b: &[u8]) -> bool {
     b.starts_with(b"HTTP/1.")
-        || METHODS.iter().any(|m| {
-            b.len() > m.len() && b.starts_with(m.as_bytes()) && b[m.len()] == b' '
-        })
+        || METHODS
+            .iter()
+            .any(|m| b.len() > m.len() && b.starts_with(m.as_bytes()) && b[m.len()] == b' ')
 }
 
 fn bad(rule: &'static str) -> WireError {
@@ -177,7 +177,9 @@ pub fn parse(b: &[u8]) -> Result<Option<Head>, WireError> {
             .ok_or(bad("a header line has no colon"))?;
         let name = line.start..line.start + colon;
         if name.is_empty() || b[name.clone()].iter().any(|c| c.is_ascii_whitespace()) {
-            return Err(bad("a header name is empty or contains whitespace (RFC 9112 §5.1)"));
+            return Err(bad(
+                "a header name is empty or contains whitespace (RFC 9112 §5.1)",
+            ));
         }
         headers.push(Header {
             line: line.clone(),
@@ -221,7 +223,12 @@ mod tests {
     #[test]
     fn rfc6455_request_head() {
         let h = parse(UPGRADE).unwrap().unwrap();
-        let StartLine::Request { method, target, version } = h.start.clone() else {
+        let StartLine::Request {
+            method,
+            target,
+            version,
+        } = h.start.clone()
+        else {
             panic!("not a request")
         };
         assert_eq!(&UPGRADE[method], b"GET");
@@ -229,7 +236,10 @@ mod tests {
         assert_eq!(&UPGRADE[version], b"HTTP/1.1");
         assert_eq!(h.headers.len(), 7);
         assert_eq!(h.header(UPGRADE, "host"), Some(&b"server.example.com"[..]));
-        assert_eq!(h.header(UPGRADE, "Sec-WebSocket-Key"), Some(&b"dGhlIHNhbXBsZSBub25jZQ=="[..]));
+        assert_eq!(
+            h.header(UPGRADE, "Sec-WebSocket-Key"),
+            Some(&b"dGhlIHNhbXBsZSBub25jZQ=="[..])
+        );
         assert!(h.has_token(UPGRADE, "sec-websocket-protocol", "superchat"));
         assert!(h.is_websocket_upgrade(UPGRADE));
         assert_eq!(h.len, UPGRADE.len());
@@ -239,7 +249,11 @@ mod tests {
     fn rfc6455_response_head_then_a_frame() {
         let h = parse(ACCEPT).unwrap().unwrap();
         assert!(matches!(h.start, StartLine::Response { status: 101, .. }));
-        assert_eq!(&ACCEPT[h.len..], b"\x81\x05Hello", "the frame after the head is not part of it");
+        assert_eq!(
+            &ACCEPT[h.len..],
+            b"\x81\x05Hello",
+            "the frame after the head is not part of it"
+        );
         assert!(!h.is_websocket_upgrade(ACCEPT));
     }
 

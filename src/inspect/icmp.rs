@@ -116,7 +116,9 @@ mod tests {
 
     // Hand-decoded: `ping -c1 127.0.0.1` echo request, id 0x0001 seq 1, 4 payload bytes "abcd".
     // Checksum worked out by hand: 0800 + 0001 + 0001 + 6162 + 6364 = ccc8, complemented = 3337.
-    const ECHO: [u8; 12] = [8, 0, 0x33, 0x37, 0x00, 0x01, 0x00, 0x01, b'a', b'b', b'c', b'd'];
+    const ECHO: [u8; 12] = [
+        8, 0, 0x33, 0x37, 0x00, 0x01, 0x00, 0x01, b'a', b'b', b'c', b'd',
+    ];
 
     #[test]
     fn echo_request_fields_and_checksum() {
@@ -130,10 +132,16 @@ mod tests {
         let mut bad = ECHO;
         bad[3] = 0x38;
         assert_eq!(
-            Packet::new_checked(&bad[..], Protocol::Icmp).unwrap().verify_checksum(0, 12),
+            Packet::new_checked(&bad[..], Protocol::Icmp)
+                .unwrap()
+                .verify_checksum(0, 12),
             Verdict::Bad { expected: 0x3337 }
         );
-        assert_eq!(p.verify_checksum(0, 20), Verdict::Unverified, "cut short by the capture");
+        assert_eq!(
+            p.verify_checksum(0, 20),
+            Verdict::Unverified,
+            "cut short by the capture"
+        );
     }
 
     #[test]

@@ -322,11 +322,17 @@ pub fn parse_options(opts: &[u8]) -> Result<Vec<IpOption>, WireError> {
         let kind = opts[i];
         match kind {
             0 => {
-                out.push(IpOption { kind, range: i..opts.len() });
+                out.push(IpOption {
+                    kind,
+                    range: i..opts.len(),
+                });
                 break;
             }
             1 => {
-                out.push(IpOption { kind, range: i..i + 1 });
+                out.push(IpOption {
+                    kind,
+                    range: i..i + 1,
+                });
                 i += 1;
             }
             _ => {
@@ -340,7 +346,10 @@ pub fn parse_options(opts: &[u8]) -> Result<Vec<IpOption>, WireError> {
                         rule: "an option's length runs past the header",
                     });
                 }
-                out.push(IpOption { kind, range: i..i + len });
+                out.push(IpOption {
+                    kind,
+                    range: i..i + len,
+                });
                 i += len;
             }
         }
@@ -470,7 +479,11 @@ mod tests {
         h[0] = 0x46;
         assert!(matches!(
             Packet::new_checked(&h[..]),
-            Err(WireError::Truncated { needed: 24, had: 20, .. })
+            Err(WireError::Truncated {
+                needed: 24,
+                had: 20,
+                ..
+            })
         ));
         let mut h = HEADER;
         h[2] = 0;

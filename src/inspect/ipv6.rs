@@ -223,10 +223,17 @@ mod tests {
     fn wrong_version_and_short_header() {
         let mut h = header();
         h[0] = 0x45;
-        assert!(matches!(Packet::new_checked(&h[..]), Err(WireError::WrongVersion { found: 4, .. })));
+        assert!(matches!(
+            Packet::new_checked(&h[..]),
+            Err(WireError::WrongVersion { found: 4, .. })
+        ));
         assert!(matches!(
             Packet::new_checked(&header()[..39]),
-            Err(WireError::Truncated { needed: 40, had: 39, .. })
+            Err(WireError::Truncated {
+                needed: 40,
+                had: 39,
+                ..
+            })
         ));
     }
 
@@ -244,7 +251,11 @@ mod tests {
         let hbh = [6, 1, 0, 0, 0, 0, 0, 0];
         assert!(matches!(
             ExtHeader::new_checked(&hbh[..], IpProtocol::HopByHop),
-            Err(WireError::Truncated { needed: 16, had: 8, .. })
+            Err(WireError::Truncated {
+                needed: 16,
+                had: 8,
+                ..
+            })
         ));
     }
 }

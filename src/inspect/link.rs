@@ -191,7 +191,9 @@ mod tests {
     #[test]
     fn sll_v2_hand_decoded() {
         // IPv6, ifindex 1, ARPHRD_LOOPBACK, to us, address length 6.
-        let h = [0x86, 0xdd, 0, 0, 0, 0, 0, 1, 0x03, 0x04, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+        let h = [
+            0x86, 0xdd, 0, 0, 0, 0, 0, 1, 0x03, 0x04, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
         let c = cooked(&h, true).unwrap();
         assert_eq!(c.protocol, 0x86dd);
         assert_eq!(c.ifindex, Some(1));
@@ -201,8 +203,16 @@ mod tests {
 
     #[test]
     fn null_family_either_byte_order() {
-        assert_eq!(null_family(&[2, 0, 0, 0], false).unwrap(), 2, "little-endian host");
-        assert_eq!(null_family(&[0, 0, 0, 2], false).unwrap(), 2, "big-endian host");
+        assert_eq!(
+            null_family(&[2, 0, 0, 0], false).unwrap(),
+            2,
+            "little-endian host"
+        );
+        assert_eq!(
+            null_family(&[0, 0, 0, 2], false).unwrap(),
+            2,
+            "big-endian host"
+        );
         assert_eq!(null_family(&[0, 0, 0, 30], true).unwrap(), 30);
         assert!(family_is_ipv6(30));
     }

@@ -50,13 +50,19 @@ impl LiveCapture {
         let proto = Protocol::from(i32::from(ETH_P_ALL.to_be()));
         let socket = Socket::new(Domain::PACKET, Type::RAW, Some(proto)).map_err(|e| {
             if e.kind() == io::ErrorKind::PermissionDenied {
-                io::Error::new(e.kind(), "live capture needs root (or CAP_NET_RAW): try sudo, or inspect a file instead")
+                io::Error::new(
+                    e.kind(),
+                    "live capture needs root (or CAP_NET_RAW): try sudo, or inspect a file instead",
+                )
             } else {
                 e
             }
         })?;
         socket.bind_device(Some(iface.as_bytes())).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot capture on interface `{iface}`: {e} (see `ip link` for names)"))
+            io::Error::new(
+                e.kind(),
+                format!("cannot capture on interface `{iface}`: {e} (see `ip link` for names)"),
+            )
         })?;
         socket.set_read_timeout(Some(Duration::from_millis(200)))?;
         Ok(LiveCapture {
@@ -75,7 +81,14 @@ impl LiveCapture {
         loop {
             let n = match (&self.socket).read(&mut self.buf) {
                 Ok(n) => n,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => return Ok(None),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(None)
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };

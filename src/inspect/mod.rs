@@ -21,9 +21,11 @@
 //! remembers which TCP connections were upgraded to WebSocket; [`pcap`] reads
 //! and writes capture files as a stream; [`render`] prints the tree, the hex
 //! dump coloured by layer, summaries, nested boxes and JSON; [`live`] captures
-//! from an interface; [`command`] is `netlab inspect`.
+//! from an interface; [`build`] makes whole frames for tests and benchmarks;
+//! [`command`] is `netlab inspect`.
 
 pub mod arp;
+pub mod build;
 pub mod checksum;
 pub mod command;
 pub mod dissect;
@@ -69,6 +71,11 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         for tok in line.split(|c: char| c.is_whitespace() || c == ':' || c == ',') {
             let tok = tok.trim_start_matches("0x");
             if tok.chars().all(|c| c.is_ascii_hexdigit()) {
+                if tok.len() % 2 != 0 {
+                    return Err(format!(
+                        "odd number of hex digits in `{tok}`: every byte is two digits"
+                    ));
+                }
                 digits.push_str(tok);
             } else {
                 // Wireshark's ASCII column: stop reading this line.
@@ -99,9 +106,15 @@ mod tests {
     fn hex_in_the_usual_shapes() {
         assert_eq!(parse_hex("45 00 00 3c").unwrap(), vec![0x45, 0, 0, 0x3c]);
         assert_eq!(parse_hex("4500003c").unwrap(), vec![0x45, 0, 0, 0x3c]);
-        assert_eq!(parse_hex("0000  45 00\n0010  01 02").unwrap(), vec![0x45, 0, 1, 2]);
+        assert_eq!(
+            parse_hex("0000  45 00\n0010  01 02").unwrap(),
+            vec![0x45, 0, 1, 2]
+        );
         assert_eq!(parse_hex("0x45, 0x00").unwrap(), vec![0x45, 0]);
-        assert_eq!(parse_hex("00000000: 4500 003c  E..<").unwrap(), vec![0x45, 0, 0, 0x3c]);
+        assert_eq!(
+            parse_hex("00000000: 4500 003c  E..<").unwrap(),
+            vec![0x45, 0, 0, 0x3c]
+        );
         assert_eq!(parse_hex("4500 003c").unwrap(), vec![0x45, 0, 0, 0x3c]);
         assert!(parse_hex("450").is_err());
         assert!(parse_hex("").is_err());

@@ -68,7 +68,9 @@ pub enum PcapError {
         rule: &'static str,
     },
     /// A packet refers to an interface the file never described.
-    #[error("packet at byte {offset} refers to interface {interface}, but only {known} were described")]
+    #[error(
+        "packet at byte {offset} refers to interface {interface}, but only {known} were described"
+    )]
     UnknownInterface {
         /// Byte offset of the block.
         offset: u64,
@@ -141,7 +143,12 @@ pub struct Reader<R: Read> {
 
 /// Reads exactly `buf.len()` bytes; `Ok(false)` on a clean end of file before
 /// the first byte, `Truncated` when the file ends in the middle.
-fn read_full(input: &mut impl Read, buf: &mut [u8], what: &'static str, offset: u64) -> Result<bool, PcapError> {
+fn read_full(
+    input: &mut impl Read,
+    buf: &mut [u8],
+    what: &'static str,
+    offset: u64,
+) -> Result<bool, PcapError> {
     let mut got = 0;
     while got < buf.len() {
         match input.read(&mut buf[got..]) {
@@ -283,7 +290,13 @@ impl<R: Read> Reader<R> {
         self.check_block_len(total, offset)?;
         let rest = total as usize - 12;
         self.buf.resize(rest, 0);
-        if !read_full(&mut self.input, &mut self.buf, "pcapng section header", offset)? && rest > 0 {
+        if !read_full(
+            &mut self.input,
+            &mut self.buf,
+            "pcapng section header",
+            offset,
+        )? && rest > 0
+        {
             return Err(PcapError::Truncated {
                 what: "pcapng section header",
                 offset,
@@ -343,7 +356,14 @@ impl<R: Read> Reader<R> {
             });
         }
         self.buf.resize(incl, 0);
-        if incl > 0 && !read_full(&mut self.input, &mut self.buf, "pcap packet data", offset + 16)? {
+        if incl > 0
+            && !read_full(
+                &mut self.input,
+                &mut self.buf,
+                "pcap packet data",
+                offset + 16,
+            )?
+        {
             return Err(PcapError::Truncated {
                 what: "pcap record",
                 offset,
@@ -354,7 +374,11 @@ impl<R: Read> Reader<R> {
         self.offset += 16 + incl as u64;
         Ok(Some(Record {
             ts_sec: ts_sec.into(),
-            ts_nsec: if nanos { frac.min(999_999_999) } else { frac.min(999_999) * 1000 },
+            ts_nsec: if nanos {
+                frac.min(999_999_999)
+            } else {
+                frac.min(999_999) * 1000
+            },
             orig_len,
             link: self.link,
             data: &self.buf[..],
@@ -384,7 +408,12 @@ impl<R: Read> Reader<R> {
                 let total = u32_at(&hdr, 4, big);
                 self.check_block_len(total, offset)?;
                 self.buf.resize(total as usize - 12, 0);
-                read_full(&mut self.input, &mut self.buf, "pcapng section header", offset)?;
+                read_full(
+                    &mut self.input,
+                    &mut self.buf,
+                    "pcapng section header",
+                    offset,
+                )?;
                 self.offset += u64::from(total);
                 continue;
             }
@@ -414,46 +443,97 @@ impl<R: Read> Reader<R> {
             match btype {
                 BLOCK_IDB => {
                     if body_end < 8 {
-                        return Err(PcapError::Truncated { what: "pcapng interface block", offset, needed: 20, had: total as usize });
+                        return Err(PcapError::Truncated {
+                            what: "pcapng interface block",
+                            offset,
+                            needed: 20,
+                            had: total as usize,
+                        });
                     }
                     if self.interfaces.len() == MAX_INTERFACES {
-                        return Err(PcapError::TooLong { what: "pcapng interface list", offset, len: MAX_INTERFACES as u64 + 1, max: MAX_INTERFACES });
+                        return Err(PcapError::TooLong {
+                            what: "pcapng interface list",
+                            offset,
+                            len: MAX_INTERFACES as u64 + 1,
+                            max: MAX_INTERFACES,
+                        });
                     }
                     let link_raw = u32::from(u16_at(&self.buf, 0, big));
                     let link = LinkType::from(link_raw);
                     if !link.is_supported() {
-                        return Err(PcapError::UnsupportedLinkType { link_type: link_raw, offset });
+                        return Err(PcapError::UnsupportedLinkType {
+                            link_type: link_raw,
+                            offset,
+                        });
                     }
                     let units = tsresol(&self.buf[8..body_end], big);
                     self.interfaces.push(Interface { link, units });
                 }
                 BLOCK_EPB => {
                     if body_end < 20 {
-                        return Err(PcapError::Truncated { what: "pcapng packet block", offset, needed: 32, had: total as usize });
+                        return Err(PcapError::Truncated {
+                            what: "pcapng packet block",
+                            offset,
+                            needed: 32,
+                            had: total as usize,
+                        });
                     }
                     let iface = u32_at(&self.buf, 0, big);
                     let Some(&intf) = self.interfaces.get(iface as usize) else {
-                        return Err(PcapError::UnknownInterface { offset, interface: iface, known: self.interfaces.len() });
+                        return Err(PcapError::UnknownInterface {
+                            offset,
+                            interface: iface,
+                            known: self.interfaces.len(),
+                        });
                     };
-                    let ts = (u64::from(u32_at(&self.buf, 4, big)) << 32) | u64::from(u32_at(&self.buf, 8, big));
+                    let ts = (u64::from(u32_at(&self.buf, 4, big)) << 32)
+                        | u64::from(u32_at(&self.buf, 8, big));
                     let cap = u32_at(&self.buf, 12, big) as usize;
                     let orig_len = u32_at(&self.buf, 16, big);
                     if 20 + cap > body_end {
-                        return Err(PcapError::Truncated { what: "pcapng packet data", offset, needed: 20 + cap, had: body_end });
+                        return Err(PcapError::Truncated {
+                            what: "pcapng packet data",
+                            offset,
+                            needed: 20 + cap,
+                            had: body_end,
+                        });
                     }
                     let (ts_sec, ts_nsec) = split_ts(ts, intf.units);
-                    return Ok(Some(Record { ts_sec, ts_nsec, orig_len, link: intf.link, data: &self.buf[20..20 + cap], offset }));
+                    return Ok(Some(Record {
+                        ts_sec,
+                        ts_nsec,
+                        orig_len,
+                        link: intf.link,
+                        data: &self.buf[20..20 + cap],
+                        offset,
+                    }));
                 }
                 BLOCK_SPB => {
                     let Some(&intf) = self.interfaces.first() else {
-                        return Err(PcapError::UnknownInterface { offset, interface: 0, known: 0 });
+                        return Err(PcapError::UnknownInterface {
+                            offset,
+                            interface: 0,
+                            known: 0,
+                        });
                     };
                     if body_end < 4 {
-                        return Err(PcapError::Truncated { what: "pcapng simple packet block", offset, needed: 16, had: total as usize });
+                        return Err(PcapError::Truncated {
+                            what: "pcapng simple packet block",
+                            offset,
+                            needed: 16,
+                            had: total as usize,
+                        });
                     }
                     let orig_len = u32_at(&self.buf, 0, big);
                     let cap = (orig_len as usize).min(body_end - 4);
-                    return Ok(Some(Record { ts_sec: 0, ts_nsec: 0, orig_len, link: intf.link, data: &self.buf[4..4 + cap], offset }));
+                    return Ok(Some(Record {
+                        ts_sec: 0,
+                        ts_nsec: 0,
+                        orig_len,
+                        link: intf.link,
+                        data: &self.buf[4..4 + cap],
+                        offset,
+                    }));
                 }
                 _ => {} // statistics, name resolution, custom blocks: skipped
             }
@@ -473,7 +553,11 @@ fn tsresol(mut opts: &[u8], big: bool) -> u64 {
         if code == OPT_IF_TSRESOL && len >= 1 {
             let v = opts[4];
             let exp = u32::from(v & 0x7f).min(19);
-            return if v & 0x80 != 0 { 1u64 << exp.min(63) } else { 10u64.pow(exp) };
+            return if v & 0x80 != 0 {
+                1u64 << exp.min(63)
+            } else {
+                10u64.pow(exp)
+            };
         }
         opts = &opts[(4 + padded).min(opts.len())..];
     }
@@ -509,7 +593,13 @@ impl<W: Write> Writer<W> {
     }
 
     /// Appends one packet (cut to [`MAX_RECORD_LEN`]).
-    pub fn write(&mut self, ts_sec: u64, ts_nsec: u32, orig_len: u32, data: &[u8]) -> io::Result<()> {
+    pub fn write(
+        &mut self,
+        ts_sec: u64,
+        ts_nsec: u32,
+        orig_len: u32,
+        data: &[u8],
+    ) -> io::Result<()> {
         let data = &data[..data.len().min(MAX_RECORD_LEN)];
         let mut h = [0u8; 16];
         h[0..4].copy_from_slice(&(ts_sec as u32).to_le_bytes());
@@ -533,8 +623,20 @@ mod tests {
 
     /// A classic pcap written out by hand, in either byte order and resolution.
     fn handmade(big: bool, nanos: bool) -> Vec<u8> {
-        let w32 = |v: u32| if big { v.to_be_bytes() } else { v.to_le_bytes() };
-        let w16 = |v: u16| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+        let w32 = |v: u32| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w16 = |v: u16| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
         let mut f = Vec::new();
         f.extend_from_slice(&w32(if nanos { PCAP_MAGIC_NS } else { PCAP_MAGIC_US }));
         f.extend_from_slice(&w16(2));
@@ -556,7 +658,13 @@ mod tests {
             for nanos in [false, true] {
                 let f = handmade(big, nanos);
                 let mut r = Reader::new(&f[..]).unwrap();
-                assert_eq!(r.format(), Format::Pcap { big_endian: big, nanos });
+                assert_eq!(
+                    r.format(),
+                    Format::Pcap {
+                        big_endian: big,
+                        nanos
+                    }
+                );
                 assert_eq!(r.link_type(), LinkType::Raw);
                 let rec = r.next().unwrap().unwrap();
                 assert_eq!(rec.ts_sec, 1_700_000_000);
@@ -571,16 +679,35 @@ mod tests {
 
     #[test]
     fn errors_say_what_and_where() {
-        let e = Reader::new(&b"GIF89a.........................."[..]).err().unwrap();
+        let e = Reader::new(&b"GIF89a.........................."[..])
+            .err()
+            .unwrap();
         assert!(matches!(e, PcapError::BadMagic { found } if &found == b"GIF8"));
         let mut f = handmade(false, false);
         f.truncate(f.len() - 1);
         let mut r = Reader::new(&f[..]).unwrap();
         let e = r.next().err().unwrap();
-        assert!(matches!(e, PcapError::Truncated { offset: 40, needed: 3, had: 2, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PcapError::Truncated {
+                    offset: 40,
+                    needed: 3,
+                    had: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let mut f = handmade(false, false);
         f[20] = 147; // a user-defined link type
-        assert!(matches!(Reader::new(&f[..]).err().unwrap(), PcapError::UnsupportedLinkType { link_type: 147, offset: 20 }));
+        assert!(matches!(
+            Reader::new(&f[..]).err().unwrap(),
+            PcapError::UnsupportedLinkType {
+                link_type: 147,
+                offset: 20
+            }
+        ));
     }
 
     #[test]
@@ -591,17 +718,36 @@ mod tests {
         f[at..at + 4].copy_from_slice(&(MAX_RECORD_LEN as u32).to_le_bytes());
         f.resize(24 + 16 + MAX_RECORD_LEN, 0);
         let mut r = Reader::new(&f[..]).unwrap();
-        assert_eq!(r.next().unwrap().unwrap().data.len(), MAX_RECORD_LEN, "max is accepted");
+        assert_eq!(
+            r.next().unwrap().unwrap().data.len(),
+            MAX_RECORD_LEN,
+            "max is accepted"
+        );
         let mut f = handmade(false, false);
         f[at..at + 4].copy_from_slice(&(MAX_RECORD_LEN as u32 + 1).to_le_bytes());
         let mut r = Reader::new(&f[..]).unwrap();
-        assert!(matches!(r.next(), Err(PcapError::TooLong { .. })), "max + 1 is refused before allocating");
+        assert!(
+            matches!(r.next(), Err(PcapError::TooLong { .. })),
+            "max + 1 is refused before allocating"
+        );
     }
 
     /// A pcapng written out by hand: SHB, IDB (Ethernet, ns resolution), one EPB.
     fn handmade_ng(big: bool) -> Vec<u8> {
-        let w32 = |v: u32| if big { v.to_be_bytes() } else { v.to_le_bytes() };
-        let w16 = |v: u16| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+        let w32 = |v: u32| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w16 = |v: u16| {
+            if big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
         let mut f = Vec::new();
         f.extend_from_slice(&[0x0a, 0x0d, 0x0d, 0x0a]);
         f.extend_from_slice(&w32(28));
@@ -657,14 +803,27 @@ mod tests {
         let n = f.len();
         f[n - 4] = 41; // trailing length differs
         let mut r = Reader::new(&f[..]).unwrap();
-        assert!(matches!(r.next(), Err(PcapError::BadBlockLength { offset: 60, .. })));
+        assert!(matches!(
+            r.next(),
+            Err(PcapError::BadBlockLength { offset: 60, .. })
+        ));
         let mut f = handmade_ng(false);
         f[60 + 8] = 3; // interface 3
         let mut r = Reader::new(&f[..]).unwrap();
-        assert!(matches!(r.next(), Err(PcapError::UnknownInterface { interface: 3, known: 1, .. })));
+        assert!(matches!(
+            r.next(),
+            Err(PcapError::UnknownInterface {
+                interface: 3,
+                known: 1,
+                ..
+            })
+        ));
         let f = handmade_ng(false);
         let mut r = Reader::new(&f[..f.len() - 2]).unwrap();
-        assert!(matches!(r.next(), Err(PcapError::Truncated { offset: 60, .. })));
+        assert!(matches!(
+            r.next(),
+            Err(PcapError::Truncated { offset: 60, .. })
+        ));
     }
 
     #[test]
@@ -675,6 +834,9 @@ mod tests {
         assert_eq!(&f[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian µs magic");
         let mut r = Reader::new(&f[..]).unwrap();
         let rec = r.next().unwrap().unwrap();
-        assert_eq!((rec.ts_sec, rec.ts_nsec, rec.orig_len, rec.data), (1, 2_000, 100, &b"abc"[..]));
+        assert_eq!(
+            (rec.ts_sec, rec.ts_nsec, rec.orig_len, rec.data),
+            (1, 2_000, 100, &b"abc"[..])
+        );
     }
 }

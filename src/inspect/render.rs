@@ -54,7 +54,12 @@ pub fn tree(d: &Dissection, packet: &[u8], meta: &Meta) -> String {
         let range = term::dim(format!("[{}..{}]", n.range.start, n.range.end));
         let style = term::osi_style(n.osi());
         if n.depth == 0 {
-            let _ = writeln!(out, "{indent}{} {range} {}", term::paint(style.underline(), &n.name), layer_tag(n));
+            let _ = writeln!(
+                out,
+                "{indent}{} {range} {}",
+                term::paint(style.underline(), &n.name),
+                layer_tag(n)
+            );
         } else {
             let v = n.value.display(packet);
             let _ = writeln!(out, "{indent}{}: {v} {range}", term::paint(style, &n.name));
@@ -78,7 +83,11 @@ pub fn byte_layers(d: &Dissection, len: usize) -> Vec<Option<OsiLayer>> {
     let mut layers = vec![None; len];
     // Headers come lowest first; a later (higher) header overrides a lower one.
     for n in d.nodes.iter().filter(|n| n.depth == 0) {
-        for slot in layers.iter_mut().take(n.range.end.min(len)).skip(n.range.start) {
+        for slot in layers
+            .iter_mut()
+            .take(n.range.end.min(len))
+            .skip(n.range.start)
+        {
             *slot = Some(n.osi());
         }
     }
@@ -110,7 +119,11 @@ pub fn hex_dump(d: &Dissection, packet: &[u8]) -> String {
         }
         out.push_str("  ");
         for (i, &b) in chunk.iter().enumerate() {
-            let c = if (0x20..0x7f).contains(&b) { b as char } else { '.' };
+            let c = if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            };
             let _ = match layers[base + i] {
                 Some(l) => write!(out, "{}", term::paint(term::osi_style(l), c)),
                 None => write!(out, "{c}"),
@@ -125,8 +138,19 @@ pub fn hex_dump(d: &Dissection, packet: &[u8]) -> String {
 pub fn legend() -> String {
     let mut out = String::from("  legend:");
     for t in TcpIpLayer::ALL {
-        let osi: Vec<String> = t.osi_layers().iter().map(|l| format!("L{}", l.number())).collect();
-        let _ = write!(out, "  {}", term::paint(term::tcpip_style(t), format!("■ {} ({})", t.name(), osi.join(","))));
+        let osi: Vec<String> = t
+            .osi_layers()
+            .iter()
+            .map(|l| format!("L{}", l.number()))
+            .collect();
+        let _ = write!(
+            out,
+            "  {}",
+            term::paint(
+                term::tcpip_style(t),
+                format!("■ {} ({})", t.name(), osi.join(","))
+            )
+        );
     }
     let _ = write!(out, "  {}", term::bad("■ not dissected"));
     out
@@ -144,7 +168,11 @@ pub fn summary(d: &Dissection, meta: &Meta) -> String {
         }
         v
     };
-    let top = d.protocols().last().map(|n| n.osi()).unwrap_or(OsiLayer::DataLink);
+    let top = d
+        .protocols()
+        .last()
+        .map(|n| n.osi())
+        .unwrap_or(OsiLayer::DataLink);
     format!(
         "{:>6} {}.{:06} {} {}",
         meta.number,
@@ -176,7 +204,12 @@ pub fn layer_boxes(d: &Dissection, packet: &[u8]) -> String {
         );
         let title: String = title.chars().take(inner).collect();
         let fill = inner.saturating_sub(title.chars().count());
-        let _ = writeln!(out, "{}{}", " ".repeat(pad), term::paint(style, format!("┌{title}{}┐", "─".repeat(fill))));
+        let _ = writeln!(
+            out,
+            "{}{}",
+            " ".repeat(pad),
+            term::paint(style, format!("┌{title}{}┐", "─".repeat(fill)))
+        );
         let _ = packet;
     }
     for (i, h) in headers.iter().enumerate().rev() {
@@ -187,9 +220,21 @@ pub fn layer_boxes(d: &Dissection, packet: &[u8]) -> String {
             let body = format!(" {}", d.info);
             let body: String = body.chars().take(inner).collect();
             let fill = inner.saturating_sub(body.chars().count());
-            let _ = writeln!(out, "{}{}{}{}", " ".repeat(pad), term::paint(style, "│"), body, " ".repeat(fill) + &term::paint(style, "│"));
+            let _ = writeln!(
+                out,
+                "{}{}{}{}",
+                " ".repeat(pad),
+                term::paint(style, "│"),
+                body,
+                " ".repeat(fill) + &term::paint(style, "│")
+            );
         }
-        let _ = writeln!(out, "{}{}", " ".repeat(pad), term::paint(style, format!("└{}┘", "─".repeat(inner))));
+        let _ = writeln!(
+            out,
+            "{}{}",
+            " ".repeat(pad),
+            term::paint(style, format!("└{}┘", "─".repeat(inner)))
+        );
     }
     out
 }
@@ -215,7 +260,10 @@ pub fn to_json(d: &Dissection, packet: &[u8], meta: &Meta) -> serde_json::Value 
     let close = |stack: &mut Vec<(u8, serde_json::Value)>, roots: &mut Vec<serde_json::Value>| {
         if let Some((_, done)) = stack.pop() {
             match stack.last_mut() {
-                Some((_, parent)) => parent["fields"].as_array_mut().expect("fields array").push(done),
+                Some((_, parent)) => parent["fields"]
+                    .as_array_mut()
+                    .expect("fields array")
+                    .push(done),
                 None => roots.push(done),
             }
         }

@@ -68,10 +68,10 @@ pub const FLAG_NAMES: [(u16, &str); 8] = [
     (FLG_CWR, "CWR"),
 ];
 
-/// Names of the set flags, e.g. `SYN,ACK` (in Wireshark's order: highest bit first).
+/// Names of the set flags, lowest bit first as Wireshark lists them, e.g. `SYN,ACK`.
 pub fn flag_string(flags: u16) -> String {
     let mut s = String::new();
-    for (bit, name) in FLAG_NAMES.iter().rev() {
+    for (bit, name) in FLAG_NAMES.iter() {
         if flags & bit != 0 {
             if !s.is_empty() {
                 s.push(',');
@@ -164,7 +164,12 @@ impl<T: AsRef<[u8]>> Packet<T> {
     /// Verifies the checksum given the pseudo-header sum and the segment's length
     /// as the IP header announces it; unverifiable when the capture cut it short.
     pub fn verify_checksum(&self, pseudo: u64, segment_len: usize) -> Verdict {
-        verify(self.buffer.as_ref(), pseudo, segment_len, field::CHECKSUM.start)
+        verify(
+            self.buffer.as_ref(),
+            pseudo,
+            segment_len,
+            field::CHECKSUM.start,
+        )
     }
 }
 
@@ -374,7 +379,7 @@ mod tests {
         assert_eq!(p.header_len(), 40);
         assert_eq!(p.flags(), FLG_SYN);
         assert_eq!(flag_string(p.flags()), "SYN");
-        assert_eq!(flag_string(FLG_SYN | FLG_ACK), "ACK,SYN");
+        assert_eq!(flag_string(FLG_SYN | FLG_ACK), "SYN,ACK");
         assert_eq!(p.window_len(), 65495);
         assert!(p.payload().is_empty());
         let opts = parse_options(p.options()).unwrap();
@@ -384,7 +389,10 @@ mod tests {
             vec![
                 TcpOption::MaxSegmentSize(65495),
                 TcpOption::SackPermitted,
-                TcpOption::Timestamps { value: 100, echo: 0 },
+                TcpOption::Timestamps {
+                    value: 100,
+                    echo: 0
+                },
                 TcpOption::NoOperation,
                 TcpOption::WindowScale(7),
             ]
@@ -399,9 +407,15 @@ mod tests {
             parse_options(&opts).unwrap()[0].0,
             TcpOption::Sack(vec![(1, 9)])
         );
-        assert!(parse_options(&[2, 3, 0]).is_err(), "MSS must be 4 bytes long");
+        assert!(
+            parse_options(&[2, 3, 0]).is_err(),
+            "MSS must be 4 bytes long"
+        );
         assert!(parse_options(&[8, 10, 0]).is_err(), "runs past the end");
-        assert!(parse_options(&[2, 0]).is_err(), "length below 2 would loop forever");
+        assert!(
+            parse_options(&[2, 0]).is_err(),
+            "length below 2 would loop forever"
+        );
     }
 
     #[test]
@@ -414,7 +428,11 @@ mod tests {
         ));
         assert!(matches!(
             Packet::new_checked(&SYN[..30]),
-            Err(WireError::Truncated { needed: 40, had: 30, .. })
+            Err(WireError::Truncated {
+                needed: 40,
+                had: 30,
+                ..
+            })
         ));
     }
 
@@ -440,7 +458,9 @@ mod tests {
         let good = p.checksum();
         seg[24] ^= 1;
         let p = Packet::new_checked(&seg[..]).unwrap();
-        assert!(matches!(p.verify_checksum(pseudo, seg.len()), Verdict::Bad { expected } if expected != good));
+        assert!(
+            matches!(p.verify_checksum(pseudo, seg.len()), Verdict::Bad { expected } if expected != good)
+        );
         assert_eq!(p.verify_checksum(pseudo, 40), Verdict::Unverified);
     }
 }

@@ -156,7 +156,11 @@ mod tests {
         let mut d = [0xa5u8; 10];
         d[8..].copy_from_slice(b"hi");
         let pseudo = checksum::pseudo_v4(src, src, 17, 10);
-        Repr { src_port: 1, dst_port: 2 }.emit(&mut d, pseudo);
+        Repr {
+            src_port: 1,
+            dst_port: 2,
+        }
+        .emit(&mut d, pseudo);
         assert_eq!(d, [0, 1, 0, 2, 0, 10, 0x99, 0x6b, b'h', b'i']);
         let p = Packet::new_checked(&d[..]).unwrap();
         assert_eq!(p.verify_checksum(pseudo, true), Verdict::Good);

@@ -187,7 +187,9 @@ mod tests {
         assert_eq!(f.payload_len(), 5);
         assert_eq!(f.payload(), b"Hello");
         // A single-frame masked text message: key 37 fa 21 3d, "Hello".
-        let bytes = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58];
+        let bytes = [
+            0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+        ];
         let f = Frame::new_checked(&bytes[..]).unwrap();
         assert!(f.masked());
         assert_eq!(f.masking_key(), Some([0x37, 0xfa, 0x21, 0x3d]));
@@ -198,7 +200,10 @@ mod tests {
         let f = Frame::new_checked(&b"\x01\x03Hel"[..]).unwrap();
         assert!(!f.fin());
         // Unmasked ping "Hello": 0x89 0x05.
-        assert_eq!(Frame::new_checked(&b"\x89\x05Hello"[..]).unwrap().opcode(), Opcode::Ping);
+        assert_eq!(
+            Frame::new_checked(&b"\x89\x05Hello"[..]).unwrap().opcode(),
+            Opcode::Ping
+        );
         // 256 bytes binary in one unmasked frame: 0x82 0x7E 0x0100.
         let f = Frame::new_checked(&[0x82, 0x7e, 0x01, 0x00][..]).unwrap();
         assert_eq!(f.payload_len(), 256);
@@ -213,7 +218,11 @@ mod tests {
         assert!(Frame::new_checked(&[0x81][..]).is_err());
         assert!(matches!(
             Frame::new_checked(&[0x81, 0xfe, 0x01][..]),
-            Err(WireError::Truncated { needed: 8, had: 3, .. })
+            Err(WireError::Truncated {
+                needed: 8,
+                had: 3,
+                ..
+            })
         ));
     }
 }

@@ -38,7 +38,9 @@ pub enum WireError {
         expected: u8,
     },
     /// A header-length field announces less than the fixed header (IPv4 IHL < 5, TCP data offset < 5).
-    #[error("{protocol}: header length field says {announced} bytes, below the minimum of {minimum}")]
+    #[error(
+        "{protocol}: header length field says {announced} bytes, below the minimum of {minimum}"
+    )]
     HeaderLengthTooSmall {
         /// The protocol being parsed.
         protocol: Protocol,
@@ -48,7 +50,9 @@ pub enum WireError {
         minimum: usize,
     },
     /// A total-length field is smaller than the header it must include.
-    #[error("{protocol}: total length {announced} is smaller than its own header ({header} bytes)")]
+    #[error(
+        "{protocol}: total length {announced} is smaller than its own header ({header} bytes)"
+    )]
     LengthBelowHeader {
         /// The protocol being parsed.
         protocol: Protocol,
