@@ -52,6 +52,9 @@ pub struct InspectArgs {
     /// Keep only packets from or to this IP address.
     #[arg(long)]
     pub host: Option<IpAddr>,
+    /// Also dissect UDP datagrams on this port as DNS (like Wireshark's Decode As).
+    #[arg(long, value_name = "PORT")]
+    pub dns_port: Vec<u16>,
     /// Live capture: also write what was kept to this pcap file (Wireshark opens it).
     #[arg(
         short = 'w',
@@ -182,6 +185,9 @@ pub fn run(args: InspectArgs) -> CliResult {
     };
     let mut printer = Printer::new(&args);
     let mut dissector = Dissector::new();
+    for &p in &args.dns_port {
+        dissector.add_dns_port(p);
+    }
     let mut d = Dissection::default();
     let limit = args.count.unwrap_or(u64::MAX);
     if let Some(hex) = &args.hex {
@@ -264,6 +270,9 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let limit = args.count.unwrap_or(u64::MAX);
     let mut dissector = Dissector::new();
+    for &p in &args.dns_port {
+        dissector.add_dns_port(p);
+    }
     let mut d = Dissection::default();
     let mut shown = 0u64;
     while shown < limit && deadline.is_none_or_past() {

@@ -208,10 +208,23 @@ impl Dissection {
     }
 }
 
+/// UDP ports whose datagrams are dissected as DNS unless told otherwise (DNS, mDNS).
+pub const DEFAULT_DNS_PORTS: [u16; 2] = [53, 5353];
+
 /// Dissects packets one after another, remembering flows between them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Dissector {
     flows: FlowTable,
+    dns_ports: Vec<u16>,
+}
+
+impl Default for Dissector {
+    fn default() -> Self {
+        Dissector {
+            flows: FlowTable::new(),
+            dns_ports: DEFAULT_DNS_PORTS.to_vec(),
+        }
+    }
 }
 
 /// Dissects one packet on its own (no flow memory).
@@ -225,6 +238,7 @@ struct Ctx<'a, 'b> {
     data: &'a [u8],
     out: &'b mut Dissection,
     flows: &'b mut FlowTable,
+    dns_ports: &'b [u16],
 }
 
 type Step = Result<(), (Protocol, usize, String)>;
@@ -243,6 +257,14 @@ impl Dissector {
         Self::default()
     }
 
+    /// Dissects UDP datagrams to or from `port` as DNS too, like Wireshark's
+    /// "Decode As" (a resolver on a test port is still DNS).
+    pub fn add_dns_port(&mut self, port: u16) {
+        if !self.dns_ports.contains(&port) {
+            self.dns_ports.push(port);
+        }
+    }
+
     /// Dissects `data`, which starts with a `link` header, into `out` (cleared first).
     pub fn dissect(&mut self, link: LinkType, data: &[u8], out: &mut Dissection) {
         out.clear();
@@ -251,6 +273,7 @@ impl Dissector {
             data,
             out,
             flows: &mut self.flows,
+            dns_ports: &self.dns_ports,
         };
         if let Err((protocol, offset, error)) = cx.link(link) {
             let end = data.len();
@@ -1291,7 +1314,7 @@ impl Ctx<'_, '_> {
         if ps >= pe {
             return Ok(());
         }
-        if [53, 5353].contains(&sp) || [53, 5353].contains(&dp) {
+        if self.dns_ports.contains(&sp) || self.dns_ports.contains(&dp) {
             return self.dns(ps, pe);
         }
         if netframe::chat_event(&self.data[ps..pe]).is_some() {
