@@ -276,7 +276,7 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
     let mut d = Dissection::default();
     let mut shown = 0u64;
     while shown < limit && deadline.is_none_or_past() {
-        let Some(frame) = cap.next()? else {
+        let Some(frame) = cap.next_frame()? else {
             printer.flush()?;
             continue;
         };

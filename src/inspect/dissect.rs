@@ -921,11 +921,7 @@ impl Ctx<'_, '_> {
             FlowState::WebSocket { client, socketio } => {
                 return self.websocket(start, end, from == client, socketio);
             }
-            FlowState::NetlabFrames => {
-                if self.netlab_frames(start, end) {
-                    return Ok(());
-                }
-            }
+            FlowState::NetlabFrames if self.netlab_frames(start, end) => return Ok(()),
             _ => {}
         }
         if http::looks_like_http(b) {

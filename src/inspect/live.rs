@@ -77,7 +77,7 @@ impl LiveCapture {
     ///
     /// On loopback the kernel hands a packet socket every frame twice (once
     /// leaving, once arriving); the second, identical copy is dropped.
-    pub fn next(&mut self) -> io::Result<Option<&[u8]>> {
+    pub fn next_frame(&mut self) -> io::Result<Option<&[u8]>> {
         loop {
             let n = match (&self.socket).read(&mut self.buf) {
                 Ok(n) => n,
