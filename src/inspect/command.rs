@@ -290,6 +290,7 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
             .unwrap_or_default();
         if let Some(w) = writer.as_mut() {
             w.write(now.as_secs(), now.subsec_nanos(), frame.len() as u32, frame)?;
+            w.flush()?;
         }
         let meta = Meta {
             number: shown,

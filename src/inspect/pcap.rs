@@ -610,6 +610,12 @@ impl<W: Write> Writer<W> {
         self.out.write_all(data)
     }
 
+    /// Pushes buffered records to the file (live capture does this after every
+    /// packet, so an interrupted capture still leaves a whole file).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Flushes and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
