@@ -186,15 +186,17 @@ pub enum Protocol {
     LinuxCooked,
     /// The loopback ("null") link header: a 4-byte address family instead of MAC addresses.
     Loopback,
+    /// Application bytes no dissector recognised: still the application's data.
+    AppData,
 }
 
 impl Protocol {
     /// Every protocol in the table, lowest layer first.
-    pub const ALL: [Protocol; 16] = [
+    pub const ALL: [Protocol; 17] = [
         Protocol::Ethernet,
+        Protocol::Arp,
         Protocol::LinuxCooked,
         Protocol::Loopback,
-        Protocol::Arp,
         Protocol::Ipv4,
         Protocol::Ipv6,
         Protocol::Icmp,
@@ -207,6 +209,7 @@ impl Protocol {
         Protocol::WebSocket,
         Protocol::SocketIo,
         Protocol::NetlabFrame,
+        Protocol::AppData,
     ];
 
     /// The protocol's usual short name.
@@ -228,6 +231,7 @@ impl Protocol {
             Protocol::NetlabFrame => "netlab frame",
             Protocol::LinuxCooked => "Linux cooked",
             Protocol::Loopback => "Loopback",
+            Protocol::AppData => "data",
         }
     }
 
@@ -262,7 +266,8 @@ pub fn osi_layer(protocol: Protocol) -> OsiLayer {
         | Protocol::Http
         | Protocol::WebSocket
         | Protocol::SocketIo
-        | Protocol::NetlabFrame => OsiLayer::Application,
+        | Protocol::NetlabFrame
+        | Protocol::AppData => OsiLayer::Application,
     }
 }
 

@@ -26,3 +26,11 @@ mod lesson_02 {
     }
     include!("../lessons/02-framing/tests.rs");
 }
+
+mod lesson_11 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/11-inspector/exercise.rs");
+    }
+    include!("../lessons/11-inspector/tests.rs");
+}

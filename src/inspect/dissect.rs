@@ -953,6 +953,18 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
+    /// Bytes above TCP/UDP that no dissector recognised: still application data.
+    fn app_data(&mut self, start: usize, end: usize) {
+        self.header(Protocol::AppData, start..end);
+        self.field(
+            Protocol::AppData,
+            "payload",
+            start..end,
+            Value::Printable(start..end),
+        );
+        let _ = write!(self.out.info, " data {}B", end - start);
+    }
+
     fn http(&mut self, key: FlowKey, from: (IpAddr, u16), start: usize, end: usize) -> Step {
         let p = Protocol::Http;
         let b = &self.data[start..end];
@@ -1324,7 +1336,7 @@ impl Ctx<'_, '_> {
             self.chat_event(ps..pe);
             return Ok(());
         }
-        self.push(1, p, "payload", ps..pe, Value::Printable(ps..pe));
+        self.app_data(ps, pe);
         Ok(())
     }
 

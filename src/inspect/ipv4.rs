@@ -288,6 +288,42 @@ pub const FIELDS: [(&str, std::ops::Range<usize>); 10] = [
     ("destination", field::DST_ADDR),
 ];
 
+/// The header fields a student reads first, as plain values (lesson 11's exercise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Version (4).
+    pub version: u8,
+    /// Header length in bytes (IHL × 4).
+    pub header_len: usize,
+    /// Total Length in bytes.
+    pub total_len: u16,
+    /// Time to Live.
+    pub ttl: u8,
+    /// Protocol number (6 TCP, 17 UDP, 1 ICMP).
+    pub protocol: u8,
+    /// Source address.
+    pub src: Ipv4Addr,
+    /// Destination address.
+    pub dst: Ipv4Addr,
+    /// Whether the header checksum is correct.
+    pub checksum_ok: bool,
+}
+
+/// Decodes an IPv4 header's main fields, checking the rules of [`Packet::check_len`].
+pub fn decode(bytes: &[u8]) -> Result<Header, WireError> {
+    let p = Packet::new_checked(bytes)?;
+    Ok(Header {
+        version: p.version(),
+        header_len: p.header_len(),
+        total_len: p.total_len(),
+        ttl: p.ttl(),
+        protocol: p.protocol().into(),
+        src: p.src_addr(),
+        dst: p.dst_addr(),
+        checksum_ok: p.verify_checksum() == Verdict::Good,
+    })
+}
+
 /// One IPv4 option (RFC 791 §3.1): EOL and NOP are one byte, the rest type-length-value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpOption {

@@ -51,6 +51,12 @@ pub use dissect::{dissect, Dissection, Dissector, Node, Value};
 pub use link::LinkType;
 pub use wire::WireError;
 
+/// The OSI layer of the byte at `offset` in an Ethernet frame: the layer of the
+/// innermost header (or payload) that covers it; `None` past the end.
+pub fn layer_at(frame: &[u8], offset: usize) -> Option<crate::layers::OsiLayer> {
+    dissect::osi_layer_at(LinkType::Ethernet, frame, offset)
+}
+
 /// Parses a hex dump as pasted from Wireshark, tcpdump -xx or `xxd -p`: hex
 /// digit pairs, with whitespace, colons, `0x` prefixes and leading offsets
 /// (`0000:` / `0010  `) ignored.

@@ -82,6 +82,16 @@ pub fn flag_string(flags: u16) -> String {
     s
 }
 
+/// The names of the flags set in the flags byte (byte 13), lowest bit first:
+/// `0x12` → `["SYN", "ACK"]`.
+pub fn flag_names(flags: u8) -> Vec<&'static str> {
+    FLAG_NAMES
+        .iter()
+        .filter(|(bit, _)| u16::from(flags) & bit != 0)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
 /// A view of a TCP segment.
 #[derive(Debug, Clone)]
 pub struct Packet<T: AsRef<[u8]>> {
