@@ -287,7 +287,7 @@ fn a_pcap_written_by_netlab_reads_back_through_the_cli() {
     let out = netlab(&["inspect", path.to_str().unwrap(), "--layers", "-c", "1"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("┌ TCP · L4 Transport · Transport · bytes 34..54"),
+        text.contains("┌ TCP · L4 Transport · bytes 34..54"),
         "{text}"
     );
 }

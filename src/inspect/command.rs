@@ -46,9 +46,9 @@ pub struct InspectArgs {
     /// Stop after this many packets (after filtering).
     #[arg(long, short = 'c')]
     pub count: Option<u64>,
-    /// Keep only packets from or to this TCP/UDP port.
+    /// Keep only packets from or to this TCP/UDP port (repeat for several).
     #[arg(long)]
-    pub port: Option<u16>,
+    pub port: Vec<u16>,
     /// Keep only packets from or to this IP address.
     #[arg(long)]
     pub host: Option<IpAddr>,
@@ -180,7 +180,7 @@ impl Printer {
 /// Runs `netlab inspect`.
 pub fn run(args: InspectArgs) -> CliResult {
     let filter = Filter {
-        port: args.port,
+        ports: args.port.clone(),
         host: args.host,
     };
     let mut printer = Printer::new(&args);

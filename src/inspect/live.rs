@@ -17,8 +17,8 @@ pub const LIVE_BUF_LEN: usize = 256 * 1024;
 /// Which packets to keep: all given conditions must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
-    /// Keep packets with this source or destination port.
-    pub port: Option<u16>,
+    /// Keep packets with one of these source or destination ports (empty: any).
+    pub ports: Vec<u16>,
     /// Keep packets from or to this address.
     pub host: Option<IpAddr>,
 }
@@ -26,9 +26,9 @@ pub struct Filter {
 impl Filter {
     /// Whether a dissected packet passes.
     pub fn matches(&self, d: &Dissection) -> bool {
-        let port_ok = self
-            .port
-            .map_or(true, |p| d.ports.is_some_and(|(s, t)| s == p || t == p));
+        let port_ok = self.ports.is_empty()
+            || d.ports
+                .is_some_and(|(s, t)| self.ports.contains(&s) || self.ports.contains(&t));
         let host_ok = self
             .host
             .map_or(true, |h| d.addrs.is_some_and(|(s, t)| s == h || t == h));

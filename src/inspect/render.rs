@@ -183,60 +183,94 @@ pub fn summary(d: &Dissection, meta: &Meta) -> String {
     )
 }
 
-/// The encapsulation as nested boxes, outermost (lowest layer) first.
+/// Width of the outermost box in `--layers`.
+pub const BOX_WIDTH: usize = 78;
+
+/// The encapsulation as nested boxes: each header's box holds the layers it
+/// carries; headers of the same protocol one after another (two frames in one
+/// segment) are boxes side by side in the same parent.
 pub fn layer_boxes(d: &Dissection, packet: &[u8]) -> String {
     let headers: Vec<&Node> = d.protocols().collect();
-    let width = 72usize;
-    let mut out = String::new();
-    let n = headers.len();
+    let mut levels = Vec::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
-        let pad = i * 2;
-        let inner = width.saturating_sub(2 * pad + 2);
-        let style = term::osi_style(h.osi());
-        let title = format!(
-            " {} · L{} {} · {} · bytes {}..{} ",
-            h.name,
-            h.osi().number(),
-            h.osi().name(),
-            h.tcpip().name(),
-            h.range.start,
-            h.range.end
-        );
-        let title: String = title.chars().take(inner).collect();
-        let fill = inner.saturating_sub(title.chars().count());
-        let _ = writeln!(
-            out,
-            "{}{}",
-            " ".repeat(pad),
-            term::paint(style, format!("┌{title}{}┐", "─".repeat(fill)))
-        );
-        let _ = packet;
+        let level = match i {
+            0 => 0,
+            _ if headers[i - 1].protocol == h.protocol => levels[i - 1],
+            _ => levels[i - 1] + 1,
+        };
+        levels.push(level);
     }
-    for (i, h) in headers.iter().enumerate().rev() {
-        let pad = i * 2;
-        let inner = width.saturating_sub(2 * pad + 2);
-        let style = term::osi_style(h.osi());
-        if i + 1 == n {
-            let body = format!(" {}", d.info);
-            let body: String = body.chars().take(inner).collect();
-            let fill = inner.saturating_sub(body.chars().count());
-            let _ = writeln!(
-                out,
-                "{}{}{}{}",
-                " ".repeat(pad),
-                term::paint(style, "│"),
-                body,
-                " ".repeat(fill) + &term::paint(style, "│")
-            );
-        }
-        let _ = writeln!(
-            out,
-            "{}{}",
-            " ".repeat(pad),
-            term::paint(style, format!("└{}┘", "─".repeat(inner)))
-        );
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < headers.len() {
+        i = draw_box(&headers, &levels, i, BOX_WIDTH, packet, &mut lines);
+    }
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
     }
     out
+}
+
+/// Draws header `i` and its children `width` columns wide; returns the index after them.
+fn draw_box(
+    hs: &[&Node],
+    levels: &[usize],
+    i: usize,
+    width: usize,
+    packet: &[u8],
+    out: &mut Vec<String>,
+) -> usize {
+    let h = hs[i];
+    let style = term::osi_style(h.osi());
+    let inner = width.saturating_sub(2).max(8);
+    let title = format!(
+        " {} · L{} {} · bytes {}..{} ",
+        h.name,
+        h.osi().number(),
+        h.osi().name(),
+        h.range.start,
+        h.range.end
+    );
+    let title: String = title.chars().take(inner).collect();
+    let fill = inner.saturating_sub(title.chars().count());
+    out.push(term::paint(style, format!("┌{title}{}┐", "─".repeat(fill))));
+    let mut j = i + 1;
+    let mut children = Vec::new();
+    while j < hs.len() && levels[j] > levels[i] {
+        j = draw_box(
+            hs,
+            levels,
+            j,
+            inner.saturating_sub(2),
+            packet,
+            &mut children,
+        );
+    }
+    if children.is_empty() {
+        let bytes = packet.get(h.range.clone()).unwrap_or(&[]);
+        let body: String = term::printable(bytes, inner.saturating_sub(2))
+            .chars()
+            .take(inner.saturating_sub(2))
+            .collect();
+        let pad = inner.saturating_sub(body.chars().count() + 1);
+        out.push(format!(
+            "{} {body}{}{}",
+            term::paint(style, "│"),
+            " ".repeat(pad),
+            term::paint(style, "│")
+        ));
+    }
+    for c in children {
+        out.push(format!(
+            "{} {c} {}",
+            term::paint(style, "│"),
+            term::paint(style, "│")
+        ));
+    }
+    out.push(term::paint(style, format!("└{}┘", "─".repeat(inner))));
+    j
 }
 
 fn node_json(n: &Node, packet: &[u8]) -> serde_json::Value {

@@ -5,6 +5,7 @@
 //! own file (`tour/tcp.rs`, ...) and one line to [`STEPS`]; a step prints what
 //! it does and returns an error if what it shows did not actually happen.
 
+mod inspect;
 mod tcp;
 
 use crate::term;
@@ -51,6 +52,11 @@ pub const STEPS: &[Step] = &[
         title: "A hostile client cannot hurt the others",
         lesson: 2,
         run: || Box::pin(tcp::hostile_header()),
+    },
+    Step {
+        title: "Every byte of the tour's own traffic, labelled with its layer",
+        lesson: 11,
+        run: || Box::pin(inspect::own_traffic_by_layer()),
     },
 ];
 
