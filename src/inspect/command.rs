@@ -114,9 +114,13 @@ enum Mode {
 struct Printer {
     mode: Mode,
     out: anstream::AutoStream<std::io::StdoutLock<'static>>,
+    /// Whether colour codes survive to the terminal; when not, none are written.
+    color: bool,
     /// Output gathered here and written in large pieces: one syscall per ~64 KiB, not per line.
     pending: Vec<u8>,
     legend_shown: bool,
+    /// A reused line buffer for summaries.
+    line: String,
 }
 
 impl Printer {
@@ -132,11 +136,14 @@ impl Printer {
         };
         let stdout = std::io::stdout();
         let choice = anstream::AutoStream::choice(&stdout);
+        let color = !matches!(choice, anstream::ColorChoice::Never);
         Printer {
+            color,
             mode,
             out: anstream::AutoStream::new(stdout.lock(), choice),
             pending: Vec::with_capacity(PENDING_FLUSH * 2),
             legend_shown: false,
+            line: String::with_capacity(256),
         }
     }
 
@@ -147,7 +154,14 @@ impl Printer {
                 serde_json::to_writer(&mut *out, &render::to_json(d, packet, meta))?;
                 writeln!(out)?;
             }
-            Mode::Summary => writeln!(out, "{}", render::summary(d, meta))?,
+            Mode::Summary => {
+                let mut line = std::mem::take(&mut self.line);
+                line.clear();
+                render::write_summary(&mut line, d, meta, self.color);
+                out.extend_from_slice(line.as_bytes());
+                out.push(b'\n');
+                self.line = line;
+            }
             Mode::Layers => {
                 writeln!(out, "{}", render::summary(d, meta))?;
                 write!(out, "{}", render::layer_boxes(d, packet))?;
@@ -171,7 +185,13 @@ impl Printer {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.out.write_all(&self.pending)?;
+        if self.color && !matches!(self.mode, Mode::Json) {
+            self.out.write_all(&self.pending)?;
+        } else {
+            // Nothing to strip: write past anstream's filter.
+            // (stdout's lock is reentrant, so this works while `out` holds it).
+            std::io::stdout().write_all(&self.pending)?;
+        }
         self.pending.clear();
         self.out.flush()
     }

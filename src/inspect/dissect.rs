@@ -57,6 +57,8 @@ pub enum Value {
     Bytes(Range<usize>),
     /// A checksum field and the verdict of checking it.
     Checksum(u16, Verdict),
+    /// TCP's flag bits, shown with their names.
+    TcpFlags(u16),
 }
 
 impl Value {
@@ -79,6 +81,7 @@ impl Value {
             Value::Text(s) => s.clone(),
             Value::Printable(r) => crate::term::printable(slice(r), 200),
             Value::Bytes(r) => crate::term::hex(slice(r), 32),
+            Value::TcpFlags(f) => format!("0x{f:03x} ({})", tcp::flag_string(*f)),
             Value::Checksum(v, verdict) => match verdict {
                 Verdict::Good => format!("0x{v:04x} [correct]"),
                 Verdict::Bad { expected } => {
@@ -95,6 +98,7 @@ impl Value {
         match self {
             Value::None => serde_json::Value::Null,
             Value::Uint(n) | Value::Hex(n, _) => json!(n),
+            Value::TcpFlags(f) => json!({ "value": f, "name": tcp::flag_string(*f) }),
             Value::Named(n, name) | Value::NamedHex(n, name, _) => {
                 json!({ "value": n, "name": name })
             }
@@ -431,7 +435,15 @@ impl Ctx<'_, '_> {
             at += ethernet::VLAN_TAG_LEN;
             tags += 1;
         }
-        let _ = write!(self.out.info, "{} → {}", f.source(), f.destination());
+        if !matches!(et, EtherType::Ipv4 | EtherType::Ipv6 | EtherType::Arp) {
+            let _ = write!(
+                self.out.info,
+                "{} → {} {}",
+                f.source(),
+                f.destination(),
+                et.name()
+            );
+        }
         self.ethertype(et, at)
     }
 
@@ -838,12 +850,7 @@ impl Ctx<'_, '_> {
         );
         self.field(p, "header length", r(12..13), Value::Uint(hl as u64));
         let flags = t.flags();
-        self.field(
-            p,
-            "flags",
-            r(12..14),
-            Value::Text(format!("0x{flags:03x} ({})", tcp::flag_string(flags))),
-        );
+        self.field(p, "flags", r(12..14), Value::TcpFlags(flags));
         for (bit, name) in tcp::FLAG_NAMES.iter().rev() {
             self.push(2, p, name, r(13..14), Value::Flag(flags & bit != 0));
         }
@@ -909,7 +916,9 @@ impl Ctx<'_, '_> {
         if payload_start < end {
             self.tcp_payload(key, (src, sp), payload_start, end)?;
         }
-        if flags & tcp::FLG_RST != 0 {
+        // A FIN or RST ends what the flow carries; forgetting it keeps the
+        // table (and memory) as small as the number of open connections.
+        if flags & (tcp::FLG_FIN | tcp::FLG_RST) != 0 {
             self.flows.remove(&key);
         }
         Ok(())

@@ -156,31 +156,48 @@ pub fn legend() -> String {
     out
 }
 
-/// One line per packet: number, time, addresses and the highest layer's info.
+/// One line per packet: number, time, protocols and the highest layer's info.
 pub fn summary(d: &Dissection, meta: &Meta) -> String {
-    let protos: Vec<&str> = {
-        let mut v: Vec<&str> = Vec::new();
-        for n in d.protocols() {
-            let name = n.protocol.name();
-            if v.last() != Some(&name) {
-                v.push(name);
-            }
-        }
-        v
-    };
+    let mut out = String::with_capacity(160);
+    write_summary(&mut out, d, meta, true);
+    out
+}
+
+/// Appends the summary line (with a newline) to `out`; `color: false` writes no
+/// escape codes at all (faster than writing them and stripping them again).
+pub fn write_summary(out: &mut String, d: &Dissection, meta: &Meta, color: bool) {
     let top = d
         .protocols()
         .last()
         .map(|n| n.osi())
         .unwrap_or(OsiLayer::DataLink);
-    format!(
-        "{:>6} {}.{:06} {} {}",
+    let _ = write!(
+        out,
+        "{:>6} {}.{:06} ",
         meta.number,
         meta.ts_sec,
-        meta.ts_nsec / 1000,
-        term::paint(term::osi_style(top), protos.join("/")),
-        d.info
-    )
+        meta.ts_nsec / 1000
+    );
+    let style = term::osi_style(top);
+    if color {
+        let _ = write!(out, "{}", style.render());
+    }
+    let mut last = None;
+    for n in d.protocols() {
+        let name = n.protocol.name();
+        if last != Some(name) {
+            if last.is_some() {
+                out.push('/');
+            }
+            out.push_str(name);
+            last = Some(name);
+        }
+    }
+    if color {
+        let _ = write!(out, "{}", style.render_reset());
+    }
+    out.push(' ');
+    out.push_str(&d.info);
 }
 
 /// Width of the outermost box in `--layers`.
