@@ -151,7 +151,7 @@ impl Printer {
         let out = &mut self.pending;
         match self.mode {
             Mode::Json => {
-                serde_json::to_writer(&mut *out, &render::to_json(d, packet, meta))?;
+                render::write_json(out, d, packet, meta)?;
                 writeln!(out)?;
             }
             Mode::Summary => {
@@ -185,7 +185,10 @@ impl Printer {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        if self.color && !matches!(self.mode, Mode::Json) {
+        // JSON never has colour codes, and summaries only when colour is on.
+        let plain =
+            matches!(self.mode, Mode::Json) || (matches!(self.mode, Mode::Summary) && !self.color);
+        if !plain {
             self.out.write_all(&self.pending)?;
         } else {
             // Nothing to strip: write past anstream's filter.

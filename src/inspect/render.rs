@@ -3,9 +3,10 @@
 //! JSON for scripts. Colours come from [`crate::term`], so every netlab view
 //! paints a layer the same way.
 
-use super::dissect::{Dissection, Node};
+use super::dissect::{Dissection, Node, Value};
 use crate::layers::{OsiLayer, TcpIpLayer};
 use crate::term;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -290,57 +291,140 @@ fn draw_box(
     j
 }
 
-fn node_json(n: &Node, packet: &[u8]) -> serde_json::Value {
-    let osi = n.osi();
-    json!({
-        "name": n.name,
-        "value": n.value.to_json(packet),
-        "display": n.value.display(packet),
-        "range": [n.range.start, n.range.end],
-        "protocol": n.protocol.name(),
-        "osi": { "number": osi.number(), "name": osi.name() },
-        "tcpip": n.tcpip().name(),
-    })
+/// The packet as JSON, serialised straight from the flat tree (no intermediate
+/// `serde_json::Value`): headers with their fields nested under them.
+struct JsonPacket<'a> {
+    d: &'a Dissection,
+    packet: &'a [u8],
+    meta: &'a Meta,
+}
+
+/// The nodes of `nodes` at the shallowest depth, each with its children.
+struct JsonNodes<'a> {
+    nodes: &'a [Node],
+    packet: &'a [u8],
+}
+
+struct JsonNode<'a> {
+    node: &'a Node,
+    children: &'a [Node],
+    packet: &'a [u8],
+}
+
+struct JsonValue<'a> {
+    value: &'a Value,
+    packet: &'a [u8],
+}
+
+impl Serialize for JsonPacket<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("number", &self.meta.number)?;
+        m.serialize_entry(
+            "time",
+            &format_args!("{}.{:09}", self.meta.ts_sec, self.meta.ts_nsec),
+        )?;
+        m.serialize_entry("captured_len", &self.packet.len())?;
+        m.serialize_entry("orig_len", &self.meta.orig_len)?;
+        m.serialize_entry("info", &self.d.info)?;
+        m.serialize_entry(
+            "layers",
+            &JsonNodes {
+                nodes: &self.d.nodes,
+                packet: self.packet,
+            },
+        )?;
+        match &self.d.malformed {
+            Some(x) => m.serialize_entry(
+                "malformed",
+                &json!({ "protocol": x.protocol.name(), "offset": x.offset, "error": x.error }),
+            )?,
+            None => m.serialize_entry("malformed", &())?,
+        }
+        m.end()
+    }
+}
+
+impl Serialize for JsonNodes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        let mut i = 0;
+        while i < self.nodes.len() {
+            let depth = self.nodes[i].depth;
+            let end = self.nodes[i + 1..]
+                .iter()
+                .position(|n| n.depth <= depth)
+                .map_or(self.nodes.len(), |p| i + 1 + p);
+            seq.serialize_element(&JsonNode {
+                node: &self.nodes[i],
+                children: &self.nodes[i + 1..end],
+                packet: self.packet,
+            })?;
+            i = end;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for JsonNode<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.node;
+        let osi = n.osi();
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("name", &n.name)?;
+        m.serialize_entry(
+            "value",
+            &JsonValue {
+                value: &n.value,
+                packet: self.packet,
+            },
+        )?;
+        m.serialize_entry("display", &n.value.display(self.packet))?;
+        m.serialize_entry("range", &[n.range.start, n.range.end])?;
+        m.serialize_entry("protocol", n.protocol.name())?;
+        m.serialize_entry(
+            "osi",
+            &json!({ "number": osi.number(), "name": osi.name() }),
+        )?;
+        m.serialize_entry("tcpip", n.tcpip().name())?;
+        m.serialize_entry(
+            "fields",
+            &JsonNodes {
+                nodes: self.children,
+                packet: self.packet,
+            },
+        )?;
+        m.end()
+    }
+}
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::None => s.serialize_unit(),
+            Value::Uint(n) | Value::Hex(n, _) => s.serialize_u64(*n),
+            Value::Flag(b) => s.serialize_bool(*b),
+            Value::Str(t) => s.serialize_str(t),
+            Value::Text(t) => s.serialize_str(t),
+            Value::Printable(r) => s.serialize_str(&String::from_utf8_lossy(
+                self.packet.get(r.clone()).unwrap_or(&[]),
+            )),
+            other => other.to_json(self.packet).serialize(s),
+        }
+    }
+}
+
+/// Writes the packet's JSON object (one line, no newline) to `out`.
+pub fn write_json(
+    out: &mut Vec<u8>,
+    d: &Dissection,
+    packet: &[u8],
+    meta: &Meta,
+) -> serde_json::Result<()> {
+    serde_json::to_writer(out, &JsonPacket { d, packet, meta })
 }
 
 /// One JSON object for the packet: headers with their fields nested under them.
 pub fn to_json(d: &Dissection, packet: &[u8], meta: &Meta) -> serde_json::Value {
-    // Rebuild the nesting from depths with a stack of open nodes.
-    let mut roots: Vec<serde_json::Value> = Vec::new();
-    let mut stack: Vec<(u8, serde_json::Value)> = Vec::new();
-    let close = |stack: &mut Vec<(u8, serde_json::Value)>, roots: &mut Vec<serde_json::Value>| {
-        if let Some((_, done)) = stack.pop() {
-            match stack.last_mut() {
-                Some((_, parent)) => parent["fields"]
-                    .as_array_mut()
-                    .expect("fields array")
-                    .push(done),
-                None => roots.push(done),
-            }
-        }
-    };
-    for n in &d.nodes {
-        while stack.last().is_some_and(|(depth, _)| *depth >= n.depth) {
-            close(&mut stack, &mut roots);
-        }
-        let mut v = node_json(n, packet);
-        v["fields"] = json!([]);
-        stack.push((n.depth, v));
-    }
-    while !stack.is_empty() {
-        close(&mut stack, &mut roots);
-    }
-    json!({
-        "number": meta.number,
-        "time": format!("{}.{:09}", meta.ts_sec, meta.ts_nsec),
-        "captured_len": packet.len(),
-        "orig_len": meta.orig_len,
-        "info": d.info,
-        "layers": roots,
-        "malformed": d.malformed.as_ref().map(|m| json!({
-            "protocol": m.protocol.name(),
-            "offset": m.offset,
-            "error": m.error,
-        })),
-    })
+    serde_json::to_value(JsonPacket { d, packet, meta }).unwrap_or(serde_json::Value::Null)
 }
