@@ -101,6 +101,13 @@ impl<T: AsRef<[u8]>> Frame<T> {
         let f = Frame { buffer };
         need(Protocol::WebSocket, 2, f.buffer.as_ref().len())?;
         need(Protocol::WebSocket, f.header_len(), f.buffer.as_ref().len())?;
+        if f.payload_len() >> 63 != 0 {
+            return Err(WireError::Malformed {
+                protocol: Protocol::WebSocket,
+                rule:
+                    "the most significant bit of a 64-bit payload length must be 0 (RFC 6455 §5.2)",
+            });
+        }
         Ok(f)
     }
     /// FIN.
@@ -156,7 +163,9 @@ impl<T: AsRef<[u8]>> Frame<T> {
     pub fn payload(&self) -> &[u8] {
         let b = self.buffer.as_ref();
         let start = self.header_len();
-        let end = (start as u64 + self.payload_len()).min(b.len() as u64) as usize;
+        let end = (start as u64)
+            .saturating_add(self.payload_len())
+            .min(b.len() as u64) as usize;
         &b[start..end]
     }
     /// Whether the whole payload was captured.
@@ -216,6 +225,12 @@ mod tests {
     #[test]
     fn header_cut_short() {
         assert!(Frame::new_checked(&[0x81][..]).is_err());
+        // Found by fuzzing: a 64-bit length with its top bit set.
+        let huge = [0x82, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert!(matches!(
+            Frame::new_checked(&huge[..]),
+            Err(WireError::Malformed { .. })
+        ));
         assert!(matches!(
             Frame::new_checked(&[0x81, 0xfe, 0x01][..]),
             Err(WireError::Truncated {
