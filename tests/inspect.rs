@@ -293,6 +293,32 @@ fn a_pcap_written_by_netlab_reads_back_through_the_cli() {
 }
 
 #[test]
+fn the_record_limit_is_a_flag_tested_at_the_edge() {
+    let dir = std::env::temp_dir().join(format!("netlab-inspect-max-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("one.pcap");
+    let f = tcp_frame(A, B, 1, 2, FLG_ACK, &[b'x'; 46]); // 14 + 20 + 20 + 46 = 100 bytes
+    assert_eq!(f.len(), 100);
+    let mut w = Writer::new(std::fs::File::create(&path).unwrap(), LinkType::Ethernet).unwrap();
+    w.write(1, 0, 100, &f).unwrap();
+    w.finish().unwrap();
+    let p = path.to_str().unwrap();
+    let out = netlab(&["inspect", p, "--summary", "--max-record", "100"]);
+    assert!(
+        out.status.success(),
+        "a record of exactly the limit is read"
+    );
+    let out = netlab(&["inspect", p, "--summary", "--max-record", "99"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("announces 100 bytes, above the limit of 99"),
+        "{err}"
+    );
+    assert!(err.contains("at byte 24"), "says where: {err}");
+}
+
+#[test]
 fn every_byte_of_a_frame_gets_its_layer() {
     let f = tcp_frame(A, B, 1, 2, FLG_PSH | FLG_ACK, b"\x00\x00\x00\x02hi");
     let d = dissect(LinkType::Ethernet, &f);

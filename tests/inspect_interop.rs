@@ -295,6 +295,23 @@ fn compare(netlab: &[Json], tshark: &[HashMap<String, Vec<String>>]) -> Diff {
             t.contains_key("ip.checksum")
                 .then(|| status_name(ts_num(t, "ip.checksum.status"))),
         );
+        // IPv6
+        for (name, key) in [
+            ("payload length", "ipv6.plen"),
+            ("next header", "ipv6.nxt"),
+            ("hop limit", "ipv6.hlim"),
+            ("flow label", "ipv6.flow"),
+        ] {
+            d.eq(pkt, key, nl_num(n, "IPv6", name), ts_num(t, key));
+        }
+        for (name, key) in [("source", "ipv6.src"), ("destination", "ipv6.dst")] {
+            d.eq(
+                pkt,
+                key,
+                nl(n, "IPv6", name).and_then(|f| f["value"].as_str()),
+                ts_str(t, key),
+            );
+        }
         // TCP
         for (name, key) in [
             ("source port", "tcp.srcport"),
@@ -574,6 +591,11 @@ fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
     // 4. A UDP chat datagram receiver.
     let chat = UdpSocket::bind("127.0.0.1:0").unwrap();
     let chat_port = chat.local_addr().unwrap().port();
+    // 5. The same over IPv6, when this machine has ::1.
+    let chat6 = UdpSocket::bind("[::1]:0").ok();
+    let chat6_port = chat6
+        .as_ref()
+        .map_or(chat_port, |s| s.local_addr().unwrap().port());
 
     let file = dir.join("real.pcapng");
     let filter =
@@ -619,6 +641,19 @@ fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
     let mut b = [0u8; 512];
     chat.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     chat.recv_from(&mut b).unwrap();
+
+    if let Some(chat6) = &chat6 {
+        let q6 = UdpSocket::bind("[::1]:0").unwrap();
+        q6.send_to(
+            br#"{"type":"message","text":"over IPv6"}"#,
+            ("::1", chat6_port),
+        )
+        .unwrap();
+        chat6
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        chat6.recv_from(&mut b).unwrap();
+    }
 
     let file = cap.stop();
     let _ = echo.kill();

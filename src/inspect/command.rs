@@ -55,6 +55,12 @@ pub struct InspectArgs {
     /// Also dissect UDP datagrams on this port as DNS (like Wireshark's Decode As).
     #[arg(long, value_name = "PORT")]
     pub dns_port: Vec<u16>,
+    /// Largest packet record accepted in a capture file (a bigger one means a corrupt file).
+    #[arg(long, value_parser = crate::cli::parse_size, default_value_t = pcap::MAX_RECORD_LEN)]
+    pub max_record: usize,
+    /// Most TCP connections remembered for flow state (HTTP upgrade → WebSocket).
+    #[arg(long, default_value_t = super::flow::MAX_FLOWS)]
+    pub max_flows: usize,
     /// Live capture: also write what was kept to this pcap file (Wireshark opens it).
     #[arg(
         short = 'w',
@@ -207,7 +213,7 @@ pub fn run(args: InspectArgs) -> CliResult {
         host: args.host,
     };
     let mut printer = Printer::new(&args);
-    let mut dissector = Dissector::new();
+    let mut dissector = Dissector::with_max_flows(args.max_flows);
     for &p in &args.dns_port {
         dissector.add_dns_port(p);
     }
@@ -241,7 +247,8 @@ pub fn run(args: InspectArgs) -> CliResult {
         Box::new(std::fs::File::open(path).map_err(|e| format!("cannot open `{path}`: {e}"))?)
     };
     let mut reader = Reader::new(std::io::BufReader::with_capacity(1 << 16, input))
-        .map_err(|e| format!("{path}: {e}"))?;
+        .map_err(|e| format!("{path}: {e}"))?
+        .with_max_record(args.max_record);
     let mut number = 0u64;
     let mut shown = 0u64;
     while shown < limit {
@@ -292,7 +299,7 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
         .duration
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let limit = args.count.unwrap_or(u64::MAX);
-    let mut dissector = Dissector::new();
+    let mut dissector = Dissector::with_max_flows(args.max_flows);
     for &p in &args.dns_port {
         dissector.add_dns_port(p);
     }

@@ -261,6 +261,14 @@ impl Dissector {
         Self::default()
     }
 
+    /// A dissector remembering at most `max_flows` connections (default [`super::flow::MAX_FLOWS`]).
+    pub fn with_max_flows(max_flows: usize) -> Self {
+        Dissector {
+            flows: FlowTable::with_limit(max_flows),
+            ..Self::default()
+        }
+    }
+
     /// Dissects UDP datagrams to or from `port` as DNS too, like Wireshark's
     /// "Decode As" (a resolver on a test port is still DNS).
     pub fn add_dns_port(&mut self, port: u16) {

@@ -330,6 +330,29 @@ mod tests {
     }
 
     #[test]
+    fn pointer_hops_limit_at_the_edge() {
+        // A chain of pointers, each to the one before, ending at "a": n hops to read it.
+        let chain = |hops: usize| {
+            let mut m = vec![0u8; 12];
+            m.extend_from_slice(&[1, b'a', 0]); // offset 12: the name "a"
+            let mut target = 12u16;
+            for _ in 0..hops {
+                let at = m.len() as u16;
+                m.extend_from_slice(&(0xc000 | target).to_be_bytes());
+                target = at;
+            }
+            (m, usize::from(target))
+        };
+        let (m, start) = chain(MAX_POINTER_HOPS);
+        assert_eq!(read_name(&m, start).unwrap(), ("a".to_string(), start + 2));
+        let (m, start) = chain(MAX_POINTER_HOPS + 1);
+        assert!(matches!(
+            read_name(&m, start),
+            Err(WireError::Malformed { .. })
+        ));
+    }
+
+    #[test]
     fn pointer_loops_and_cut_names_are_errors() {
         let mut m = QUERY[..12].to_vec();
         m.extend_from_slice(&[0xc0, 12]);

@@ -56,15 +56,29 @@ pub enum FlowState {
 }
 
 /// The table of flows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FlowTable {
     flows: HashMap<FlowKey, FlowState>,
+    limit: usize,
+}
+
+impl Default for FlowTable {
+    fn default() -> Self {
+        FlowTable::with_limit(MAX_FLOWS)
+    }
 }
 
 impl FlowTable {
-    /// An empty table.
+    /// An empty table holding at most [`MAX_FLOWS`] flows.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// An empty table holding at most `limit` flows (at least 1).
+    pub fn with_limit(limit: usize) -> Self {
+        FlowTable {
+            flows: HashMap::new(),
+            limit: limit.max(1),
+        }
     }
     /// What the flow is known to carry.
     pub fn get(&self, key: &FlowKey) -> FlowState {
@@ -72,7 +86,7 @@ impl FlowTable {
     }
     /// Records what the flow carries.
     pub fn set(&mut self, key: FlowKey, state: FlowState) {
-        if self.flows.len() >= MAX_FLOWS && !self.flows.contains_key(&key) {
+        if self.flows.len() >= self.limit && !self.flows.contains_key(&key) {
             self.flows.clear();
         }
         self.flows.insert(key, state);
@@ -108,5 +122,14 @@ mod tests {
         assert_eq!(t.len(), MAX_FLOWS);
         t.set(FlowKey::new(b, b), FlowState::NetlabFrames);
         assert_eq!(t.len(), 1, "max + 1 starts over instead of growing");
+        let mut t = FlowTable::with_limit(3);
+        for port in 1..=3 {
+            t.set(FlowKey::new(a, (b.0, port)), FlowState::NetlabFrames);
+        }
+        assert_eq!(t.len(), 3, "the limit itself fits");
+        t.set(FlowKey::new(a, (b.0, 1)), FlowState::Unknown);
+        assert_eq!(t.len(), 3, "updating a known flow is not a new one");
+        t.set(FlowKey::new(a, (b.0, 4)), FlowState::NetlabFrames);
+        assert_eq!(t.len(), 1);
     }
 }

@@ -258,6 +258,27 @@ mod tests {
     }
 
     #[test]
+    fn header_count_limit_at_the_edge() {
+        let head = |n: usize| {
+            let mut h = String::from("GET / HTTP/1.1\r\n");
+            for i in 0..n {
+                h.push_str(&format!("X-{i}: v\r\n"));
+            }
+            h.push_str("\r\n");
+            h
+        };
+        assert_eq!(
+            parse(head(MAX_HEADERS).as_bytes())
+                .unwrap()
+                .unwrap()
+                .headers
+                .len(),
+            MAX_HEADERS
+        );
+        assert!(parse(head(MAX_HEADERS + 1).as_bytes()).is_err());
+    }
+
+    #[test]
     fn incomplete_and_malformed_heads() {
         assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").unwrap(), None);
         assert!(parse(b"GET /\r\n\r\n").is_err());

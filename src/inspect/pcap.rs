@@ -46,7 +46,7 @@ pub enum PcapError {
         had: usize,
     },
     /// A record or block announces more bytes than any real capture holds.
-    #[error("{what} at byte {offset} announces {len} bytes, above the limit of {max}: the file is corrupt")]
+    #[error("{what} at byte {offset} announces {len} bytes, above the limit of {max}: the file is corrupt (or raise --max-record)")]
     TooLong {
         /// What was being read.
         what: &'static str,
@@ -139,6 +139,7 @@ pub struct Reader<R: Read> {
     interfaces: Vec<Interface>,
     buf: Vec<u8>,
     offset: u64,
+    max_record: usize,
 }
 
 /// Reads exactly `buf.len()` bytes; `Ok(false)` on a clean end of file before
@@ -218,6 +219,7 @@ impl<R: Read> Reader<R> {
             interfaces: Vec::new(),
             buf: Vec::with_capacity(64 * 1024),
             offset: 4,
+            max_record: MAX_RECORD_LEN,
         };
         if le == PCAPNG_SHB {
             r.read_shb_body(0)?;
@@ -252,6 +254,13 @@ impl<R: Read> Reader<R> {
         r.link = link;
         r.offset = 24;
         Ok(r)
+    }
+
+    /// Sets the largest packet record accepted (default [`MAX_RECORD_LEN`]);
+    /// pcapng blocks may be 64 KiB longer for their options.
+    pub fn with_max_record(mut self, max: usize) -> Self {
+        self.max_record = max;
+        self
     }
 
     /// The file's format.
@@ -316,12 +325,15 @@ impl<R: Read> Reader<R> {
                 rule: "a block is at least 12 bytes and a multiple of 4",
             });
         }
-        if len as usize > MAX_BLOCK_LEN {
+        let max = self
+            .max_record
+            .saturating_add(MAX_BLOCK_LEN - MAX_RECORD_LEN);
+        if len as usize > max {
             return Err(PcapError::TooLong {
                 what: "pcapng block",
                 offset,
                 len: len.into(),
-                max: MAX_BLOCK_LEN,
+                max,
             });
         }
         Ok(())
@@ -347,12 +359,12 @@ impl<R: Read> Reader<R> {
         let frac = u32_at(&hdr, 4, big);
         let incl = u32_at(&hdr, 8, big) as usize;
         let orig_len = u32_at(&hdr, 12, big);
-        if incl > MAX_RECORD_LEN {
+        if incl > self.max_record {
             return Err(PcapError::TooLong {
                 what: "pcap record",
                 offset,
                 len: incl as u64,
-                max: MAX_RECORD_LEN,
+                max: self.max_record,
             });
         }
         self.buf.resize(incl, 0);
