@@ -209,6 +209,19 @@ pub const BOX_WIDTH: usize = 78;
 /// segment) are boxes side by side in the same parent.
 pub fn layer_boxes(d: &Dissection, packet: &[u8]) -> String {
     let headers: Vec<&Node> = d.protocols().collect();
+    // What the innermost boxes show: a header's payload field (unmasked for
+    // WebSocket) if it has one, else its bytes.
+    let mut bodies = Vec::with_capacity(headers.len());
+    for (i, n) in d.nodes.iter().enumerate().filter(|(_, n)| n.depth == 0) {
+        let payload = d.nodes[i + 1..]
+            .iter()
+            .take_while(|f| f.depth > 0)
+            .find(|f| f.name == "payload" || f.name == "payload (unmasked)");
+        bodies.push(match payload {
+            Some(f) => f.value.display(packet),
+            None => term::printable(packet.get(n.range.clone()).unwrap_or(&[]), 200),
+        });
+    }
     let mut levels = Vec::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
         let level = match i {
@@ -221,7 +234,7 @@ pub fn layer_boxes(d: &Dissection, packet: &[u8]) -> String {
     let mut lines = Vec::new();
     let mut i = 0;
     while i < headers.len() {
-        i = draw_box(&headers, &levels, i, BOX_WIDTH, packet, &mut lines);
+        i = draw_box(&headers, &levels, &bodies, i, BOX_WIDTH, &mut lines);
     }
     let mut out = String::new();
     for l in lines {
@@ -235,9 +248,9 @@ pub fn layer_boxes(d: &Dissection, packet: &[u8]) -> String {
 fn draw_box(
     hs: &[&Node],
     levels: &[usize],
+    bodies: &[String],
     i: usize,
     width: usize,
-    packet: &[u8],
     out: &mut Vec<String>,
 ) -> usize {
     let h = hs[i];
@@ -260,18 +273,14 @@ fn draw_box(
         j = draw_box(
             hs,
             levels,
+            bodies,
             j,
             inner.saturating_sub(2),
-            packet,
             &mut children,
         );
     }
     if children.is_empty() {
-        let bytes = packet.get(h.range.clone()).unwrap_or(&[]);
-        let body: String = term::printable(bytes, inner.saturating_sub(2))
-            .chars()
-            .take(inner.saturating_sub(2))
-            .collect();
+        let body: String = bodies[i].chars().take(inner.saturating_sub(2)).collect();
         let pad = inner.saturating_sub(body.chars().count() + 1);
         out.push(format!(
             "{} {body}{}{}",
