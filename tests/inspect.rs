@@ -418,3 +418,135 @@ proptest! {
         }
     }
 }
+
+fn hexbytes(s: &str) -> Vec<u8> {
+    netlab::inspect::parse_hex(s).unwrap()
+}
+
+fn value(d: &Dissection, p: Protocol, name: &str, packet: &[u8]) -> String {
+    d.field(p, name)
+        .unwrap_or_else(|| panic!("no {p} field {name}: {:#?}", d.nodes))
+        .value
+        .display(packet)
+}
+
+#[test]
+fn arp_behind_a_vlan_tag() {
+    // Hand-built: broadcast, VLAN 100 priority 5, then ARP "who has 10.0.0.1? tell 10.0.0.2".
+    let f = hexbytes(
+        "ff ff ff ff ff ff 52 54 00 12 34 56 81 00 a0 64 08 06 \
+         00 01 08 00 06 04 00 01 52 54 00 12 34 56 0a 00 00 02 00 00 00 00 00 00 0a 00 00 01",
+    );
+    let d = dissect(LinkType::Ethernet, &f);
+    assert_eq!(d.malformed, None);
+    assert_eq!(value(&d, Protocol::Ethernet, "VLAN ID", &f), "100");
+    assert_eq!(value(&d, Protocol::Ethernet, "priority", &f), "5");
+    assert_eq!(value(&d, Protocol::Arp, "opcode", &f), "1 (request)");
+    assert_eq!(
+        value(&d, Protocol::Arp, "target IP address", &f),
+        "10.0.0.1"
+    );
+    assert_eq!(
+        d.field(Protocol::Arp, "sender MAC address").unwrap().range,
+        26..32
+    );
+    assert_eq!(d.info, "ARP who has 10.0.0.1? tell 10.0.0.2");
+    assert_eq!(
+        d.layer_of(30),
+        Some(OsiLayer::DataLink),
+        "ARP stays on the link"
+    );
+}
+
+#[test]
+fn icmpv6_echo_checksum_uses_the_pseudo_header() {
+    // ::1 → ::1 echo request id 1 seq 1. Checksum by hand (RFC 4443 §2.3, RFC 8200 §8.1):
+    // pseudo-header 0001 + 0001 + 0008 (length) + 003a (next header), then the message
+    // 8000 + 0001 + 0001: sum 8046, complemented = 7fb9.
+    let mut p = hexbytes("60 00 00 00 00 08 3a 40");
+    p.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    p.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    p.extend_from_slice(&hexbytes("80 00 7f b9 00 01 00 01"));
+    let d = dissect(LinkType::Raw, &p);
+    assert_eq!(value(&d, Protocol::Ipv6, "next header", &p), "58 (ICMPv6)");
+    assert_eq!(
+        value(&d, Protocol::Icmpv6, "type", &p),
+        "128 (Echo Request)"
+    );
+    assert_eq!(
+        value(&d, Protocol::Icmpv6, "checksum", &p),
+        "0x7fb9 [correct]"
+    );
+    p[43] ^= 2;
+    let d = dissect(LinkType::Raw, &p);
+    assert_eq!(
+        value(&d, Protocol::Icmpv6, "checksum", &p),
+        "0x7fbb [incorrect, should be 0x7fb9]"
+    );
+}
+
+#[test]
+fn ipv6_extension_headers_are_walked_to_udp() {
+    // IPv6 → Hop-by-Hop (8 bytes, PadN) → Fragment (offset 0, M=0) → UDP 1 → 2, "hi".
+    let mut p = hexbytes("60 00 00 00 00 1a 00 40");
+    p.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    p.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+    p.extend_from_slice(&hexbytes("2c 00 01 04 00 00 00 00")); // next: Fragment
+    p.extend_from_slice(&hexbytes("11 00 00 00 00 00 00 2a")); // next: UDP, ident 42
+    p.extend_from_slice(&hexbytes("00 01 00 02 00 0a 00 00 68 69"));
+    let d = dissect(LinkType::Raw, &p);
+    assert_eq!(d.malformed, None, "{:#?}", d.nodes);
+    let headers: Vec<&str> = d.protocols().map(|n| n.name.as_ref()).collect();
+    assert_eq!(
+        headers,
+        vec!["IPv6", "IPv6 Hop-by-Hop", "IPv6 Fragment", "UDP", "data"]
+    );
+    assert_eq!(d.ports, Some((1, 2)));
+    assert_eq!(d.field(Protocol::Udp, "source port").unwrap().range, 56..58);
+}
+
+#[test]
+fn dns_over_tcp_has_a_two_byte_length() {
+    let query =
+        b"\xbe\xef\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06netlab\x04test\x00\x00\x01\x00\x01";
+    let mut payload = (query.len() as u16).to_be_bytes().to_vec();
+    payload.extend_from_slice(query);
+    let f = tcp_frame(
+        A,
+        (Ipv4Addr::LOCALHOST, 53),
+        1,
+        1,
+        FLG_PSH | FLG_ACK,
+        &payload,
+    );
+    let d = dissect(LinkType::Ethernet, &f);
+    assert_eq!(value(&d, Protocol::Dns, "transaction ID", &f), "0xbeef");
+    assert_eq!(value(&d, Protocol::Dns, "name", &f), "netlab.test");
+    assert!(
+        d.info.contains("DNS query 0xbeef A netlab.test"),
+        "{}",
+        d.info
+    );
+}
+
+#[test]
+fn cooked_and_loopback_link_headers_via_the_cli() {
+    // Linux SLL2 (IPv4, ifindex 1, loopback, outgoing) + the ping from above.
+    let sll2 = format!("08 00 00 00 00 00 00 01 03 04 04 06 00 00 00 00 00 00 00 00 {PING}");
+    let out = netlab(&["inspect", "--hex", &sll2, "--link", "sll2", "--json"]);
+    let p = &json_lines(&out)[0];
+    assert_eq!(p["layers"][0]["protocol"], "Linux cooked");
+    assert_eq!(find(&p["layers"][0], "interface index")["value"], 1);
+    assert_eq!(
+        find(&p["layers"][0], "packet type")["value"]["name"],
+        "sent by us"
+    );
+    assert_eq!(p["layers"][1]["protocol"], "IPv4");
+    assert_eq!(p["layers"][1]["range"], serde_json::json!([20, 40]));
+    // BSD null header, family 2 in little-endian (as a little-endian host writes it).
+    let null = format!("02 00 00 00 {PING}");
+    let out = netlab(&["inspect", "--hex", &null, "--link", "null", "--json"]);
+    let p = &json_lines(&out)[0];
+    assert_eq!(find(&p["layers"][0], "address family")["value"]["value"], 2);
+    assert_eq!(p["layers"][2]["protocol"], "ICMP");
+}
