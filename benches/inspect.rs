@@ -11,11 +11,14 @@ use netlab::inspect::LinkType;
 use std::net::Ipv4Addr;
 
 fn packets() -> Vec<(&'static str, Vec<u8>)> {
+    let event = br#"{"type":"message","room":"lobby","text":"hello world"}"#;
+    let mut framed = (event.len() as u32).to_be_bytes().to_vec();
+    framed.extend_from_slice(event);
     let a = (Ipv4Addr::LOCALHOST, 40000);
     let b = (Ipv4Addr::LOCALHOST, 7000);
     vec![
         ("tcp_syn", tcp_frame(a, b, 1, 0, FLG_SYN, b"")),
-        ("tcp_netlab_frame", tcp_frame(a, b, 1, 1, FLG_PSH | FLG_ACK, b"\x00\x00\x00\x2a{\"type\":\"message\",\"text\":\"hello world\"}")),
+        ("tcp_netlab_frame_chat_event", tcp_frame(a, b, 1, 1, FLG_PSH | FLG_ACK, &framed)),
         ("udp_dns", udp_frame(a, (Ipv4Addr::LOCALHOST, 53), b"\xbe\xef\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06netlab\x04test\x00\x00\x01\x00\x01")),
     ]
 }
