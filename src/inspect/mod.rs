@@ -17,7 +17,7 @@
 //! | [`dns`] | DNS messages, name compression | RFC 1035 §4 |
 //! | [`engineio`] | Engine.IO v4 / Socket.IO v5 packet types | socket.io protocol docs |
 //!
-//! [`dissect`] turns bytes into a tree of fields with layers; [`flow`]
+//! [`mod@dissect`] turns bytes into a tree of fields with layers; [`flow`]
 //! remembers which TCP connections were upgraded to WebSocket; [`pcap`] reads
 //! and writes capture files as a stream; [`render`] prints the tree, the hex
 //! dump coloured by layer, summaries, nested boxes and JSON; [`live`] captures

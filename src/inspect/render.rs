@@ -26,6 +26,28 @@ pub struct Meta {
     pub orig_len: u32,
 }
 
+/// A capture timestamp as UTC, e.g. `2026-11-22 00:06:53.731510000` (days to a
+/// civil date by Howard Hinnant's algorithm, so no time-zone library is needed).
+pub fn utc(ts_sec: u64, ts_nsec: u32) -> String {
+    let days = (ts_sec / 86_400) as i64;
+    let secs = ts_sec % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{ts_nsec:09}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
 fn layer_tag(n: &Node) -> String {
     let osi = n.osi();
     term::paint(
@@ -41,12 +63,11 @@ pub fn tree(d: &Dissection, packet: &[u8], meta: &Meta) -> String {
         out,
         "{} {}",
         term::bold(format!(
-            "Packet {}: {} bytes captured ({} on the wire), {}.{:09}",
+            "Packet {}: {} bytes captured ({} on the wire), {} UTC",
             meta.number,
             packet.len(),
             meta.orig_len,
-            meta.ts_sec,
-            meta.ts_nsec
+            utc(meta.ts_sec, meta.ts_nsec)
         )),
         term::dim(&d.info)
     );
@@ -436,4 +457,18 @@ pub fn write_json(
 /// One JSON object for the packet: headers with their fields nested under them.
 pub fn to_json(d: &Dissection, packet: &[u8], meta: &Meta) -> serde_json::Value {
     serde_json::to_value(JsonPacket { d, packet, meta }).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn utc_dates_from_known_timestamps() {
+        assert_eq!(utc(0, 0), "1970-01-01 00:00:00.000000000");
+        // `date -u -d @1700000000` → Tue Nov 14 22:13:20 UTC 2023
+        assert_eq!(utc(1_700_000_000, 5), "2023-11-14 22:13:20.000000005");
+        // 2000-02-29, a leap day in a century leap year: 951782400
+        assert_eq!(utc(951_782_400, 0), "2000-02-29 00:00:00.000000000");
+    }
 }
