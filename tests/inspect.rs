@@ -131,6 +131,7 @@ fn bad_input_gets_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("odd number of hex digits"));
     let out = netlab(&["inspect", dir.join("missing.pcap").to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 const A: (Ipv4Addr, u16) = (Ipv4Addr::LOCALHOST, 50000);
@@ -316,6 +317,7 @@ fn the_record_limit_is_a_flag_tested_at_the_edge() {
         "{err}"
     );
     assert!(err.contains("at byte 24"), "says where: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -812,4 +812,5 @@ fn live_capture_on_lo_writes_a_pcap_that_wireshark_reads_the_same_way() {
     let netlab = netlab_packets(&out_file, &[]);
     let diff = compare(&netlab, &tshark);
     assert!(diff.errors.is_empty(), "{}", diff.errors.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

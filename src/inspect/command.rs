@@ -11,6 +11,8 @@ use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// `netlab inspect ...`
@@ -294,6 +296,20 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
         )?),
         None => None,
     };
+    // Ctrl-C ends the capture cleanly: the loop sees the flag within one read
+    // timeout, flushes the file and says how many packets it kept.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+    });
     anstream::eprintln!("Capturing on {iface}");
     let deadline = args
         .duration
@@ -305,7 +321,7 @@ fn live(iface: &str, args: &InspectArgs, filter: &Filter, printer: &mut Printer)
     }
     let mut d = Dissection::default();
     let mut shown = 0u64;
-    while shown < limit && deadline.is_none_or_past() {
+    while shown < limit && deadline.is_none_or_past() && !interrupted.load(Ordering::Relaxed) {
         let Some(frame) = cap.next_frame()? else {
             printer.flush()?;
             continue;
