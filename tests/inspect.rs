@@ -291,6 +291,7 @@ fn a_pcap_written_by_netlab_reads_back_through_the_cli() {
         text.contains("┌ TCP · L4 Transport · bytes 34..54"),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

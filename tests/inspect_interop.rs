@@ -705,6 +705,7 @@ fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
         diff.compared,
         netlab.len()
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
