@@ -553,3 +553,61 @@ fn cooked_and_loopback_link_headers_via_the_cli() {
     assert_eq!(find(&p["layers"][0], "address family")["value"]["value"], 2);
     assert_eq!(p["layers"][2]["protocol"], "ICMP");
 }
+
+#[test]
+fn a_websocket_frame_longer_than_its_segment_continues_in_the_next() {
+    let frames = conversation();
+    let mut dis = Dissector::new();
+    let mut d = Dissection::default();
+    for f in &frames[..4] {
+        dis.dissect(LinkType::Ethernet, f, &mut d); // handshake, upgrade, 101
+    }
+    // A masked text frame of 3000 bytes: header 81 fe 0b b8 + key, split after 1000
+    // payload bytes; the second segment also carries a whole frame "bye".
+    let text: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let key = [1u8, 2, 3, 4];
+    let masked: Vec<u8> = text
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b ^ key[i % 4])
+        .collect();
+    let mut seg1 = vec![0x81, 0xfe, 0x0b, 0xb8];
+    seg1.extend_from_slice(&key);
+    seg1.extend_from_slice(&masked[..1000]);
+    let mut seg2 = masked[1000..].to_vec();
+    seg2.extend_from_slice(&[0x81, 0x83, 0, 0, 0, 0, b'b', b'y', b'e']);
+    let p1 = tcp_frame(A, B, 5000, 1, FLG_PSH | FLG_ACK, &seg1);
+    let p2 = tcp_frame(A, B, 5000 + seg1.len() as u32, 1, FLG_PSH | FLG_ACK, &seg2);
+    dis.dissect(LinkType::Ethernet, &p1, &mut d);
+    assert!(
+        d.info.contains("WebSocket Text (1000 of 3000 bytes here)"),
+        "{}",
+        d.info
+    );
+    dis.dissect(LinkType::Ethernet, &p2, &mut d);
+    assert_eq!(d.malformed, None, "{:#?}", d.nodes);
+    let cont = d.field(Protocol::WebSocket, "payload (continued)").unwrap();
+    assert_eq!(cont.range.len(), 2000);
+    assert_eq!(
+        cont.value,
+        Value::Text(String::from_utf8(text[1000..].to_vec()).unwrap()),
+        "unmasked with the key's phase"
+    );
+    assert_eq!(
+        d.field(Protocol::WebSocket, "payload (unmasked)")
+            .unwrap()
+            .value,
+        Value::Text("bye".into())
+    );
+    // The same second segment arriving out of order (a sequence gap) is not claimed as the rest.
+    let mut dis2 = Dissector::new();
+    for f in &frames[..4] {
+        dis2.dissect(LinkType::Ethernet, f, &mut d);
+    }
+    dis2.dissect(LinkType::Ethernet, &p1, &mut d);
+    let gap = tcp_frame(A, B, 9999, 1, FLG_PSH | FLG_ACK, &seg2);
+    dis2.dissect(LinkType::Ethernet, &gap, &mut d);
+    assert!(d
+        .field(Protocol::WebSocket, "payload (continued)")
+        .is_none());
+}

@@ -9,7 +9,7 @@
 
 use super::checksum::{self, Verdict};
 use super::ethernet::{self, EtherType};
-use super::flow::{FlowKey, FlowState, FlowTable};
+use super::flow::{FlowKey, FlowState, FlowTable, Pending};
 use super::ipv4::{self, IpProtocol};
 use super::link::{self, LinkType};
 use super::wire::{be16, MacAddr};
@@ -240,6 +240,9 @@ pub fn dissect(link: LinkType, data: &[u8]) -> Dissection {
 
 struct Ctx<'a, 'b> {
     data: &'a [u8],
+    /// The current TCP segment's sequence number and payload length (as announced).
+    seg_seq: u32,
+    seg_len: usize,
     out: &'b mut Dissection,
     flows: &'b mut FlowTable,
     dns_ports: &'b [u16],
@@ -283,6 +286,8 @@ impl Dissector {
         out.len = data.len();
         let mut cx = Ctx {
             data,
+            seg_seq: 0,
+            seg_len: 0,
             out,
             flows: &mut self.flows,
             dns_ports: &self.dns_ports,
@@ -921,6 +926,8 @@ impl Ctx<'_, '_> {
             return Ok(());
         };
         let key = FlowKey::new((src, sp), (dst, dp));
+        self.seg_seq = t.seq_number();
+        self.seg_len = announced.saturating_sub(hl);
         if payload_start < end {
             self.tcp_payload(key, (src, sp), payload_start, end)?;
         }
@@ -935,8 +942,30 @@ impl Ctx<'_, '_> {
     fn tcp_payload(&mut self, key: FlowKey, from: (IpAddr, u16), start: usize, end: usize) -> Step {
         let b = &self.data[start..end];
         match self.flows.get(&key) {
-            FlowState::WebSocket { client, socketio } => {
-                return self.websocket(start, end, from == client, socketio);
+            FlowState::WebSocket {
+                client,
+                socketio,
+                mut pending,
+            } => {
+                let dir = usize::from(from != client);
+                let carry = pending[dir];
+                let carry = if carry.remaining > 0 && carry.next_seq == self.seg_seq {
+                    carry
+                } else {
+                    Pending::default()
+                };
+                let mut next = self.websocket(start, end, from == client, socketio, carry)?;
+                next.next_seq = self.seg_seq.wrapping_add(self.seg_len as u32);
+                pending[dir] = next;
+                self.flows.set(
+                    key,
+                    FlowState::WebSocket {
+                        client,
+                        socketio,
+                        pending,
+                    },
+                );
+                return Ok(());
             }
             FlowState::NetlabFrames if self.netlab_frames(start, end) => return Ok(()),
             _ => {}
@@ -1086,10 +1115,23 @@ impl Ctx<'_, '_> {
                 http::StartLine::Response { status: 101, .. },
                 FlowState::UpgradeRequested { client, socketio },
             ) => {
-                self.flows
-                    .set(key, FlowState::WebSocket { client, socketio });
+                let mut pending = [Pending::default(); 2];
                 if start + head.len < end {
-                    return self.websocket(start + head.len, end, false, socketio);
+                    let mut next =
+                        self.websocket(start + head.len, end, false, socketio, Pending::default())?;
+                    next.next_seq = self.seg_seq.wrapping_add(self.seg_len as u32);
+                    pending[usize::from(from != client)] = next;
+                }
+                self.flows.set(
+                    key,
+                    FlowState::WebSocket {
+                        client,
+                        socketio,
+                        pending,
+                    },
+                );
+                if start + head.len < end {
+                    return Ok(());
                 }
             }
             _ => {}
@@ -1101,10 +1143,49 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    fn websocket(&mut self, start: usize, end: usize, from_client: bool, socketio: bool) -> Step {
+    /// Dissects WebSocket frames in `start..end`. `carry`: the rest of a frame
+    /// begun in an earlier segment, if this segment is known to continue it.
+    /// Returns what continues in the next segment.
+    fn websocket(
+        &mut self,
+        start: usize,
+        end: usize,
+        from_client: bool,
+        socketio: bool,
+        carry: Pending,
+    ) -> Result<Pending, (Protocol, usize, String)> {
         let p = Protocol::WebSocket;
         let mut at = start;
         let mut first = true;
+        if carry.remaining > 0 {
+            let take = carry.remaining.min((end - start) as u64) as usize;
+            self.push(0, p, "WebSocket (continued)", at..at + take, Value::None);
+            let mut text = self.data[at..at + take].to_vec();
+            if let Some(key) = carry.key {
+                websocket::unmask(&mut text, key, (carry.offset % 4) as usize);
+            }
+            self.field(
+                p,
+                "payload (continued)",
+                at..at + take,
+                Value::Text(String::from_utf8_lossy(&text).into_owned()),
+            );
+            let _ = write!(
+                self.out.info,
+                " WebSocket continued: payload bytes {}..{}",
+                carry.offset,
+                carry.offset + take as u64
+            );
+            at += take;
+            first = false;
+            if (take as u64) < carry.remaining {
+                return Ok(Pending {
+                    remaining: carry.remaining - take as u64,
+                    offset: carry.offset + take as u64,
+                    ..carry
+                });
+            }
+        }
         let mut count = 0;
         while at < end && count < MAX_WS_FRAMES_PER_SEGMENT {
             count += 1;
@@ -1112,7 +1193,7 @@ impl Ctx<'_, '_> {
                 Ok(f) => f,
                 Err(e) if !first => return fail(p, at, e),
                 Err(_) => {
-                    // Not a frame start: the middle of a frame that began in an earlier segment.
+                    // Not a frame start: the middle of a frame whose start was not seen.
                     self.push(
                         1,
                         Protocol::Tcp,
@@ -1120,7 +1201,7 @@ impl Ctx<'_, '_> {
                         at..end,
                         Value::Bytes(at..end),
                     );
-                    return Ok(());
+                    return Ok(Pending::default());
                 }
             };
             first = false;
@@ -1199,9 +1280,17 @@ impl Ctx<'_, '_> {
             if socketio && op == websocket::Opcode::Text {
                 self.engineio(pr.clone(), &text);
             }
+            if !f.is_complete() {
+                return Ok(Pending {
+                    next_seq: 0,
+                    remaining: f.payload_len() - payload.len() as u64,
+                    key: f.masking_key(),
+                    offset: payload.len() as u64,
+                });
+            }
             at = frame_end;
         }
-        Ok(())
+        Ok(Pending::default())
     }
 
     fn engineio(&mut self, range: Range<usize>, text: &[u8]) {

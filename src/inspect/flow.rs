@@ -50,9 +50,27 @@ pub enum FlowState {
         client: Endpoint,
         /// Messages are Engine.IO/Socket.IO packets.
         socketio: bool,
+        /// A frame that continues in the next segment, per direction:
+        /// `[client → server, server → client]`.
+        pending: [Pending; 2],
     },
     /// netlab length-prefixed frames were seen.
     NetlabFrames,
+}
+
+/// Where a WebSocket frame too long for its TCP segment continues: the next
+/// segment in the same direction starting at `next_seq` begins with
+/// `remaining` more payload bytes of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pending {
+    /// The sequence number the next segment in this direction must start at.
+    pub next_seq: u32,
+    /// Payload bytes of the frame still to come (0: the next segment starts a frame).
+    pub remaining: u64,
+    /// The frame's masking key, to unmask the rest.
+    pub key: Option<[u8; 4]>,
+    /// Payload bytes already seen (where the masking key's cycle stands).
+    pub offset: u64,
 }
 
 /// The table of flows.
