@@ -17,6 +17,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// The two captures on lo run one after the other, so neither sees the other's traffic load.
+static LOOPBACK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn tshark_available() -> bool {
     support::peer_available("tshark", Command::new("tshark").arg("--version"))
 }
@@ -537,6 +540,7 @@ const DNS_QUERY: &[u8] =
 
 #[test]
 fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
+    let _one_at_a_time = LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
     if !tshark_available() {
         return;
     }
@@ -710,6 +714,7 @@ fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
 
 #[test]
 fn live_capture_on_lo_writes_a_pcap_that_wireshark_reads_the_same_way() {
+    let _one_at_a_time = LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
     if !tshark_available() {
         return;
     }

@@ -5,14 +5,25 @@
 
 use super::dissect::Dissection;
 use socket2::{Domain, Protocol, Socket, Type};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::io::{self, Read};
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `ETH_P_ALL` from `<linux/if_ether.h>`: every protocol.
 const ETH_P_ALL: u16 = 0x0003;
 /// Receive buffer: larger than any frame on a 64 KiB-MTU loopback.
 pub const LIVE_BUF_LEN: usize = 256 * 1024;
+/// Kernel receive queue asked for (the kernel caps it at `net.core.rmem_max`):
+/// a packet socket sees *all* traffic on the interface, and a small queue
+/// drops packets when the interface is busy.
+pub const LIVE_SOCKET_BUFFER: usize = 8 * 1024 * 1024;
+/// How many recent loopback frames are remembered to drop the kernel's second copy.
+pub const LOOPBACK_DEDUP_WINDOW: usize = 256;
+/// The second copy of a loopback frame arrives within this time of the first.
+pub const LOOPBACK_DEDUP_AGE: Duration = Duration::from_millis(50);
 
 /// Which packets to keep: all given conditions must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,7 +51,8 @@ impl Filter {
 pub struct LiveCapture {
     socket: Socket,
     buf: Vec<u8>,
-    last: Vec<u8>,
+    /// Fingerprints of recent loopback frames still waiting for their second copy.
+    recent: VecDeque<(u64, Instant)>,
     loopback: bool,
 }
 
@@ -65,10 +77,12 @@ impl LiveCapture {
             )
         })?;
         socket.set_read_timeout(Some(Duration::from_millis(200)))?;
+        // Best effort: a bigger queue only lowers the chance of drops.
+        let _ = socket.set_recv_buffer_size(LIVE_SOCKET_BUFFER);
         Ok(LiveCapture {
             socket,
             buf: vec![0; LIVE_BUF_LEN],
-            last: Vec::new(),
+            recent: VecDeque::with_capacity(LOOPBACK_DEDUP_WINDOW),
             loopback: iface == "lo",
         })
     }
@@ -76,7 +90,8 @@ impl LiveCapture {
     /// The next frame (Ethernet link type), or `None` when the read timed out.
     ///
     /// On loopback the kernel hands a packet socket every frame twice (once
-    /// leaving, once arriving); the second, identical copy is dropped.
+    /// leaving, once arriving), possibly with other frames in between; the
+    /// second identical copy within [`LOOPBACK_DEDUP_AGE`] is dropped.
     pub fn next_frame(&mut self) -> io::Result<Option<&[u8]>> {
         loop {
             let n = match (&self.socket).read(&mut self.buf) {
@@ -92,13 +107,34 @@ impl LiveCapture {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            if self.loopback && self.buf[..n] == self.last[..] {
-                self.last.clear();
+            if self.loopback && self.is_second_copy(n) {
                 continue;
             }
-            self.last.clear();
-            self.last.extend_from_slice(&self.buf[..n]);
             return Ok(Some(&self.buf[..n]));
         }
+    }
+
+    /// Whether the frame in `buf[..n]` is the second copy of one seen just before.
+    fn is_second_copy(&mut self, n: usize) -> bool {
+        let mut h = DefaultHasher::new();
+        self.buf[..n].hash(&mut h);
+        let fp = h.finish();
+        let now = Instant::now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|(_, t)| now.duration_since(*t) > LOOPBACK_DEDUP_AGE)
+        {
+            self.recent.pop_front();
+        }
+        if let Some(i) = self.recent.iter().position(|(f, _)| *f == fp) {
+            self.recent.remove(i);
+            return true;
+        }
+        if self.recent.len() == LOOPBACK_DEDUP_WINDOW {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((fp, now));
+        false
     }
 }
