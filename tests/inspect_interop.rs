@@ -41,8 +41,13 @@ struct Capture {
 impl Capture {
     /// Starts capturing `filter` on loopback and waits until tshark says it is capturing.
     fn start(filter: &str, file: &Path) -> Capture {
+        Capture::start_on("lo", filter, file)
+    }
+
+    /// Starts capturing on `iface` (`any` records Linux cooked SLL2 headers).
+    fn start_on(iface: &str, filter: &str, file: &Path) -> Capture {
         let mut child = Command::new("tshark")
-            .args(["-i", "lo", "-f", filter, "-w"])
+            .args(["-i", iface, "-f", filter, "-w"])
             .arg(file)
             // A safety bound: the capture stops by itself after 60 s.
             .args(["-a", "duration:60"])
@@ -816,6 +821,87 @@ fn live_capture_on_lo_writes_a_pcap_that_wireshark_reads_the_same_way() {
     let tshark = tshark_packets(&out_file, &[]);
     assert_eq!(tshark.len(), lines.len(), "every packet shown was written");
     let netlab = netlab_packets(&out_file, &[]);
+    let diff = compare(&netlab, &tshark);
+    assert!(diff.errors.is_empty(), "{}", diff.errors.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_shipped_sample_reads_the_same_in_wireshark() {
+    if !tshark_available() {
+        return;
+    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/11-inspector/sample.pcap");
+    let tshark = tshark_packets(&sample, &[]);
+    let netlab = netlab_packets(&sample, &[]);
+    let diff = compare(&netlab, &tshark);
+    assert!(diff.errors.is_empty(), "{}", diff.errors.join("\n"));
+    assert!(
+        diff.compared > 500,
+        "compared only {} fields",
+        diff.compared
+    );
+}
+
+#[test]
+fn a_capture_on_any_interface_uses_linux_cooked_headers_and_agrees() {
+    let _one_at_a_time = LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    if !tshark_available() {
+        return;
+    }
+    if !is_root() {
+        if support::interop_required() {
+            panic!("capturing needs root (CI runs as root)");
+        }
+        eprintln!("\n*** SKIPPED: capturing needs root ***\n");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("netlab-any-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut echo = Command::new(support::netlab_bin())
+        .args(["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(echo.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let file = dir.join("any.pcapng");
+    let cap = Capture::start_on("any", &format!("tcp port {port}"), &file);
+    let sent = Command::new(support::netlab_bin())
+        .args(["tcp", "send", &addr, "cooked"])
+        .output()
+        .unwrap();
+    assert!(sent.status.success());
+    let file = cap.stop();
+    let _ = echo.kill();
+    let _ = echo.wait();
+    let tshark = tshark_packets(&file, &[]);
+    let netlab = netlab_packets(&file, &[]);
+    assert!(netlab.len() >= 8, "{} packets", netlab.len());
+    for p in &netlab {
+        assert_eq!(p["layers"][0]["protocol"], "Linux cooked", "{p}");
+    }
+    let cooked = |t: &HashMap<String, Vec<String>>| {
+        ts_num(t, "sll.etype").or_else(|| ts_num(t, "sll.protocol"))
+    };
+    for (n, t) in netlab.iter().zip(&tshark) {
+        let nl_proto = nl(n, "Linux cooked", "protocol").and_then(|f| f["value"]["value"].as_u64());
+        assert_eq!(nl_proto, Some(0x0800), "IPv4 inside");
+        assert_eq!(nl_proto, cooked(t), "SLL protocol field");
+        let nl_type =
+            nl(n, "Linux cooked", "packet type").and_then(|f| f["value"]["value"].as_u64());
+        assert!(nl_type.is_some());
+        assert_eq!(nl_type, ts_num(t, "sll.pkttype"), "SLL packet type");
+    }
     let diff = compare(&netlab, &tshark);
     assert!(diff.errors.is_empty(), "{}", diff.errors.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);
