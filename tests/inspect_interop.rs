@@ -906,3 +906,41 @@ fn a_capture_on_any_interface_uses_linux_cooked_headers_and_agrees() {
     assert!(diff.errors.is_empty(), "{}", diff.errors.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_same_packets_in_every_file_format_wireshark_writes() {
+    if !tshark_available() {
+        return;
+    }
+    if Command::new("editcap").arg("-h").output().is_err() {
+        if support::interop_required() {
+            panic!("editcap (part of tshark's package) is missing");
+        }
+        eprintln!("\n*** SKIPPED: editcap missing ***\n");
+        return;
+    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/11-inspector/sample.pcap");
+    let dir = std::env::temp_dir().join(format!("netlab-formats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let reference = netlab_packets(&sample, &[]);
+    for format in ["nsecpcap", "pcapng"] {
+        let out = dir.join(format!("sample.{format}"));
+        let st = Command::new("editcap")
+            .args(["-F", format])
+            .arg(&sample)
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let converted = netlab_packets(&out, &[]);
+        assert_eq!(converted.len(), reference.len(), "{format}");
+        for (a, b) in converted.iter().zip(&reference) {
+            assert_eq!(a["layers"], b["layers"], "{format}: same dissection");
+            assert_eq!(
+                a["time"], b["time"],
+                "{format}: same timestamp to the nanosecond"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
