@@ -97,6 +97,8 @@ pub enum Command {
     /// `netlab serve` and `netlab chat` (lessons 03–04).
     #[command(flatten)]
     Chat(crate::chat::command::ChatCommand),
+    /// Dissect packets (file, hex or live) and label every byte with its OSI and TCP/IP layer.
+    Inspect(crate::inspect::command::InspectArgs),
 }
 
 /// `netlab tcp ...`
@@ -217,6 +219,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Compare(args) => crate::lab::command::run(args),
         Command::Bench(cmd) => bench_cmd(cmd),
         Command::Chat(cmd) => crate::chat::command::run(cmd),
+        Command::Inspect(args) => crate::inspect::command::run(args),
     }
 }
 

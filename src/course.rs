@@ -183,9 +183,13 @@ pub const LESSONS: &[Lesson] = &[
         number: 11,
         dir: "11-inspector",
         title: "The packet inspector: every byte and its layer",
-        text: None,
-        examples: &[],
-        exercise: None,
+        text: Some(include_str!("../lessons/11-inspector/README.md")),
+        examples: &["11_inspect"],
+        exercise: Some(Exercise {
+            task: "decode an IPv4 header and TCP flags; say which layer a byte of a frame belongs to",
+            hint: "IPv4 byte 0 is two nibbles: version (>> 4) and IHL (& 0x0f, in 4-byte words). Multi-byte fields are big-endian (u16::from_be_bytes). Check the rules in the order the doc comment lists them. For the layer of a byte, walk the headers: Ethernet is 14 bytes, IPv4 is IHL × 4, TCP is (byte 12 >> 4) × 4, UDP is 8; what is left is the application's.",
+            original: include_str!("../lessons/11-inspector/exercise.rs"),
+        }),
     },
     Lesson {
         number: 12,

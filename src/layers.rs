@@ -181,13 +181,22 @@ pub enum Protocol {
     SocketIo,
     /// netlab's own length-prefixed frames (lesson 02).
     NetlabFrame,
+    /// Linux "cooked" capture header (SLL/SLL2): what the kernel records instead of
+    /// an Ethernet header when capturing on "any" interface.
+    LinuxCooked,
+    /// The loopback ("null") link header: a 4-byte address family instead of MAC addresses.
+    Loopback,
+    /// Application bytes no dissector recognised: still the application's data.
+    AppData,
 }
 
 impl Protocol {
     /// Every protocol in the table, lowest layer first.
-    pub const ALL: [Protocol; 14] = [
+    pub const ALL: [Protocol; 17] = [
         Protocol::Ethernet,
         Protocol::Arp,
+        Protocol::LinuxCooked,
+        Protocol::Loopback,
         Protocol::Ipv4,
         Protocol::Ipv6,
         Protocol::Icmp,
@@ -200,6 +209,7 @@ impl Protocol {
         Protocol::WebSocket,
         Protocol::SocketIo,
         Protocol::NetlabFrame,
+        Protocol::AppData,
     ];
 
     /// The protocol's usual short name.
@@ -219,6 +229,9 @@ impl Protocol {
             Protocol::WebSocket => "WebSocket",
             Protocol::SocketIo => "Socket.IO",
             Protocol::NetlabFrame => "netlab frame",
+            Protocol::LinuxCooked => "Linux cooked",
+            Protocol::Loopback => "Loopback",
+            Protocol::AppData => "data",
         }
     }
 
@@ -243,7 +256,9 @@ impl fmt::Display for Protocol {
 /// The OSI layer a protocol is usually placed at.
 pub fn osi_layer(protocol: Protocol) -> OsiLayer {
     match protocol {
-        Protocol::Ethernet | Protocol::Arp => OsiLayer::DataLink,
+        Protocol::Ethernet | Protocol::Arp | Protocol::LinuxCooked | Protocol::Loopback => {
+            OsiLayer::DataLink
+        }
         Protocol::Ipv4 | Protocol::Ipv6 | Protocol::Icmp | Protocol::Icmpv6 => OsiLayer::Network,
         Protocol::Tcp | Protocol::Udp => OsiLayer::Transport,
         Protocol::Tls => OsiLayer::Presentation,
@@ -251,7 +266,8 @@ pub fn osi_layer(protocol: Protocol) -> OsiLayer {
         | Protocol::Http
         | Protocol::WebSocket
         | Protocol::SocketIo
-        | Protocol::NetlabFrame => OsiLayer::Application,
+        | Protocol::NetlabFrame
+        | Protocol::AppData => OsiLayer::Application,
     }
 }
 

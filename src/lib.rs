@@ -15,6 +15,7 @@
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
 //! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |
+//! | [`inspect`] | 11 | the packet inspector: wire views per protocol, every byte labelled with its layer |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
 //! [`bench`] (load generators), [`term`] (colours by layer), [`units`] (sizes, rates,
@@ -31,6 +32,7 @@ pub mod chat;
 pub mod cli;
 pub mod course;
 pub mod framing;
+pub mod inspect;
 pub mod lab;
 pub mod layers;
 pub mod link;

@@ -56,11 +56,11 @@ use netlab::layers::{HeaderField, OsiLayer, Protocol, TcpIpLayer};
 pub fn osi_layer(p: Protocol) -> OsiLayer {
     use Protocol::*;
     match p {
-        Ethernet | Arp => OsiLayer::DataLink,
+        Ethernet | Arp | LinuxCooked | Loopback => OsiLayer::DataLink,
         Ipv4 | Ipv6 | Icmp | Icmpv6 => OsiLayer::Network,
         Tcp | Udp => OsiLayer::Transport,
         Tls => OsiLayer::Presentation,
-        Dns | Http | WebSocket | SocketIo | NetlabFrame => OsiLayer::Application,
+        Dns | Http | WebSocket | SocketIo | NetlabFrame | AppData => OsiLayer::Application,
     }
 }
 pub fn tcpip_layer(l: OsiLayer) -> TcpIpLayer {

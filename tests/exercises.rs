@@ -75,3 +75,11 @@ mod lesson_06 {
     }
     include!("../lessons/06-tcp-vs-udp/tests.rs");
 }
+
+mod lesson_11 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/11-inspector/exercise.rs");
+    }
+    include!("../lessons/11-inspector/tests.rs");
+}

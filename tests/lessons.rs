@@ -66,3 +66,12 @@ mod lesson_06 {
     }
     include!("../lessons/06-tcp-vs-udp/tests.rs");
 }
+
+mod lesson_11 {
+    mod subject {
+        pub use netlab::inspect::ipv4::decode as decode_ipv4;
+        pub use netlab::inspect::layer_at;
+        pub use netlab::inspect::tcp::flag_names;
+    }
+    include!("../lessons/11-inspector/tests.rs");
+}

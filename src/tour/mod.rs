@@ -6,6 +6,7 @@
 //! it does and returns an error if what it shows did not actually happen.
 
 mod chat;
+mod inspect;
 mod tcp;
 mod udp;
 mod ws;
@@ -74,6 +75,11 @@ pub const STEPS: &[Step] = &[
         title: "WebSocket frames: fragments, pings, and a rule-breaker",
         lesson: 9,
         run: || Box::pin(ws::frames()),
+    },
+    Step {
+        title: "Every byte of the tour's own traffic, labelled with its layer",
+        lesson: 11,
+        run: || Box::pin(inspect::own_traffic_by_layer()),
     },
 ];
 
