@@ -35,5 +35,6 @@ pub mod tcp;
 pub mod term;
 pub mod tour;
 pub mod transport;
+pub mod udp;
 pub mod units;
 pub mod ws;
