@@ -38,6 +38,18 @@ pub struct ServeArgs {
     /// Address for TCP clients (length-prefixed JSON events).
     #[arg(long, default_value = "127.0.0.1:7100")]
     pub tcp: String,
+    /// Address for UDP clients too (one JSON event per datagram; same rooms).
+    #[arg(long)]
+    pub udp: Option<String>,
+    /// Most UDP sessions at once.
+    #[arg(long, default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
+    pub udp_max_sessions: usize,
+    /// A UDP session that is silent this long expires (its rooms see it leave).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "30s")]
+    pub udp_expiry: Duration,
+    /// How often UDP clients are told to send a heartbeat (below --udp-expiry).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "10s")]
+    pub udp_heartbeat: Duration,
     /// The server's limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -155,6 +167,7 @@ fn short(id: ConnId) -> String {
 
 fn serve(args: ServeArgs) -> CliResult {
     let config = args.limits.config()?;
+    let udp_config = args.udp_config()?;
     let quiet = args.quiet;
     runtime(args.threads)?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.tcp)
@@ -162,6 +175,16 @@ fn serve(args: ServeArgs) -> CliResult {
             .map_err(|e| format!("cannot listen on {}: {e}", args.tcp))?;
         // The first line is machine-readable: scripts started with port 0 read it.
         println!("listening on tcp://{}", listener.local_addr()?);
+        let udp = match &args.udp {
+            Some(a) => {
+                let s = tokio::net::UdpSocket::bind(a)
+                    .await
+                    .map_err(|e| format!("cannot listen on udp {a}: {e}"))?;
+                println!("listening on udp://{}", s.local_addr()?);
+                Some(s)
+            }
+            None => None,
+        };
         anstream::eprintln!(
             "{}",
             term::dim(format!(
@@ -199,13 +222,66 @@ fn serve(args: ServeArgs) -> CliResult {
             }
         });
         let server = Arc::new(server);
+        let udp = async {
+            match udp {
+                Some(socket) => udp_serve(socket, server.clone(), udp_config, quiet).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            r = transport::tcp::serve(listener, server) => r?,
+            r = transport::tcp::serve(listener, server.clone()) => r?,
+            r = udp => r?,
             _ = tokio::signal::ctrl_c() => {}
         }
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+impl ServeArgs {
+    /// The UDP transport's limits these flags describe.
+    pub fn udp_config(&self) -> Result<transport::udp::UdpConfig, String> {
+        if self.udp_max_sessions == 0
+            || self.udp_heartbeat.is_zero()
+            || self.udp_heartbeat >= self.udp_expiry
+        {
+            return Err("--udp-max-sessions must be at least 1, and --udp-heartbeat above 0 and below --udp-expiry".into());
+        }
+        Ok(transport::udp::UdpConfig {
+            max_sessions: self.udp_max_sessions,
+            expiry: self.udp_expiry,
+            heartbeat: self.udp_heartbeat,
+        })
+    }
+}
+
+/// Serves UDP, printing the transport's counters (drops, sessions) each second they change.
+async fn udp_serve(
+    socket: tokio::net::UdpSocket,
+    server: Arc<ChatServer>,
+    config: transport::udp::UdpConfig,
+    quiet: bool,
+) -> std::io::Result<()> {
+    let stats = transport::udp::new_stats();
+    let report = {
+        let stats = stats.clone();
+        async move {
+            let mut last = stats.snapshot();
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                let now = stats.snapshot();
+                if now != last && !quiet {
+                    anstream::eprintln!("{}", term::dim(now.to_string()));
+                }
+                last = now;
+            }
+        }
+    };
+    tokio::select! {
+        r = transport::udp::serve(socket, server, config, stats) => r,
+        _ = report => Ok(()),
+    }
 }
 
 /// `netlab bench chat`
@@ -289,9 +365,9 @@ pub fn bench(args: BenchChatArgs) -> CliResult {
 
 /// How long `netlab chat` waits for the answers to what it sent once its
 /// input has ended.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-const HELP: &str = "commands:
+pub(crate) const HELP: &str = "commands:
   /join ROOM            join a room (it becomes your current room)
   /leave [ROOM]         leave a room (default: the current one)
   /to ROOM|ID MESSAGE   say something in one room, or privately to one id
@@ -304,7 +380,7 @@ const HELP: &str = "commands:
 
 /// What a typed line asks for.
 #[derive(Debug, PartialEq, Eq)]
-enum Line {
+pub(crate) enum Line {
     Send(ClientEvent, Option<String>),
     Help,
     Quit,
@@ -322,7 +398,7 @@ fn message(to: Vec<String>, text: &str) -> ClientEvent {
 }
 
 /// Turns one typed line into an event; `current` is the current room.
-fn parse_line(line: &str, current: Option<&str>) -> Line {
+pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
     let line = line.trim_end_matches(['\r', '\n']);
     if line.trim().is_empty() {
         return Line::Nothing;
@@ -462,12 +538,16 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
 }
 
 fn chat(args: ChatArgs) -> CliResult {
+    if let Some(addr) = args.url.strip_prefix("udp://") {
+        let addr = addr.to_string();
+        return runtime(Some(1))?.block_on(super::udp_client::terminal(addr, args));
+    }
     let addr = args
         .url
         .strip_prefix("tcp://")
         .ok_or_else(|| {
             format!(
-                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (udp:// and ws:// come in later lessons)",
+                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (or udp://; ws:// comes in a later lesson)",
                 args.url
             )
         })?
