@@ -139,21 +139,44 @@ impl UdpChatClient {
                         Incoming::Event(ServerEvent::Bye { message, .. }) => {
                             return Err(UdpChatError::Refused(message))
                         }
-                        Incoming::Session(s) => {
-                            c.heartbeat = Duration::from_millis(s.heartbeat_ms.max(1));
-                        }
                         other => c.pending.push_back(other),
                     }
                 }
                 if matches!(c.welcome, ServerEvent::Welcome { .. }) {
-                    // Prove we receive at this address: echo the id.
-                    c.heartbeat_now().await?;
-                    return Ok(c);
+                    return c.verify().await;
                 }
             }
         }
         Err(UdpChatError::NoAnswer {
             addr: addr.to_string(),
+            tries: TRIES,
+        })
+    }
+
+    /// Proves we receive at this address (the heartbeat echoes the welcome's
+    /// id); the server answers with its session parameters.
+    async fn verify(mut self) -> Result<Self, UdpChatError> {
+        for _ in 0..TRIES {
+            self.heartbeat_now().await?;
+            let deadline = tokio::time::Instant::now() + RETRY_AFTER;
+            while let Ok(r) = tokio::time::timeout_at(deadline, self.recv_raw()).await {
+                let mut verified = false;
+                for inc in r? {
+                    match inc {
+                        Incoming::Session(s) => {
+                            self.heartbeat = Duration::from_millis(s.heartbeat_ms.max(1));
+                            verified = true;
+                        }
+                        other => self.pending.push_back(other),
+                    }
+                }
+                if verified {
+                    return Ok(self);
+                }
+            }
+        }
+        Err(UdpChatError::NoAnswer {
+            addr: self.addr,
             tries: TRIES,
         })
     }

@@ -4,8 +4,9 @@
 //! ```text
 //!   client                                     server
 //!   hello (padded to HELLO_MIN_LEN)   ──────▶  session created, hub connect
-//!                                     ◀──────  welcome, session {heartbeat, expiry}
+//!                                     ◀──────  welcome {id}
 //!   heartbeat {id}                    ──────▶  address verified (it got the welcome)
+//!                                     ◀──────  session {heartbeat_ms, expiry_ms}
 //!   join / message / ... (as TCP)     ──────▶  hub
 //!                                     ◀──────  events, each numbered per client
 //!   heartbeat {id} every heartbeat    ──────▶  keeps the session alive
@@ -103,7 +104,7 @@ pub enum Control {
     Bye,
 }
 
-/// The server's UDP-only datagram, right after the welcome.
+/// The server's UDP-only datagram, the answer to a heartbeat that echoes the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// Always `"session"`.
@@ -405,11 +406,13 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
                 limits: wire_limits(h.limits()),
             });
             s.queue.push(welcome.to_bytes());
-            s.queue.push(session_info(&shared.config));
         }
         Some(Control::Heartbeat { id: echoed }) => {
+            // Only a client that received the welcome knows the id: its
+            // address is real. The answer says how often to come back.
             if echoed == id.to_hex() {
                 s.gate.lock().expect("gate lock").verify();
+                s.queue.push(session_info(&shared.config));
             }
         }
         Some(Control::Bye) => {
@@ -475,7 +478,6 @@ fn open(shared: &Arc<Shared>, len: usize, header: DatagramHeader, from: SocketAd
         }
     };
     bump(&stats.opened, 1);
-    queue.push(session_info(&shared.config));
     let mut gate = Gate::default();
     gate.received(len);
     let gate = Arc::new(Mutex::new(gate));
@@ -664,7 +666,6 @@ mod tests {
             limits: wire_limits(&crate::chat::limits::Limits::default()),
         }
         .to_bytes();
-        let info = session_info(&UdpConfig::default());
-        assert!(2 * HEADER_LEN + welcome.len() + info.len() < HELLO_MIN_LEN);
+        assert!(HEADER_LEN + welcome.len() < HELLO_MIN_LEN);
     }
 }
