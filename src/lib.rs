@@ -10,6 +10,7 @@
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
 //! | [`chat::hub`], [`chat::protocol`], [`chat::id`] | 03 | a chat hub: ids, broadcast to all / all but the sender, acks |
 //! | [`chat::rooms`], [`chat::adapter`], [`transport`] | 04 | rooms, the own-id room, disconnecting; the broadcast seam; TCP transport |
+//! | [`transport::udp`], [`chat::udp_client`] | 05 | the chat hub over UDP: sessions without a connection (hello, heartbeat, expiry), loss shown inline, no amplification |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
 //! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |

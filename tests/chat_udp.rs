@@ -479,3 +479,108 @@ fn bad_udp_flags_are_refused_with_the_rule() {
             .contains("--udp-heartbeat above 0 and below --udp-expiry"));
     }
 }
+
+#[test]
+fn a_duplicating_link_shows_duplicates_and_each_message_once() {
+    let (_server, tcp, udp) = serve(&[]);
+    let mut link = Proc::spawn(&[
+        "link",
+        "--listen",
+        "127.0.0.1:0",
+        "--to",
+        &udp,
+        "--duplicate",
+        "100%",
+        "--seed",
+        "3",
+    ]);
+    let via = link.expect("listening on ")["listening on ".len()..]
+        .split(" -> ")
+        .next()
+        .unwrap()
+        .to_string();
+    let bob = chat(&format!("udp://{via}"), "bob", "lobby");
+    let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
+    for i in 0..5 {
+        ana.type_line(&format!("d{i}"));
+    }
+    ana.type_line("/who");
+    ana.expect("in lobby:");
+    let (ok, lines) = bob.finish();
+    assert!(ok, "{lines:#?}");
+    for i in 0..5 {
+        let n = lines
+            .iter()
+            .filter(|l| **l == format!("[lobby] ana: d{i}"))
+            .count();
+        assert_eq!(n, 1, "d{i} shown once: {lines:#?}");
+    }
+    let dups = lines.iter().filter(|l| l.contains("duplicate of ")).count();
+    assert!(dups >= 5, "every copy is named as one: {lines:#?}");
+}
+
+#[test]
+fn a_client_datagram_sent_twice_reaches_the_room_once() {
+    let (_server, tcp, udp) = serve(&[]);
+    let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
+    let mut raw = Raw::new(&udp);
+    raw.open();
+    raw.send(br#"{"event":"nick","nick":"echo"}"#);
+    raw.send(br#"{"event":"join","room":"lobby"}"#);
+    let copy = datagram(
+        raw.seq,
+        br#"{"event":"message","to":["lobby"],"text":"once"}"#,
+    );
+    raw.seq += 1;
+    raw.send_raw(&copy);
+    raw.send_raw(&copy);
+    raw.send(br#"{"event":"message","to":["lobby"],"text":"then this"}"#);
+    ana.expect("[lobby] echo: once");
+    let next = ana.expect("[lobby] echo:");
+    assert_eq!(
+        next, "[lobby] echo: then this",
+        "the copy was not delivered"
+    );
+}
+
+#[test]
+fn random_datagrams_never_crash_the_server_nor_get_more_bytes_back() {
+    let (_server, tcp, udp) = serve(&[]);
+    let mut g = Raw::new(&udp);
+    // A fixed-seed generator (SplitMix64, written out) for reproducible garbage.
+    let mut state = 0x5eed_u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let prefixes: [&[u8]; 4] = [
+        b"",
+        br#"{"event":"hello""#,
+        br#"{"event":"heartbeat","id":""#,
+        br#"{"event":"bye"#,
+    ];
+    for _ in 0..2000 {
+        let len = (next() % 1600) as usize;
+        let mut d = datagram(next() as u32, prefixes[(next() % 4) as usize]);
+        while d.len() < len {
+            d.push(next() as u8);
+        }
+        g.send_raw(&d);
+    }
+    g.drain(Duration::from_millis(300));
+    assert!(
+        g.received <= g.sent,
+        "got {} bytes back for {} sent",
+        g.received,
+        g.sent
+    );
+    // Still serving, over both transports.
+    let bob = chat(&format!("udp://{udp}"), "bob", "lobby");
+    let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
+    drop(bob);
+    ana.type_line("/who");
+    ana.expect("in lobby:");
+}
