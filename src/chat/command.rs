@@ -22,12 +22,12 @@ use tokio::io::AsyncBufReadExt;
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
     #[command(
-        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
+        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
     )]
     Serve(ServeArgs),
     /// Chat from the terminal: type to talk, /help for commands. Works with piped stdin too.
     #[command(
-        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json"
+        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json\n  netlab chat udp://127.0.0.1:7101 --nick bob --room lobby     (lost, duplicated, late datagrams shown inline)"
     )]
     Chat(ChatArgs),
 }
@@ -124,7 +124,7 @@ impl LimitArgs {
 /// `netlab chat`
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// The server, e.g. tcp://127.0.0.1:7100.
+    /// The server, e.g. tcp://127.0.0.1:7100 or udp://127.0.0.1:7101.
     pub url: String,
     /// Your nickname.
     #[arg(long)]
