@@ -313,6 +313,9 @@ pub struct BenchChatArgs {
     /// Print one JSON object per test instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Measure the fan-out over UDP instead (ADDR is the server's --udp address; no idle test).
+    #[arg(long)]
+    pub udp: bool,
 }
 
 /// Runs `netlab bench chat`.
@@ -321,6 +324,26 @@ pub fn bench(args: BenchChatArgs) -> CliResult {
     let addr = args.addr.trim_start_matches("tcp://").to_string();
     if !(args.secs > 0.0 && args.warmup >= 0.0) {
         return Err("--secs must be above 0 and --warmup at least 0".into());
+    }
+    if args.udp {
+        let config = crate::bench::udp_chat::UdpFanoutConfig {
+            addr: addr.trim_start_matches("udp://").to_string(),
+            receivers: args.receivers,
+            window: args.window,
+            warmup: Duration::from_secs_f64(args.warmup),
+            duration: Duration::from_secs_f64(args.secs),
+            server_pid: args.server_pid,
+        };
+        let report = runtime(Some(1))?.block_on(crate::bench::udp_chat::fanout(config))?;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"test": "udp-fanout", "report": report})
+            );
+        } else {
+            anstream::print!("{}", report.to_text());
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     runtime(Some(1))?.block_on(async move {
         if args.idle > 0 {
