@@ -584,3 +584,114 @@ fn random_datagrams_never_crash_the_server_nor_get_more_bytes_back() {
     ana.type_line("/who");
     ana.expect("in lobby:");
 }
+
+#[test]
+fn a_reordering_link_shows_late_arrivals_and_every_message_once() {
+    let (_server, tcp, udp) = serve(&[]);
+    let mut link = Proc::spawn(&[
+        "link",
+        "--listen",
+        "127.0.0.1:0",
+        "--to",
+        &udp,
+        "--reorder",
+        "30%",
+        "--reorder-hold",
+        "20ms",
+        "--seed",
+        "4",
+    ]);
+    let via = link.expect("listening on ")["listening on ".len()..]
+        .split(" -> ")
+        .next()
+        .unwrap()
+        .to_string();
+    let bob = chat(&format!("udp://{via}"), "bob", "lobby");
+    let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
+    for i in 0..40 {
+        ana.type_line(&format!("r{i}"));
+    }
+    ana.type_line("/who");
+    ana.expect("in lobby:");
+    std::thread::sleep(Duration::from_millis(100));
+    let (ok, lines) = bob.finish();
+    assert!(ok, "{lines:#?}");
+    for i in 0..40 {
+        let n = lines
+            .iter()
+            .filter(|l| **l == format!("[lobby] ana: r{i}"))
+            .count();
+        assert_eq!(n, 1, "r{i} shown once: {lines:#?}");
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("arrived late: ")),
+        "{lines:#?}"
+    );
+    // A late datagram first shows as a gap, then fills it: nothing ends up lost.
+    let summary = lines
+        .iter()
+        .find(|l| l.contains("from the server:"))
+        .unwrap();
+    assert!(summary.contains(", 0 lost,"), "{summary}");
+}
+
+#[test]
+fn the_client_notices_when_the_server_is_gone() {
+    let (mut server, _tcp, udp) = serve(&["--udp-expiry", "600ms", "--udp-heartbeat", "200ms"]);
+    let mut bob = chat(&format!("udp://{udp}"), "bob", "lobby");
+    let _ = server.child.kill();
+    // Loopback answers with ICMP port unreachable ("connection refused"); a
+    // real network may say nothing, and then the unanswered heartbeats tell.
+    let (ok, lines) = bob.finish();
+    assert!(!ok);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("the session is gone") || l.contains("Connection refused")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn the_client_notices_a_server_that_stops_answering() {
+    // A hand-played server: answers the hello and the first heartbeat, then
+    // keeps its socket open and says nothing (no ICMP, as on a real network).
+    let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = fake.local_addr().unwrap().to_string();
+    let mut bob = Proc::spawn(&["chat", &format!("udp://{addr}")]);
+    let mut buf = [0u8; 2048];
+    fake.set_read_timeout(Some(PATIENCE)).unwrap();
+    let (n, client) = fake.recv_from(&mut buf).unwrap();
+    assert_eq!(n, HELLO_MIN, "the hello is padded to 1200 bytes");
+    assert!(buf[HEADER..n].starts_with(br#"{"event":"hello"}"#));
+    let id = "0123456789abcdef0123456789abcdef";
+    let welcome = format!(
+        r#"{{"event":"welcome","id":"{id}","nick":"guest-0123","limits":{{"max_nick":32,"max_room":64,"max_rooms":32,"max_text":4096,"rate":100,"burst":200}}}}"#
+    );
+    fake.send_to(&datagram(0, welcome.as_bytes()), client)
+        .unwrap();
+    let (n, _) = fake.recv_from(&mut buf).unwrap();
+    assert_eq!(
+        &buf[HEADER..n],
+        format!(r#"{{"event":"heartbeat","id":"{id}"}}"#).as_bytes(),
+        "the heartbeat echoes the welcome's id"
+    );
+    let session = br#"{"event":"session","heartbeat_ms":100,"expiry_ms":300,"max_message":1464}"#;
+    fake.send_to(&datagram(1, session), client).unwrap();
+    bob.expect("connected as guest-0123");
+    let t = Instant::now();
+    bob.expect("the session is gone");
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
+    // Meanwhile it kept sending heartbeats every 100 ms.
+    let mut beats = 0;
+    fake.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    while let Ok((n, _)) = fake.recv_from(&mut buf) {
+        beats += usize::from(buf[HEADER..n].starts_with(br#"{"event":"heartbeat""#));
+    }
+    assert!(beats >= 2, "{beats} heartbeats");
+}

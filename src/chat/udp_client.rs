@@ -12,7 +12,7 @@ use super::id::ConnId;
 use super::protocol::{ClientEvent, ClientFrame, ServerEvent};
 use crate::cli::CliResult;
 use crate::term;
-use crate::transport::udp::{Control, SessionInfo, DEFAULT_HEARTBEAT};
+use crate::transport::udp::{Control, SessionInfo, DEFAULT_EXPIRY, DEFAULT_HEARTBEAT};
 use crate::udp::{Arrival, DatagramError, DatagramHeader, ReceiveTracker, Sequencer, TrackerStats};
 use std::collections::{HashMap, VecDeque};
 use std::process::ExitCode;
@@ -82,6 +82,8 @@ pub struct UdpChatClient {
     id: ConnId,
     welcome: ServerEvent,
     heartbeat: Duration,
+    expiry: Duration,
+    last_heard: Instant,
     next_ack: u64,
     pending: VecDeque<Incoming>,
     buf: Vec<u8>,
@@ -119,6 +121,8 @@ impl UdpChatClient {
                 .expect("a valid id"),
             welcome: ServerEvent::Dropped { count: 0 },
             heartbeat: DEFAULT_HEARTBEAT,
+            expiry: DEFAULT_EXPIRY,
+            last_heard: Instant::now(),
             next_ack: 1,
             pending: VecDeque::new(),
             buf: vec![0; RECV_BUF],
@@ -165,6 +169,7 @@ impl UdpChatClient {
                     match inc {
                         Incoming::Session(s) => {
                             self.heartbeat = Duration::from_millis(s.heartbeat_ms.max(1));
+                            self.expiry = Duration::from_millis(s.expiry_ms.max(1));
                             verified = true;
                         }
                         other => self.pending.push_back(other),
@@ -189,6 +194,17 @@ impl UdpChatClient {
     /// The welcome the server sent.
     pub fn welcome(&self) -> ServerEvent {
         self.welcome.clone()
+    }
+
+    /// How long the server has been silent; every heartbeat is answered, so a
+    /// silence longer than the session's expiry means the session is gone.
+    pub fn silent_for(&self) -> Duration {
+        self.last_heard.elapsed()
+    }
+
+    /// The server's expiry for this session.
+    pub fn expiry(&self) -> Duration {
+        self.expiry
     }
 
     /// How often the server wants a heartbeat.
@@ -310,6 +326,7 @@ impl UdpChatClient {
     }
 
     fn on_datagram(&mut self, n: usize) -> Vec<Incoming> {
+        self.last_heard = Instant::now();
         let mut out = Vec::with_capacity(2);
         let (header, message) = match DatagramHeader::parse(&self.buf[..n]) {
             Ok(r) => r,
@@ -478,7 +495,17 @@ pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
                     }
                 }
             }
-            _ = heartbeat.tick() => client.heartbeat_now().await?,
+            _ = heartbeat.tick() => {
+                if client.silent_for() > client.expiry() {
+                    anstream::println!(
+                        "{} the server has not answered for {:?}, heartbeats included: the session is gone (server stopped, or it expired us)",
+                        term::bad("!"),
+                        client.silent_for()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                client.heartbeat_now().await?
+            }
             _ = resend.tick(), if !input_open => {
                 sync = client.send(ClientEvent::Rooms, true).await?;
             }
