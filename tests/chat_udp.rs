@@ -638,7 +638,7 @@ fn a_reordering_link_shows_late_arrivals_and_every_message_once() {
 #[test]
 fn the_client_notices_when_the_server_is_gone() {
     let (mut server, _tcp, udp) = serve(&["--udp-expiry", "600ms", "--udp-heartbeat", "200ms"]);
-    let mut bob = chat(&format!("udp://{udp}"), "bob", "lobby");
+    let bob = chat(&format!("udp://{udp}"), "bob", "lobby");
     let _ = server.child.kill();
     // Loopback answers with ICMP port unreachable ("connection refused"); a
     // real network may say nothing, and then the unanswered heartbeats tell.
