@@ -192,6 +192,15 @@ fn serve(args: ServeArgs) -> CliResult {
                 config.max_frame, config.limits.max_rooms, config.limits.rate, config.limits.burst
             ))
         );
+        if udp.is_some() {
+            anstream::eprintln!(
+                "{}",
+                term::dim(format!(
+                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {}",
+                    crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions
+                ))
+            );
+        }
         let server = ChatServer::new(config).with_observer(move |note| {
             // Accept failures are printed even with --quiet: the server is in trouble.
             if quiet && !matches!(note, ServerNote::AcceptFailed { .. }) {
@@ -748,6 +757,60 @@ mod tests {
             panic!("parsed as another command");
         };
         assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
+    }
+
+    #[test]
+    fn the_udp_flags_reach_their_fields_and_default_to_the_constants() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+            let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+                panic!("parsed as another command");
+            };
+            args.udp_config()
+        };
+        assert_eq!(
+            parse(&["netlab", "serve"]).unwrap(),
+            transport::udp::UdpConfig::default()
+        );
+        assert_eq!(
+            parse(&[
+                "netlab",
+                "serve",
+                "--udp-max-sessions",
+                "3",
+                "--udp-expiry",
+                "2s",
+                "--udp-heartbeat",
+                "500ms"
+            ])
+            .unwrap(),
+            transport::udp::UdpConfig {
+                max_sessions: 3,
+                expiry: Duration::from_secs(2),
+                heartbeat: Duration::from_millis(500),
+            }
+        );
+        // The heartbeat must come more often than the expiry: just below fits, equal does not.
+        assert!(parse(&[
+            "netlab",
+            "serve",
+            "--udp-expiry",
+            "1s",
+            "--udp-heartbeat",
+            "999ms"
+        ])
+        .is_ok());
+        assert!(parse(&[
+            "netlab",
+            "serve",
+            "--udp-expiry",
+            "1s",
+            "--udp-heartbeat",
+            "1s"
+        ])
+        .is_err());
+        assert!(parse(&["netlab", "serve", "--udp-max-sessions", "0"]).is_err());
     }
 
     #[test]
