@@ -643,6 +643,22 @@ mod tests {
         .is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn control_parse_never_panics_and_only_takes_control_events(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+            prefix in 0usize..4,
+        ) {
+            let prefixes: [&[u8]; 4] = [b"", br#"{"event":"hello""#, br#"{"event":"heartbeat","id":""#, br#"{"event":"bye""#];
+            let mut m = prefixes[prefix].to_vec();
+            m.extend_from_slice(&bytes);
+            if let Some(c) = Control::parse(&m) {
+                // Whatever was taken re-parses to itself from its own encoding.
+                proptest::prop_assert_eq!(Control::parse(&c.to_message()), Some(c));
+            }
+        }
+    }
+
     #[test]
     fn an_unverified_address_gets_no_more_bytes_than_it_sent() {
         let mut g = Gate::default();
