@@ -196,7 +196,7 @@ fn serve(args: ServeArgs) -> CliResult {
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
-                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {}",
+                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {} sessions",
                     crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions
                 ))
             );

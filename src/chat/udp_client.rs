@@ -479,7 +479,7 @@ pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
                 for inc in r? {
                     if let Incoming::Event(ServerEvent::Ack { ack, ok, .. }) = &inc {
                         if Some(*ack) == sync {
-                            return finish(client, waiting.len(), failed).await;
+                            return finish(client, waiting.len(), failed, json).await;
                         }
                         if let Some(becomes) = waiting.remove(ack) {
                             if *ok { if let Some(room) = becomes { current = Some(room); } } else { failed = true; }
@@ -489,7 +489,11 @@ pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
                         failed = true;
                     }
                     let bye = matches!(inc, Incoming::Event(ServerEvent::Bye { .. }));
-                    show(&inc);
+                    // The answer to our own end-of-input `rooms` is not news.
+                    let sync_answer = sync.is_some() && matches!(inc, Incoming::Event(ServerEvent::Rooms { .. }));
+                    if !sync_answer {
+                        show(&inc);
+                    }
                     if bye {
                         return Ok(ExitCode::FAILURE);
                     }
@@ -519,24 +523,36 @@ pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
 }
 
 /// Says goodbye and prints what the sequence numbers showed.
-async fn finish(mut client: UdpChatClient, unanswered: usize, failed: bool) -> CliResult {
+async fn finish(
+    mut client: UdpChatClient,
+    unanswered: usize,
+    failed: bool,
+    json: bool,
+) -> CliResult {
     let _ = client.send_control(&Control::Bye).await;
     let s = client.stats();
-    if unanswered > 0 {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "udp_summary", "unanswered": unanswered, "stats": s})
+        );
+    } else {
+        if unanswered > 0 {
+            anstream::println!(
+                "{}",
+                term::dim(format!(
+                    "{unanswered} event(s) got no answer: they or their acks were lost (UDP does not resend)"
+                ))
+            );
+        }
         anstream::println!(
             "{}",
             term::dim(format!(
-                "{unanswered} event(s) got no answer: they or their acks were lost (UDP does not resend)"
+                "from the server: {} datagrams, {} lost, {} duplicates, {} late, jitter {:.0} µs",
+                s.received, s.missing, s.duplicates, s.late, s.jitter_us
             ))
         );
     }
-    anstream::println!(
-        "{}",
-        term::dim(format!(
-            "from the server: {} datagrams, {} lost, {} duplicates, {} late, jitter {:.0} µs",
-            s.received, s.missing, s.duplicates, s.late, s.jitter_us
-        ))
-    );
     Ok(if failed {
         ExitCode::FAILURE
     } else {
