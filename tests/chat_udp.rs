@@ -251,7 +251,18 @@ fn lost_in_notices(lines: &[String]) -> u64 {
 
 #[test]
 fn loss_on_the_link_shows_as_notices_that_add_up_to_what_the_link_dropped() {
-    let (_server, tcp, udp) = serve(&["--rate", "10000", "--burst", "10000"]);
+    // Heartbeats (and their answers) only every minute: no datagram can be
+    // on its way to bob after his final sync, even on a slow machine.
+    let (_server, tcp, udp) = serve(&[
+        "--rate",
+        "10000",
+        "--burst",
+        "10000",
+        "--udp-heartbeat",
+        "60s",
+        "--udp-expiry",
+        "120s",
+    ]);
     let mut link = Proc::spawn(&[
         "link",
         "--listen",
