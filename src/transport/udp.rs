@@ -419,11 +419,21 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
             let s = sessions.remove(&from).expect("looked up above");
             drop(sessions);
             bump(&stats.byes, 1);
-            shared.server.disconnect(s.id, "client said bye");
+            let reason = format!("client said bye ({})", from_client(&s.tracker));
+            shared.server.disconnect(s.id, &reason);
             s.queue.close();
         }
         None => shared.server.handle_frames(id, [message]),
     }
+}
+
+/// What the server's tracker saw of one client's datagrams, for the log.
+fn from_client(t: &ReceiveTracker) -> String {
+    let s = t.stats();
+    format!(
+        "from it: {} datagrams, {} lost, {} duplicates, {} late",
+        s.received, s.missing, s.duplicates, s.late
+    )
 }
 
 fn wire_limits(l: &crate::chat::limits::Limits) -> WireLimits {
@@ -591,8 +601,10 @@ async fn expire_loop(shared: Arc<Shared>) {
         for s in gone {
             bump(&shared.stats.expired, 1);
             let reason = format!(
-                "expired: nothing heard for {:?} (clients send a heartbeat every {:?})",
-                shared.config.expiry, shared.config.heartbeat
+                "expired: nothing heard for {:?} (clients send a heartbeat every {:?}; {})",
+                shared.config.expiry,
+                shared.config.heartbeat,
+                from_client(&s.tracker)
             );
             shared.server.disconnect(s.id, &reason);
             s.queue.close();
