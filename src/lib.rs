@@ -11,6 +11,7 @@
 //! | [`chat::hub`], [`chat::protocol`], [`chat::id`] | 03 | a chat hub: ids, broadcast to all / all but the sender, acks |
 //! | [`chat::rooms`], [`chat::adapter`], [`transport`] | 04 | rooms, the own-id room, disconnecting; the broadcast seam; TCP transport |
 //! | [`udp`] | 05 | datagrams: the sequence header, the MTU cap, gap/duplicate/late tracking, RFC 3550 loss and jitter |
+//! | [`transport::udp`], [`chat::udp_client`] | 05 | the chat hub over UDP: sessions without a connection (hello, heartbeat, expiry), loss shown inline, no amplification |
 //! | [`lab`] | 06 | TCP vs UDP under the same loss, reordering, duplication and a slow receiver (`netlab compare`) |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |

@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod tcp;
+pub mod udp_chat;
 pub mod ws;
 
 use serde::Serialize;

@@ -22,12 +22,12 @@ use tokio::io::AsyncBufReadExt;
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
     #[command(
-        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
+        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
     )]
     Serve(ServeArgs),
     /// Chat from the terminal: type to talk, /help for commands. Works with piped stdin too.
     #[command(
-        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json"
+        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json\n  netlab chat udp://127.0.0.1:7101 --nick bob --room lobby     (lost, duplicated, late datagrams shown inline)"
     )]
     Chat(ChatArgs),
 }
@@ -38,6 +38,18 @@ pub struct ServeArgs {
     /// Address for TCP clients (length-prefixed JSON events).
     #[arg(long, default_value = "127.0.0.1:7100")]
     pub tcp: String,
+    /// Address for UDP clients too (one JSON event per datagram; same rooms).
+    #[arg(long)]
+    pub udp: Option<String>,
+    /// Most UDP sessions at once.
+    #[arg(long, default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
+    pub udp_max_sessions: usize,
+    /// A UDP session that is silent this long expires (its rooms see it leave).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "30s")]
+    pub udp_expiry: Duration,
+    /// How often UDP clients are told to send a heartbeat (below --udp-expiry).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "10s")]
+    pub udp_heartbeat: Duration,
     /// The server's limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -112,7 +124,7 @@ impl LimitArgs {
 /// `netlab chat`
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// The server, e.g. tcp://127.0.0.1:7100.
+    /// The server, e.g. tcp://127.0.0.1:7100 or udp://127.0.0.1:7101.
     pub url: String,
     /// Your nickname.
     #[arg(long)]
@@ -155,6 +167,7 @@ fn short(id: ConnId) -> String {
 
 fn serve(args: ServeArgs) -> CliResult {
     let config = args.limits.config()?;
+    let udp_config = args.udp_config()?;
     let quiet = args.quiet;
     runtime(args.threads)?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.tcp)
@@ -162,6 +175,16 @@ fn serve(args: ServeArgs) -> CliResult {
             .map_err(|e| format!("cannot listen on {}: {e}", args.tcp))?;
         // The first line is machine-readable: scripts started with port 0 read it.
         println!("listening on tcp://{}", listener.local_addr()?);
+        let udp = match &args.udp {
+            Some(a) => {
+                let s = tokio::net::UdpSocket::bind(a)
+                    .await
+                    .map_err(|e| format!("cannot listen on udp {a}: {e}"))?;
+                println!("listening on udp://{}", s.local_addr()?);
+                Some(s)
+            }
+            None => None,
+        };
         anstream::eprintln!(
             "{}",
             term::dim(format!(
@@ -169,6 +192,15 @@ fn serve(args: ServeArgs) -> CliResult {
                 config.max_frame, config.limits.max_rooms, config.limits.rate, config.limits.burst
             ))
         );
+        if udp.is_some() {
+            anstream::eprintln!(
+                "{}",
+                term::dim(format!(
+                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {} sessions",
+                    crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions
+                ))
+            );
+        }
         let server = ChatServer::new(config).with_observer(move |note| {
             // Accept failures are printed even with --quiet: the server is in trouble.
             if quiet && !matches!(note, ServerNote::AcceptFailed { .. }) {
@@ -199,13 +231,66 @@ fn serve(args: ServeArgs) -> CliResult {
             }
         });
         let server = Arc::new(server);
+        let udp = async {
+            match udp {
+                Some(socket) => udp_serve(socket, server.clone(), udp_config, quiet).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            r = transport::tcp::serve(listener, server) => r?,
+            r = transport::tcp::serve(listener, server.clone()) => r?,
+            r = udp => r?,
             _ = tokio::signal::ctrl_c() => {}
         }
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+impl ServeArgs {
+    /// The UDP transport's limits these flags describe.
+    pub fn udp_config(&self) -> Result<transport::udp::UdpConfig, String> {
+        if self.udp_max_sessions == 0
+            || self.udp_heartbeat.is_zero()
+            || self.udp_heartbeat >= self.udp_expiry
+        {
+            return Err("--udp-max-sessions must be at least 1, and --udp-heartbeat above 0 and below --udp-expiry".into());
+        }
+        Ok(transport::udp::UdpConfig {
+            max_sessions: self.udp_max_sessions,
+            expiry: self.udp_expiry,
+            heartbeat: self.udp_heartbeat,
+        })
+    }
+}
+
+/// Serves UDP, printing the transport's counters (drops, sessions) each second they change.
+async fn udp_serve(
+    socket: tokio::net::UdpSocket,
+    server: Arc<ChatServer>,
+    config: transport::udp::UdpConfig,
+    quiet: bool,
+) -> std::io::Result<()> {
+    let stats = transport::udp::new_stats();
+    let report = {
+        let stats = stats.clone();
+        async move {
+            let mut last = stats.snapshot();
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                let now = stats.snapshot();
+                if now != last && !quiet {
+                    anstream::eprintln!("{}", term::dim(now.to_string()));
+                }
+                last = now;
+            }
+        }
+    };
+    tokio::select! {
+        r = transport::udp::serve(socket, server, config, stats) => r,
+        _ = report => Ok(()),
+    }
 }
 
 /// `netlab bench chat`
@@ -237,6 +322,9 @@ pub struct BenchChatArgs {
     /// Print one JSON object per test instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Measure the fan-out over UDP instead (ADDR is the server's --udp address; no idle test).
+    #[arg(long)]
+    pub udp: bool,
 }
 
 /// Runs `netlab bench chat`.
@@ -245,6 +333,26 @@ pub fn bench(args: BenchChatArgs) -> CliResult {
     let addr = args.addr.trim_start_matches("tcp://").to_string();
     if !(args.secs > 0.0 && args.warmup >= 0.0) {
         return Err("--secs must be above 0 and --warmup at least 0".into());
+    }
+    if args.udp {
+        let config = crate::bench::udp_chat::UdpFanoutConfig {
+            addr: addr.trim_start_matches("udp://").to_string(),
+            receivers: args.receivers,
+            window: args.window,
+            warmup: Duration::from_secs_f64(args.warmup),
+            duration: Duration::from_secs_f64(args.secs),
+            server_pid: args.server_pid,
+        };
+        let report = runtime(Some(1))?.block_on(crate::bench::udp_chat::fanout(config))?;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({"test": "udp-fanout", "report": report})
+            );
+        } else {
+            anstream::print!("{}", report.to_text());
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     runtime(Some(1))?.block_on(async move {
         if args.idle > 0 {
@@ -289,9 +397,9 @@ pub fn bench(args: BenchChatArgs) -> CliResult {
 
 /// How long `netlab chat` waits for the answers to what it sent once its
 /// input has ended.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-const HELP: &str = "commands:
+pub(crate) const HELP: &str = "commands:
   /join ROOM            join a room (it becomes your current room)
   /leave [ROOM]         leave a room (default: the current one)
   /to ROOM|ID MESSAGE   say something in one room, or privately to one id
@@ -304,7 +412,7 @@ const HELP: &str = "commands:
 
 /// What a typed line asks for.
 #[derive(Debug, PartialEq, Eq)]
-enum Line {
+pub(crate) enum Line {
     Send(ClientEvent, Option<String>),
     Help,
     Quit,
@@ -322,7 +430,7 @@ fn message(to: Vec<String>, text: &str) -> ClientEvent {
 }
 
 /// Turns one typed line into an event; `current` is the current room.
-fn parse_line(line: &str, current: Option<&str>) -> Line {
+pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
     let line = line.trim_end_matches(['\r', '\n']);
     if line.trim().is_empty() {
         return Line::Nothing;
@@ -462,12 +570,16 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
 }
 
 fn chat(args: ChatArgs) -> CliResult {
+    if let Some(addr) = args.url.strip_prefix("udp://") {
+        let addr = addr.to_string();
+        return runtime(Some(1))?.block_on(super::udp_client::terminal(addr, args));
+    }
     let addr = args
         .url
         .strip_prefix("tcp://")
         .ok_or_else(|| {
             format!(
-                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (udp:// and ws:// come in later lessons)",
+                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (or udp://; ws:// comes in a later lesson)",
                 args.url
             )
         })?
@@ -645,6 +757,60 @@ mod tests {
             panic!("parsed as another command");
         };
         assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
+    }
+
+    #[test]
+    fn the_udp_flags_reach_their_fields_and_default_to_the_constants() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+            let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+                panic!("parsed as another command");
+            };
+            args.udp_config()
+        };
+        assert_eq!(
+            parse(&["netlab", "serve"]).unwrap(),
+            transport::udp::UdpConfig::default()
+        );
+        assert_eq!(
+            parse(&[
+                "netlab",
+                "serve",
+                "--udp-max-sessions",
+                "3",
+                "--udp-expiry",
+                "2s",
+                "--udp-heartbeat",
+                "500ms"
+            ])
+            .unwrap(),
+            transport::udp::UdpConfig {
+                max_sessions: 3,
+                expiry: Duration::from_secs(2),
+                heartbeat: Duration::from_millis(500),
+            }
+        );
+        // The heartbeat must come more often than the expiry: just below fits, equal does not.
+        assert!(parse(&[
+            "netlab",
+            "serve",
+            "--udp-expiry",
+            "1s",
+            "--udp-heartbeat",
+            "999ms"
+        ])
+        .is_ok());
+        assert!(parse(&[
+            "netlab",
+            "serve",
+            "--udp-expiry",
+            "1s",
+            "--udp-heartbeat",
+            "1s"
+        ])
+        .is_err());
+        assert!(parse(&["netlab", "serve", "--udp-max-sessions", "0"]).is_err());
     }
 
     #[test]

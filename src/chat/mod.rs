@@ -10,10 +10,11 @@
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
 //! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
+//! | [`udp_client`] | a client over UDP that shows lost, duplicated and late datagrams inline (lesson 05) |
 //! | [`command`] | `netlab serve` and `netlab chat` |
 //!
 //! The hub never touches a socket: transports ([`crate::transport`]) carry its
-//! events over TCP today, and UDP and WebSocket later, all sharing one hub —
+//! events over TCP and UDP (and WebSocket later), all sharing one hub —
 //! so clients on different transports meet in the same rooms.
 
 pub mod adapter;
@@ -25,6 +26,7 @@ pub mod limits;
 pub mod protocol;
 pub mod rooms;
 pub mod routing;
+pub mod udp_client;
 
 pub use hub::{Hub, Output};
 pub use id::ConnId;

@@ -9,6 +9,7 @@ mod chat;
 mod inspect;
 mod tcp;
 mod udp;
+mod udp_chat;
 mod ws;
 
 use crate::term;
@@ -60,6 +61,11 @@ pub const STEPS: &[Step] = &[
         title: "A chat hub: ids, a room, a broadcast, a disconnect",
         lesson: 4,
         run: || Box::pin(chat::rooms_and_broadcast()),
+    },
+    Step {
+        title: "UDP loses messages and says which; TCP does not",
+        lesson: 5,
+        run: || Box::pin(udp_chat::loss_made_visible()),
     },
     Step {
         title: "UDP loses messages on a lossy wire; TCP over the same wire does not",

@@ -1,0 +1,561 @@
+//! A chat client over UDP (`netlab chat udp://...`), with loss made visible.
+//!
+//! Every event goes out as one datagram behind this client's sequence header;
+//! every datagram from the server goes through a [`ReceiveTracker`], so what
+//! the network did shows up inline: "3 messages lost: seq 41–43", "duplicate
+//! of 17" (not shown twice), "arrived late: 12". The session rules (padded
+//! `hello`, `heartbeat` echoing the id, `bye`) are in [`crate::transport::udp`].
+
+use super::client::{parse_server_event, AckOutcome};
+use super::command::{parse_line, render_event, ChatArgs, Line, DRAIN_TIMEOUT, HELP};
+use super::id::ConnId;
+use super::protocol::{ClientEvent, ClientFrame, ServerEvent};
+use crate::cli::CliResult;
+use crate::term;
+use crate::transport::udp::{Control, SessionInfo, DEFAULT_EXPIRY, DEFAULT_HEARTBEAT};
+use crate::udp::{Arrival, DatagramError, DatagramHeader, ReceiveTracker, Sequencer, TrackerStats};
+use std::collections::{HashMap, VecDeque};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncBufReadExt;
+use tokio::net::UdpSocket;
+
+/// How long to wait for an answer before sending a `hello` (or an acked event
+/// during start-up) again.
+pub const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// How many times a `hello` (or a start-up event) is sent before giving up.
+pub const TRIES: u32 = 6;
+
+/// Largest datagram the client reads (anything longer is not netlab's).
+const RECV_BUF: usize = 65_536;
+
+/// What can go wrong for a UDP chat client.
+#[derive(Debug, thiserror::Error)]
+pub enum UdpChatError {
+    /// The socket failed (e.g. ICMP port unreachable: nothing listens there).
+    #[error(
+        "udp socket error talking to {addr}: {source} (is `netlab serve --udp {addr}` running?)"
+    )]
+    Io {
+        /// The server.
+        addr: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// No welcome came back.
+    #[error("no answer from udp://{addr} after {tries} hellos (is `netlab serve --udp {addr}` running? UDP cannot tell you that nothing listens)")]
+    NoAnswer {
+        /// The server.
+        addr: String,
+        /// Hellos sent.
+        tries: u32,
+    },
+    /// The server said `bye` (e.g. it is full).
+    #[error("the server refused the session: {0}")]
+    Refused(String),
+    /// The message does not fit one datagram.
+    #[error(transparent)]
+    TooLarge(#[from] DatagramError),
+}
+
+/// One thing that arrived, in the order to show it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// What the sequence numbers say (anything but "in order").
+    Notice(Arrival),
+    /// A chat event.
+    Event(ServerEvent),
+    /// The server's session parameters.
+    Session(SessionInfo),
+    /// A datagram that was not a netlab chat datagram.
+    Garbage(String),
+}
+
+/// A UDP chat session with a server.
+pub struct UdpChatClient {
+    socket: UdpSocket,
+    addr: String,
+    seq: Sequencer,
+    tracker: ReceiveTracker,
+    epoch: Instant,
+    id: ConnId,
+    welcome: ServerEvent,
+    heartbeat: Duration,
+    expiry: Duration,
+    last_heard: Instant,
+    next_ack: u64,
+    pending: VecDeque<Incoming>,
+    buf: Vec<u8>,
+}
+
+impl UdpChatClient {
+    /// Opens a session with the server at `addr` (host:port): hello, welcome, heartbeat.
+    pub async fn connect(addr: &str) -> Result<Self, UdpChatError> {
+        let io = |source| UdpChatError::Io {
+            addr: addr.to_string(),
+            source,
+        };
+        let target = tokio::net::lookup_host(addr)
+            .await
+            .map_err(io)?
+            .next()
+            .ok_or_else(|| io(std::io::Error::other("no address")))?;
+        let local = if target.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        };
+        let socket = UdpSocket::bind(local).await.map_err(io)?;
+        // A connected UDP socket only receives from the server's address.
+        socket.connect(target).await.map_err(io)?;
+        let mut c = UdpChatClient {
+            socket,
+            addr: addr.to_string(),
+            seq: Sequencer::new(),
+            tracker: ReceiveTracker::new(),
+            epoch: Instant::now(),
+            // Replaced by the welcome's id before `connect` returns.
+            id: "00000000000000000000000000000000"
+                .parse()
+                .expect("a valid id"),
+            welcome: ServerEvent::Dropped { count: 0 },
+            heartbeat: DEFAULT_HEARTBEAT,
+            expiry: DEFAULT_EXPIRY,
+            last_heard: Instant::now(),
+            next_ack: 1,
+            pending: VecDeque::new(),
+            buf: vec![0; RECV_BUF],
+        };
+        for _ in 0..TRIES {
+            c.send_control(&Control::Hello).await?;
+            let deadline = tokio::time::Instant::now() + RETRY_AFTER;
+            while let Ok(r) = tokio::time::timeout_at(deadline, c.recv_raw()).await {
+                for inc in r? {
+                    match inc {
+                        Incoming::Event(ServerEvent::Welcome { id, .. }) => {
+                            c.id = id;
+                            c.welcome = match inc {
+                                Incoming::Event(w) => w,
+                                _ => unreachable!("matched a welcome"),
+                            };
+                        }
+                        Incoming::Event(ServerEvent::Bye { message, .. }) => {
+                            return Err(UdpChatError::Refused(message))
+                        }
+                        other => c.pending.push_back(other),
+                    }
+                }
+                if matches!(c.welcome, ServerEvent::Welcome { .. }) {
+                    return c.verify().await;
+                }
+            }
+        }
+        Err(UdpChatError::NoAnswer {
+            addr: addr.to_string(),
+            tries: TRIES,
+        })
+    }
+
+    /// Proves we receive at this address (the heartbeat echoes the welcome's
+    /// id); the server answers with its session parameters.
+    async fn verify(mut self) -> Result<Self, UdpChatError> {
+        for _ in 0..TRIES {
+            self.heartbeat_now().await?;
+            let deadline = tokio::time::Instant::now() + RETRY_AFTER;
+            while let Ok(r) = tokio::time::timeout_at(deadline, self.recv_raw()).await {
+                let mut verified = false;
+                for inc in r? {
+                    match inc {
+                        Incoming::Session(s) => {
+                            self.heartbeat = Duration::from_millis(s.heartbeat_ms.max(1));
+                            self.expiry = Duration::from_millis(s.expiry_ms.max(1));
+                            verified = true;
+                        }
+                        other => self.pending.push_back(other),
+                    }
+                }
+                if verified {
+                    return Ok(self);
+                }
+            }
+        }
+        Err(UdpChatError::NoAnswer {
+            addr: self.addr,
+            tries: TRIES,
+        })
+    }
+
+    /// Our id.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// The welcome the server sent.
+    pub fn welcome(&self) -> ServerEvent {
+        self.welcome.clone()
+    }
+
+    /// How long the server has been silent; every heartbeat is answered, so a
+    /// silence longer than the session's expiry means the session is gone.
+    pub fn silent_for(&self) -> Duration {
+        self.last_heard.elapsed()
+    }
+
+    /// The server's expiry for this session.
+    pub fn expiry(&self) -> Duration {
+        self.expiry
+    }
+
+    /// How often the server wants a heartbeat.
+    pub fn heartbeat_interval(&self) -> Duration {
+        self.heartbeat
+    }
+
+    /// What the tracker counted about the server's datagrams so far.
+    pub fn stats(&self) -> TrackerStats {
+        self.tracker.stats()
+    }
+
+    /// Everything received but not yet handed out.
+    pub fn take_pending(&mut self) -> Vec<Incoming> {
+        self.pending.drain(..).collect()
+    }
+
+    fn now_us(&self) -> u32 {
+        self.epoch.elapsed().as_micros() as u32
+    }
+
+    async fn send_message(&mut self, message: &[u8]) -> Result<(), UdpChatError> {
+        let d = self.seq.encode(self.now_us(), message)?;
+        self.socket
+            .send(&d)
+            .await
+            .map_err(|source| UdpChatError::Io {
+                addr: self.addr.clone(),
+                source,
+            })?;
+        Ok(())
+    }
+
+    /// Sends a session datagram (`hello`, `heartbeat`, `bye`).
+    pub async fn send_control(&mut self, c: &Control) -> Result<(), UdpChatError> {
+        self.send_message(&c.to_message()).await
+    }
+
+    /// Sends "still here".
+    pub async fn heartbeat_now(&mut self) -> Result<(), UdpChatError> {
+        let c = Control::Heartbeat {
+            id: self.id.to_hex(),
+        };
+        self.send_control(&c).await
+    }
+
+    /// Sends one event, with a fresh ack id if `acked`; returns the ack id.
+    /// A message too large for one datagram is refused here, never cut.
+    pub async fn send(
+        &mut self,
+        event: ClientEvent,
+        acked: bool,
+    ) -> Result<Option<u64>, UdpChatError> {
+        let ack = acked.then(|| {
+            self.next_ack += 1;
+            self.next_ack
+        });
+        let json = ClientFrame { event, ack }.to_json();
+        self.send_message(&json).await?;
+        Ok(ack)
+    }
+
+    /// Sends `event` with an ack id until the ack comes back (datagrams get
+    /// lost), keeping everything else that arrives for [`Self::take_pending`].
+    /// `None` if no ack came after [`TRIES`] sends.
+    pub async fn call(&mut self, event: ClientEvent) -> Result<Option<AckOutcome>, UdpChatError> {
+        for _ in 0..TRIES {
+            let ack = self.send(event.clone(), true).await?;
+            let deadline = tokio::time::Instant::now() + RETRY_AFTER;
+            while let Ok(r) = tokio::time::timeout_at(deadline, self.recv_raw()).await {
+                let mut outcome = None;
+                for inc in r? {
+                    match &inc {
+                        Incoming::Event(ServerEvent::Ack {
+                            ack: a,
+                            ok,
+                            reached,
+                            error,
+                            message,
+                        }) if Some(*a) == ack => {
+                            outcome = Some(if *ok {
+                                AckOutcome::Reached(reached.unwrap_or(0))
+                            } else {
+                                AckOutcome::Refused(
+                                    error.unwrap_or(super::protocol::ErrorCode::InvalidFields),
+                                    message.clone().unwrap_or_default(),
+                                )
+                            });
+                        }
+                        _ => self.pending.push_back(inc),
+                    }
+                }
+                if outcome.is_some() {
+                    return Ok(outcome);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Waits for the next datagram(s) and says what arrived.
+    pub async fn recv(&mut self) -> Result<Vec<Incoming>, UdpChatError> {
+        if !self.pending.is_empty() {
+            return Ok(self.take_pending());
+        }
+        self.recv_raw().await
+    }
+
+    async fn recv_raw(&mut self) -> Result<Vec<Incoming>, UdpChatError> {
+        let n = self
+            .socket
+            .recv(&mut self.buf)
+            .await
+            .map_err(|source| UdpChatError::Io {
+                addr: self.addr.clone(),
+                source,
+            })?;
+        Ok(self.on_datagram(n))
+    }
+
+    fn on_datagram(&mut self, n: usize) -> Vec<Incoming> {
+        self.last_heard = Instant::now();
+        let mut out = Vec::with_capacity(2);
+        let (header, message) = match DatagramHeader::parse(&self.buf[..n]) {
+            Ok(r) => r,
+            Err(e) => {
+                out.push(Incoming::Garbage(e.to_string()));
+                return out;
+            }
+        };
+        let now = self.epoch.elapsed().as_micros() as u32;
+        self.tracker.on_timing(header.timestamp, now);
+        let arrival = self.tracker.on_arrival(u64::from(header.seq));
+        let new = arrival.is_new();
+        if !matches!(arrival, Arrival::InOrder { .. }) {
+            out.push(Incoming::Notice(arrival));
+        }
+        if !new {
+            return out; // a copy: shown as a notice, not delivered twice
+        }
+        if let Ok(s) = serde_json::from_slice::<SessionInfo>(message) {
+            out.push(Incoming::Session(s));
+        } else {
+            match parse_server_event(message) {
+                Ok(e) => out.push(Incoming::Event(e)),
+                Err(e) => out.push(Incoming::Garbage(e.to_string())),
+            }
+        }
+        out
+    }
+}
+
+/// The line shown for a tracker notice, e.g. `⚠ 3 messages lost: seq 41–43`.
+pub fn render_notice(a: &Arrival) -> String {
+    match a {
+        Arrival::AfterGap { .. } | Arrival::TooOld { .. } => term::bad(format!("⚠ {a}")),
+        _ => term::dim(format!("⚠ {a}")),
+    }
+}
+
+/// `netlab chat udp://ADDR`: the terminal chat over UDP.
+pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
+    let mut client = UdpChatClient::connect(&addr).await?;
+    let me = client.id();
+    let json = args.json;
+    let show = |inc: &Incoming| match inc {
+        Incoming::Event(e) if json => println!("{}", serde_json::to_string(e).unwrap_or_default()),
+        Incoming::Event(e) => {
+            if let Some(line) = render_event(e, me) {
+                anstream::println!("{line}");
+            }
+        }
+        Incoming::Notice(a) if json => {
+            println!(
+                "{}",
+                serde_json::json!({"event": "udp_notice", "notice": a, "text": a.to_string()})
+            )
+        }
+        Incoming::Notice(a) => anstream::println!("{}", render_notice(a)),
+        Incoming::Session(_) => {}
+        Incoming::Garbage(why) => {
+            anstream::println!("{} {why}", term::bad("? not a chat datagram:"))
+        }
+    };
+    show(&Incoming::Event(client.welcome()));
+    if !json {
+        anstream::println!(
+            "{}",
+            term::dim(format!(
+                "udp: one event per datagram, at most {} bytes each; nothing is resent, gaps are shown as they happen",
+                crate::udp::MAX_MESSAGE
+            ))
+        );
+    }
+    let mut failed = false;
+    let mut current: Option<String> = None;
+    if let Some(nick) = args.nick.clone() {
+        match client.call(ClientEvent::Nick { nick }).await? {
+            Some(AckOutcome::Refused(_, why)) => {
+                return Err(format!("the server refused the nickname: {why}").into())
+            }
+            None => {
+                return Err(
+                    "no answer to the nickname after retries: the link is losing everything".into(),
+                )
+            }
+            Some(AckOutcome::Reached(_)) => {}
+        }
+    }
+    if let Some(room) = args.room.clone() {
+        match client
+            .call(ClientEvent::Join { room: room.clone() })
+            .await?
+        {
+            Some(AckOutcome::Refused(_, why)) => {
+                return Err(format!("the server refused to let you join {room}: {why}").into())
+            }
+            None => {
+                return Err(
+                    "no answer to the join after retries: the link is losing everything".into(),
+                )
+            }
+            Some(AckOutcome::Reached(_)) => current = Some(room),
+        }
+    }
+    for inc in client.take_pending() {
+        show(&inc);
+    }
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut waiting: HashMap<u64, Option<String>> = HashMap::new();
+    let mut heartbeat = tokio::time::interval(client.heartbeat_interval());
+    heartbeat.tick().await;
+    // Once input ends: one acked `rooms` request, resent until answered. Its
+    // ack is the last datagram the server sends us, so every gap before it
+    // has been seen and counted.
+    let mut sync: Option<u64> = None;
+    let mut resend = tokio::time::interval(RETRY_AFTER);
+    let deadline = tokio::time::sleep(Duration::from_secs(u64::MAX / 4));
+    tokio::pin!(deadline);
+    let mut input_open = true;
+    loop {
+        tokio::select! {
+            line = lines.next_line(), if input_open => {
+                let Some(line) = line? else {
+                    input_open = false;
+                    deadline.as_mut().reset(tokio::time::Instant::now() + DRAIN_TIMEOUT);
+                    resend.reset_immediately();
+                    continue;
+                };
+                match parse_line(&line, current.as_deref()) {
+                    Line::Nothing => {}
+                    Line::Help => anstream::println!("{}", term::dim(HELP)),
+                    Line::Quit => { input_open = false; deadline.as_mut().reset(tokio::time::Instant::now() + DRAIN_TIMEOUT); resend.reset_immediately(); }
+                    Line::Bad(why) => { anstream::println!("{} {why}", term::bad("?")); failed = true; }
+                    Line::Send(event, becomes_current) => {
+                        if let ClientEvent::Leave { room } = &event {
+                            if current.as_deref() == Some(room.as_str()) { current = None; }
+                        }
+                        match client.send(event, true).await {
+                            Ok(Some(ack)) => { waiting.insert(ack, becomes_current); }
+                            Ok(None) => {}
+                            Err(UdpChatError::TooLarge(e)) => {
+                                anstream::println!("{} {e}", term::bad("not sent:"));
+                                failed = true;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+            }
+            r = client.recv() => {
+                for inc in r? {
+                    if let Incoming::Event(ServerEvent::Ack { ack, ok, .. }) = &inc {
+                        if Some(*ack) == sync {
+                            return finish(client, waiting.len(), failed, json).await;
+                        }
+                        if let Some(becomes) = waiting.remove(ack) {
+                            if *ok { if let Some(room) = becomes { current = Some(room); } } else { failed = true; }
+                        }
+                    }
+                    if let Incoming::Event(ServerEvent::Bye { .. } | ServerEvent::Error { .. }) = &inc {
+                        failed = true;
+                    }
+                    let bye = matches!(inc, Incoming::Event(ServerEvent::Bye { .. }));
+                    // The answer to our own end-of-input `rooms` is not news.
+                    let sync_answer = sync.is_some() && matches!(inc, Incoming::Event(ServerEvent::Rooms { .. }));
+                    if !sync_answer {
+                        show(&inc);
+                    }
+                    if bye {
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
+            _ = heartbeat.tick() => {
+                if client.silent_for() > client.expiry() {
+                    anstream::println!(
+                        "{} the server has not answered for {:?}, heartbeats included: the session is gone (server stopped, or it expired us)",
+                        term::bad("!"),
+                        client.silent_for()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                client.heartbeat_now().await?
+            }
+            _ = resend.tick(), if !input_open => {
+                sync = client.send(ClientEvent::Rooms, true).await?;
+            }
+            _ = &mut deadline, if !input_open => {
+                anstream::eprintln!("{} no answer from the server after {:?}", term::bad("!"), DRAIN_TIMEOUT);
+                let _ = client.send_control(&Control::Bye).await;
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+}
+
+/// Says goodbye and prints what the sequence numbers showed.
+async fn finish(
+    mut client: UdpChatClient,
+    unanswered: usize,
+    failed: bool,
+    json: bool,
+) -> CliResult {
+    let _ = client.send_control(&Control::Bye).await;
+    let s = client.stats();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "udp_summary", "unanswered": unanswered, "stats": s})
+        );
+    } else {
+        if unanswered > 0 {
+            anstream::println!(
+                "{}",
+                term::dim(format!(
+                    "{unanswered} event(s) got no answer: they or their acks were lost (UDP does not resend)"
+                ))
+            );
+        }
+        anstream::println!(
+            "{}",
+            term::dim(format!(
+                "from the server: {} datagrams, {} lost, {} duplicates, {} late, jitter {:.0} µs",
+                s.received, s.missing, s.duplicates, s.late, s.jitter_us
+            ))
+        );
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
