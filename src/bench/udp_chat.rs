@@ -49,7 +49,8 @@ pub struct UdpFanoutReport {
     pub acked: u64,
     /// Messages that reached a receiver (one per receiver).
     pub delivered: u64,
-    /// Deliveries that did not arrive: `sent × receivers − delivered` (approximate at the window's edges).
+    /// Deliveries that did not arrive: `sent × receivers − delivered`, floored at 0.
+    /// Approximate: messages in flight when the window opens or closes count on either side.
     pub lost: i64,
     /// Datagrams the hub received and sent per second (messages in, acks and deliveries out).
     pub datagrams_per_sec: f64,
@@ -170,7 +171,7 @@ pub async fn fanout(config: UdpFanoutConfig) -> Result<UdpFanoutReport, UdpChatE
         sent,
         acked,
         delivered,
-        lost: (sent * config.receivers as u64) as i64 - delivered as i64,
+        lost: ((sent * config.receivers as u64) as i64 - delivered as i64).max(0),
         datagrams_per_sec: datagrams as f64 / secs,
         deliveries_per_sec: delivered as f64 / secs,
         server_cpu_us_per_datagram: cpu
