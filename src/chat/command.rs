@@ -22,12 +22,12 @@ use tokio::io::AsyncBufReadExt;
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
     #[command(
-        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
+        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
     )]
     Serve(ServeArgs),
     /// Chat from the terminal: type to talk, /help for commands. Works with piped stdin too.
     #[command(
-        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json\n  netlab chat udp://127.0.0.1:7101 --nick bob --room lobby     (lost, duplicated, late datagrams shown inline)"
+        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json\n  netlab chat udp://127.0.0.1:7101 --nick bob --room lobby     (lost, duplicated, late datagrams shown inline)\n  netlab chat ws://127.0.0.1:8080/ws --nick cy --room lobby"
     )]
     Chat(ChatArgs),
 }
@@ -41,6 +41,12 @@ pub struct ServeArgs {
     /// Address for UDP clients too (one JSON event per datagram; same rooms).
     #[arg(long)]
     pub udp: Option<String>,
+    /// Address for browsers too: the page at /, JSON events as WebSocket text messages on /ws (same rooms).
+    #[arg(long)]
+    pub http: Option<String>,
+    /// A browser origin (e.g. http://localhost:8080) whose pages may use /ws besides this server's own; repeat it, or `*` for any.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
     /// Most UDP sessions at once.
     #[arg(long, default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
@@ -124,7 +130,7 @@ impl LimitArgs {
 /// `netlab chat`
 #[derive(Debug, Args)]
 pub struct ChatArgs {
-    /// The server, e.g. tcp://127.0.0.1:7100 or udp://127.0.0.1:7101.
+    /// The server, e.g. tcp://127.0.0.1:7100, udp://127.0.0.1:7101 or ws://127.0.0.1:8080/ws.
     pub url: String,
     /// Your nickname.
     #[arg(long)]
@@ -185,6 +191,16 @@ fn serve(args: ServeArgs) -> CliResult {
             }
             None => None,
         };
+        let http = match &args.http {
+            Some(a) => {
+                let l = tokio::net::TcpListener::bind(a)
+                    .await
+                    .map_err(|e| format!("cannot listen on http {a}: {e}"))?;
+                println!("listening on http://{}", l.local_addr()?);
+                Some(l)
+            }
+            None => None,
+        };
         anstream::eprintln!(
             "{}",
             term::dim(format!(
@@ -198,6 +214,17 @@ fn serve(args: ServeArgs) -> CliResult {
                 term::dim(format!(
                     "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {} sessions",
                     crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions
+                ))
+            );
+        }
+        if let Some(l) = &http {
+            anstream::eprintln!(
+                "{}",
+                term::dim(format!(
+                    "http: open http://{}/ in a browser; JSON events as WebSocket text messages on {}; other sites' pages refused{}",
+                    l.local_addr()?,
+                    crate::web::WS_PATH,
+                    if args.allow_origins.is_empty() { String::new() } else { format!(" except {}", args.allow_origins.join(", ")) }
                 ))
             );
         }
@@ -237,9 +264,20 @@ fn serve(args: ServeArgs) -> CliResult {
                 None => std::future::pending().await,
             }
         };
+        let web_config = crate::web::WebConfig {
+            allowed_origins: args.allow_origins.clone(),
+            ..Default::default()
+        };
+        let web = async {
+            match http {
+                Some(l) => crate::web::serve(l, server.clone(), web_config).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             r = transport::tcp::serve(listener, server.clone()) => r?,
             r = udp => r?,
+            r = web => r?,
             _ = tokio::signal::ctrl_c() => {}
         }
         Ok::<_, Box<dyn Error>>(())
@@ -574,12 +612,16 @@ fn chat(args: ChatArgs) -> CliResult {
         let addr = addr.to_string();
         return runtime(Some(1))?.block_on(super::udp_client::terminal(addr, args));
     }
+    if args.url.starts_with("ws://") {
+        let url = args.url.clone();
+        return runtime(Some(1))?.block_on(super::ws_client::terminal(url, args));
+    }
     let addr = args
         .url
         .strip_prefix("tcp://")
         .ok_or_else(|| {
             format!(
-                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (or udp://; ws:// comes in a later lesson)",
+                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (or udp://127.0.0.1:7101, ws://127.0.0.1:8080/ws)",
                 args.url
             )
         })?

@@ -11,10 +11,11 @@
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
 //! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
 //! | [`udp_client`] | a client over UDP that shows lost, duplicated and late datagrams inline (lesson 05) |
+//! | [`ws_client`] | the terminal chat over the hub's WebSocket transport (lesson 10) |
 //! | [`command`] | `netlab serve` and `netlab chat` |
 //!
 //! The hub never touches a socket: transports ([`crate::transport`]) carry its
-//! events over TCP and UDP (and WebSocket later), all sharing one hub —
+//! events over TCP, UDP and WebSocket, all sharing one hub —
 //! so clients on different transports meet in the same rooms.
 
 pub mod adapter;
@@ -27,6 +28,7 @@ pub mod protocol;
 pub mod rooms;
 pub mod routing;
 pub mod udp_client;
+pub mod ws_client;
 
 pub use hub::{Hub, Output};
 pub use id::ConnId;

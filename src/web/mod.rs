@@ -1,0 +1,376 @@
+//! Lesson 10 — chat in the browser: the page, and the HTTP server that hands it out.
+//!
+//! `netlab serve --http ADDR` answers plain HTTP/1.1 `GET /` with the page
+//! (hand-written HTML, CSS and JavaScript, compiled into the binary) and
+//! upgrades `GET /ws` to a WebSocket carrying the chat hub's JSON events
+//! ([`crate::transport::ws`]), one event per text message.
+//!
+//! Browsers let any page open a WebSocket to any host, and send along the
+//! cookies of that host: the server must check `Origin` itself
+//! (RFC 6455 §10.2, "cross-site WebSocket hijacking"). [`origin_allowed`]
+//! accepts a request without `Origin` (not a browser), a page served by this
+//! same host, and the origins given with `--allow-origin`; anything else gets
+//! `403 Forbidden` before the upgrade.
+
+use crate::transport::ChatServer;
+use crate::ws::connection::WebSocket;
+use crate::ws::frame::Role;
+use crate::ws::handshake::{
+    accept_response, parse_request, token_list_contains, HandshakeError, Policy,
+    DEFAULT_MAX_HEADER, MAX_HEADERS,
+};
+use crate::ws::DEFAULT_HANDSHAKE_TIMEOUT;
+use bytes::BytesMut;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The page at `/`.
+pub const INDEX_HTML: &str = include_str!("index.html");
+/// Its style sheet, at `/style.css`.
+pub const STYLE_CSS: &str = include_str!("style.css");
+/// Its script, at `/app.js`.
+pub const APP_JS: &str = include_str!("app.js");
+
+/// The path that upgrades to the chat WebSocket.
+pub const WS_PATH: &str = "/ws";
+
+/// How long to pause when `accept` fails (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// What the HTTP side enforces.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Origins (e.g. `http://localhost:8080`) allowed besides this host's own; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// Largest request head in bytes.
+    pub max_header: usize,
+    /// Time a client has to send its request head (slow-loris defence).
+    pub handshake_timeout: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            allowed_origins: Vec::new(),
+            max_header: DEFAULT_MAX_HEADER,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+}
+
+/// May a browser page from `origin` open a WebSocket to a server reached as `host`?
+///
+/// No `Origin`: not a browser (a terminal client), allowed. Same host: the
+/// page this server served, allowed. Otherwise only if listed (or `*` is).
+/// Origins are compared without regard to case (RFC 6454 §6.1 serialises
+/// scheme and host in lower case).
+pub fn origin_allowed(origin: Option<&str>, host: &str, allowed: &[String]) -> bool {
+    let Some(origin) = origin else {
+        return true;
+    };
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    match origin.strip_prefix("http://") {
+        Some(rest) => rest.eq_ignore_ascii_case(host),
+        None => false,
+    }
+}
+
+/// What a request head asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    /// A WebSocket upgrade on `/ws`.
+    Upgrade,
+    /// A file of the page.
+    File(&'static str, &'static str),
+    /// Anything else: this status, and why.
+    Refuse(u16, &'static str, String),
+}
+
+/// Decides what to do with a complete request head (pure: tested below).
+fn route(head: &[u8], config: &WebConfig) -> Route {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    if req.parse(head).is_err() {
+        return Route::Refuse(400, "Bad Request", "malformed HTTP request".into());
+    }
+    let method = req.method.unwrap_or("");
+    let path = req.path.unwrap_or("/");
+    let path = path.split('?').next().unwrap_or(path);
+    let header = |name: &str| {
+        req.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
+    };
+    let upgrade = header("Upgrade").is_some_and(|v| token_list_contains(&v, "websocket"));
+    if method != "GET" && method != "HEAD" {
+        return Route::Refuse(
+            405,
+            "Method Not Allowed",
+            format!("{method} is not served here; use GET"),
+        );
+    }
+    if upgrade {
+        if path != WS_PATH {
+            return Route::Refuse(
+                404,
+                "Not Found",
+                format!("no WebSocket endpoint at {path}; the chat is at {WS_PATH}"),
+            );
+        }
+        let host = header("Host").unwrap_or_default();
+        let origin = header("Origin");
+        if !origin_allowed(origin.as_deref(), &host, &config.allowed_origins) {
+            let e = HandshakeError::OriginNotAllowed(origin.unwrap_or_default());
+            return Route::Refuse(
+                403,
+                "Forbidden",
+                format!("{e}; allow it with --allow-origin"),
+            );
+        }
+        return Route::Upgrade;
+    }
+    match path {
+        "/" | "/index.html" => Route::File("text/html; charset=utf-8", INDEX_HTML),
+        "/style.css" => Route::File("text/css; charset=utf-8", STYLE_CSS),
+        "/app.js" => Route::File("text/javascript; charset=utf-8", APP_JS),
+        WS_PATH => Route::Refuse(
+            426,
+            "Upgrade Required",
+            "this is the chat WebSocket: connect with Upgrade: websocket".into(),
+        ),
+        _ => Route::Refuse(
+            404,
+            "Not Found",
+            format!("nothing at {path}; the page is at /"),
+        ),
+    }
+}
+
+/// An HTTP/1.1 response that closes the connection after it.
+fn response(code: u16, phrase: &str, content_type: &str, body: &str, head_only: bool) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {code} {phrase}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    if !head_only {
+        out.extend_from_slice(body.as_bytes());
+    }
+    out
+}
+
+/// Serves the page and the chat WebSocket on `listener` until dropped.
+pub async fn serve(
+    listener: TcpListener,
+    server: Arc<ChatServer>,
+    config: WebConfig,
+) -> std::io::Result<()> {
+    let config = Arc::new(config);
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                server.note(&crate::transport::ServerNote::AcceptFailed {
+                    error: e.to_string(),
+                });
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (server, config) = (server.clone(), config.clone());
+        tokio::spawn(async move {
+            handle(stream, &format!("ws {peer}"), server, &config).await;
+        });
+    }
+}
+
+/// Reads one request head and answers it: a file, a refusal, or the upgrade.
+async fn handle(mut stream: TcpStream, peer: &str, server: Arc<ChatServer>, config: &WebConfig) {
+    let mut buf = BytesMut::with_capacity(1024);
+    let read_head = async {
+        loop {
+            if let Some(end) = find_head_end(&buf) {
+                return Some(end);
+            }
+            if buf.len() >= config.max_header {
+                return None;
+            }
+            let room = config.max_header - buf.len();
+            let mut limited = (&mut stream).take(room as u64);
+            match limited.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    };
+    let Ok(Some(end)) = tokio::time::timeout(config.handshake_timeout, read_head).await else {
+        let e = HandshakeError::HeaderTooLarge {
+            max: config.max_header,
+        };
+        if buf.len() >= config.max_header {
+            let _ = stream.write_all(&e.response()).await;
+        }
+        return;
+    };
+    let head_only = buf.starts_with(b"HEAD ");
+    match route(&buf[..end], config) {
+        Route::File(ty, body) => {
+            let _ = stream
+                .write_all(&response(200, "OK", ty, body, head_only))
+                .await;
+        }
+        Route::Refuse(code, phrase, why) => {
+            let body = format!("{why}\n");
+            let _ = stream
+                .write_all(&response(
+                    code,
+                    phrase,
+                    "text/plain; charset=utf-8",
+                    &body,
+                    head_only,
+                ))
+                .await;
+        }
+        Route::Upgrade => {
+            // The RFC's own rules (§4.2.1): method, version, key, ... The
+            // origin was checked by `route`, so the policy allows any.
+            match parse_request(&buf, config.max_header, &Policy::default()) {
+                Ok(Some((request, used))) => {
+                    if stream
+                        .write_all(&accept_response(&request, None))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let rest = buf.split_off(used);
+                    let max = server.config().max_frame;
+                    let limits = crate::ws::Limits {
+                        max_frame: max,
+                        max_message: max,
+                    };
+                    let ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
+                    crate::transport::ws::connection(ws, peer, server).await;
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = stream.write_all(&e.response()).await;
+                }
+            }
+        }
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// Where the request head ends (just past the empty line), if it has.
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    fn upgrade(path: &str, host: &str, origin: Option<&str>) -> Vec<u8> {
+        let origin = origin
+            .map(|o| format!("Origin: {o}\r\n"))
+            .unwrap_or_default();
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n").into_bytes()
+    }
+
+    #[test]
+    fn origins() {
+        let none: Vec<String> = vec![];
+        assert!(origin_allowed(None, "127.0.0.1:8080", &none));
+        assert!(origin_allowed(
+            Some("http://127.0.0.1:8080"),
+            "127.0.0.1:8080",
+            &none
+        ));
+        assert!(origin_allowed(
+            Some("HTTP://LOCALHOST:1"),
+            "localhost:1",
+            &none
+        ));
+        // Same host name, another port: another origin (RFC 6454 §5).
+        assert!(!origin_allowed(
+            Some("http://127.0.0.1:8081"),
+            "127.0.0.1:8080",
+            &none
+        ));
+        assert!(!origin_allowed(
+            Some("https://evil.example"),
+            "127.0.0.1:8080",
+            &none
+        ));
+        assert!(!origin_allowed(Some("null"), "127.0.0.1:8080", &none));
+        let listed = vec!["https://ok.example".to_string()];
+        assert!(origin_allowed(
+            Some("https://ok.example"),
+            "127.0.0.1:8080",
+            &listed
+        ));
+        assert!(!origin_allowed(
+            Some("https://ok.example.evil"),
+            "127.0.0.1:8080",
+            &listed
+        ));
+        assert!(origin_allowed(
+            Some("https://any"),
+            "h:1",
+            &["*".to_string()]
+        ));
+    }
+
+    #[test]
+    fn routes() {
+        let c = WebConfig::default();
+        assert_eq!(route(&upgrade("/ws", "h:1", None), &c), Route::Upgrade);
+        assert_eq!(
+            route(&upgrade("/ws?x=1", "h:1", Some("http://h:1")), &c),
+            Route::Upgrade
+        );
+        assert!(matches!(
+            route(&upgrade("/ws", "h:1", Some("http://evil:1")), &c),
+            Route::Refuse(403, ..)
+        ));
+        assert!(matches!(
+            route(&upgrade("/other", "h:1", None), &c),
+            Route::Refuse(404, ..)
+        ));
+        assert!(
+            matches!(route(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &c), Route::File(t, _) if t.starts_with("text/html"))
+        );
+        assert!(
+            matches!(route(b"GET /app.js HTTP/1.1\r\nHost: h\r\n\r\n", &c), Route::File(t, _) if t.starts_with("text/javascript"))
+        );
+        assert!(matches!(
+            route(b"GET /ws HTTP/1.1\r\nHost: h\r\n\r\n", &c),
+            Route::Refuse(426, ..)
+        ));
+        assert!(matches!(
+            route(b"POST / HTTP/1.1\r\nHost: h\r\n\r\n", &c),
+            Route::Refuse(405, ..)
+        ));
+        assert!(matches!(
+            route(b"GET /../etc/passwd HTTP/1.1\r\n\r\n", &c),
+            Route::Refuse(404, ..)
+        ));
+        assert!(matches!(
+            route(b"\x00\x01garbage\r\n\r\n", &c),
+            Route::Refuse(400, ..)
+        ));
+    }
+}
