@@ -94,6 +94,29 @@ pub(crate) async fn terminal(url: String, args: ChatArgs) -> CliResult {
         )?;
     }
     ws.flush().await?;
+    // Like the TCP client: typed lines wait until the nick and room are settled,
+    // so the first line already goes to the room.
+    while !waiting.is_empty() {
+        let event = tokio::time::timeout(DRAIN_TIMEOUT, next_event(&mut ws))
+            .await
+            .map_err(|_| format!("no answer to the nick and join after {DRAIN_TIMEOUT:?}"))??
+            .ok_or("the server closed the connection")?;
+        if let ServerEvent::Ack {
+            ack, ok, message, ..
+        } = &event
+        {
+            if let Some(becomes) = waiting.remove(ack) {
+                if !*ok {
+                    let why = message.clone().unwrap_or_default();
+                    return Err(format!("the server refused the nickname or room: {why}").into());
+                }
+                if let Some(room) = becomes {
+                    current = Some(room);
+                }
+            }
+        }
+        show(&event);
+    }
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut input_open = true;
     let drain_deadline = tokio::time::sleep(DRAIN_TIMEOUT * 1_000_000);

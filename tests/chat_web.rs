@@ -1,0 +1,401 @@
+//! The chat hub over WebSocket, from outside: the real `netlab serve --tcp
+//! --http`, a WebSocket client and a TCP client in one room, the real
+//! `netlab chat ws://`, raw sockets playing a cross-site page and a hostile client.
+
+mod support;
+
+use netlab::chat::client::ChatClient;
+use netlab::chat::protocol::{ClientEvent, ServerEvent};
+use netlab::ws::client::{connect, ClientConfig};
+use netlab::ws::{Message, WebSocket};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// Bound for "this must arrive": a hang fails instead of blocking.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// `netlab serve` on port 0; killed when dropped.
+struct Server {
+    child: Child,
+    tcp: String,
+    http: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(extra: &[&str]) -> Server {
+    let mut child = Command::new(support::netlab_bin())
+        .args([
+            "--color",
+            "never",
+            "serve",
+            "--quiet",
+            "--tcp",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("netlab runs");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = |prefix: &str| {
+        let mut l = String::new();
+        out.read_line(&mut l).unwrap();
+        l.trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix}..., got {l:?}"))
+            .to_string()
+    };
+    let tcp = line("listening on tcp://");
+    let http = line("listening on http://");
+    std::thread::spawn(move || for _ in out.lines() {});
+    Server { child, tcp, http }
+}
+
+/// The next JSON text message (pings answered underneath); panics on anything else.
+async fn next_json(ws: &mut WebSocket<TcpStream>) -> Value {
+    loop {
+        let m = tokio::time::timeout(PATIENCE, ws.recv())
+            .await
+            .expect("a message in time")
+            .expect("the connection works")
+            .expect("the connection is open");
+        match m {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).expect("JSON text"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text message, got {other:?}"),
+        }
+    }
+}
+
+/// Skips messages until one whose `event` is `name`.
+async fn until(ws: &mut WebSocket<TcpStream>, name: &str) -> Value {
+    loop {
+        let v = next_json(ws).await;
+        if v["event"] == name {
+            return v;
+        }
+    }
+}
+
+async fn send(ws: &mut WebSocket<TcpStream>, v: Value) {
+    ws.send(&Message::text(v.to_string())).await.unwrap();
+}
+
+/// A WebSocket chat client that has set its nick and joined `room`.
+async fn ws_member(http: &str, nick: &str, room: &str) -> (WebSocket<TcpStream>, String) {
+    let (mut ws, _) = connect(&format!("ws://{http}/ws"), &ClientConfig::default())
+        .await
+        .unwrap();
+    let welcome = next_json(&mut ws).await;
+    assert_eq!(welcome["event"], "welcome", "{welcome}");
+    let id = welcome["id"].as_str().unwrap().to_string();
+    send(&mut ws, json!({"event":"nick","nick":nick,"ack":1})).await;
+    let ack = until(&mut ws, "ack").await;
+    assert_eq!(
+        (ack["ack"].as_u64(), ack["ok"].as_bool()),
+        (Some(1), Some(true)),
+        "{ack}"
+    );
+    send(&mut ws, json!({"event":"join","room":room,"ack":2})).await;
+    let ack = until(&mut ws, "ack").await;
+    assert_eq!(
+        (ack["ack"].as_u64(), ack["ok"].as_bool()),
+        (Some(2), Some(true)),
+        "{ack}"
+    );
+    (ws, id)
+}
+
+#[tokio::test]
+async fn a_websocket_client_and_a_tcp_client_share_a_room() {
+    let s = serve(&[]);
+    let (mut ws, ws_id) = ws_member(&s.http, "wes", "lobby").await;
+    let mut tcp = ChatClient::connect(&s.tcp).await.unwrap();
+    tcp.call(ClientEvent::Nick {
+        nick: "tina".into(),
+    })
+    .await
+    .unwrap();
+    tcp.call(ClientEvent::Join {
+        room: "lobby".into(),
+    })
+    .await
+    .unwrap();
+    let tina = tcp.id().to_hex();
+    // The browser side sees the TCP client arrive, as the table in chat::protocol spells it.
+    assert_eq!(
+        until(&mut ws, "joined").await,
+        json!({"event":"joined","room":"lobby","id":tina,"nick":"tina"})
+    );
+    // TCP → WebSocket.
+    tcp.call(ClientEvent::Message {
+        to: vec!["lobby".into()],
+        except: vec![],
+        text: "hi from tcp".into(),
+        include_self: false,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        until(&mut ws, "message").await,
+        json!({"event":"message","from":tina,"nick":"tina","to":["lobby"],"text":"hi from tcp"})
+    );
+    // WebSocket → TCP, with an ack saying it reached one connection.
+    send(
+        &mut ws,
+        json!({"event":"message","to":["lobby"],"text":"hi from the browser side","ack":7}),
+    )
+    .await;
+    assert_eq!(
+        until(&mut ws, "ack").await,
+        json!({"event":"ack","ack":7,"ok":true,"reached":1})
+    );
+    let got = loop {
+        match tokio::time::timeout(PATIENCE, tcp.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            ServerEvent::Message {
+                text, nick, from, ..
+            } => break (text, nick, from.to_hex()),
+            _ => continue,
+        }
+    };
+    assert_eq!(
+        got,
+        (
+            "hi from the browser side".into(),
+            "wes".into(),
+            ws_id.clone()
+        )
+    );
+    // The WebSocket client closes: the TCP client sees it leave.
+    ws.close(netlab::ws::CloseCode::Normal, "bye")
+        .await
+        .unwrap();
+    let left = loop {
+        match tokio::time::timeout(PATIENCE, tcp.next_event())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            ServerEvent::Left { id, room, .. } => break (id.to_hex(), room),
+            _ => continue,
+        }
+    };
+    assert_eq!(left, (ws_id, "lobby".to_string()));
+}
+
+#[test]
+fn the_terminal_chat_speaks_ws_urls() {
+    let s = serve(&[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut tcp = rt.block_on(async {
+        let mut c = ChatClient::connect(&s.tcp).await.unwrap();
+        c.call(ClientEvent::Join {
+            room: "lobby".into(),
+        })
+        .await
+        .unwrap();
+        c
+    });
+    let mut cli = Command::new(support::netlab_bin())
+        .args([
+            "--color",
+            "never",
+            "chat",
+            &format!("ws://{}/ws", s.http),
+            "--nick",
+            "cy",
+            "--room",
+            "lobby",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = cli.stdin.take().unwrap();
+    writeln!(stdin, "typed in a terminal").unwrap();
+    let got = rt.block_on(async {
+        loop {
+            match tokio::time::timeout(PATIENCE, tcp.next_event())
+                .await
+                .unwrap()
+                .unwrap()
+            {
+                ServerEvent::Message { text, nick, to, .. } => break (text, nick, to),
+                _ => continue,
+            }
+        }
+    });
+    assert_eq!(
+        got,
+        (
+            "typed in a terminal".into(),
+            "cy".into(),
+            vec!["lobby".to_string()]
+        )
+    );
+    drop(stdin);
+    let out = cli.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("cy (you) joined"), "{stdout}");
+}
+
+/// Sends a hand-written upgrade request with `origin` to `/ws`; returns the status line.
+fn upgrade_status(http: &str, origin: Option<&str>) -> String {
+    let mut s = std::net::TcpStream::connect(http).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
+    write!(s, "GET /ws HTTP/1.1\r\nHost: {http}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n").unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    line.trim_end().to_string()
+}
+
+#[test]
+fn cross_site_pages_are_refused_unless_allowed() {
+    let s = serve(&[]);
+    let same = format!("http://{}", s.http);
+    assert_eq!(
+        upgrade_status(&s.http, Some(&same)),
+        "HTTP/1.1 101 Switching Protocols"
+    );
+    assert_eq!(
+        upgrade_status(&s.http, None),
+        "HTTP/1.1 101 Switching Protocols"
+    );
+    assert_eq!(
+        upgrade_status(&s.http, Some("https://evil.example")),
+        "HTTP/1.1 403 Forbidden"
+    );
+    // Same address, another port: another origin.
+    let (host, port) = s.http.rsplit_once(':').unwrap();
+    let other = format!("http://{host}:{}", port.parse::<u16>().unwrap() ^ 1);
+    assert_eq!(
+        upgrade_status(&s.http, Some(&other)),
+        "HTTP/1.1 403 Forbidden"
+    );
+    let open = serve(&["--allow-origin", "https://ok.example"]);
+    assert_eq!(
+        upgrade_status(&open.http, Some("https://ok.example")),
+        "HTTP/1.1 101 Switching Protocols"
+    );
+    assert_eq!(
+        upgrade_status(&open.http, Some("https://evil.example")),
+        "HTTP/1.1 403 Forbidden"
+    );
+}
+
+/// One HTTP GET; returns (status line, body).
+fn get(http: &str, path: &str) -> (String, String) {
+    let mut s = std::net::TcpStream::connect(http).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {http}\r\n\r\n").unwrap();
+    let mut all = String::new();
+    s.read_to_string(&mut all).unwrap();
+    let (head, body) = all.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+#[test]
+fn the_page_is_served_and_nothing_else() {
+    let s = serve(&[]);
+    let (status, body) = get(&s.http, "/");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("<script src=\"/app.js\">"), "{body}");
+    let (status, body) = get(&s.http, "/app.js");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("new WebSocket("));
+    assert_eq!(get(&s.http, "/style.css").0, "HTTP/1.1 200 OK");
+    assert_eq!(get(&s.http, "/../Cargo.toml").0, "HTTP/1.1 404 Not Found");
+    assert_eq!(get(&s.http, "/ws").0, "HTTP/1.1 426 Upgrade Required");
+}
+
+#[tokio::test]
+async fn hostile_json_closes_only_that_connection() {
+    let s = serve(&["--max-strikes", "3", "--max-frame", "1024"]);
+    let (mut good, _) = ws_member(&s.http, "good", "lobby").await;
+    let (mut bad, _) = ws_member(&s.http, "bad", "lobby").await;
+    let _ = until(&mut good, "joined").await; // bad arrived
+                                              // Each broken frame gets an error naming the rule; the third ends it.
+    for (payload, code) in [
+        ("{not json", "invalid_json"),
+        ("[1,2]", "not_an_object"),
+        ("{\"event\":\"explode\"}", "unknown_event"),
+    ] {
+        bad.send(&Message::text(payload)).await.unwrap();
+        let v = next_json(&mut bad).await;
+        assert_eq!(v["code"], code, "{v}");
+    }
+    // After the bye the server closes with 1008 (policy violation).
+    let closed = loop {
+        match tokio::time::timeout(PATIENCE, bad.recv()).await.unwrap() {
+            Ok(Some(Message::Close(f))) => break f.map(|f| f.code.as_u16()),
+            Ok(Some(Message::Text(t))) => assert!(
+                t.as_str().contains("bye") || t.as_str().contains("error"),
+                "{}",
+                t.as_str()
+            ),
+            other => panic!("expected a Close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(closed, Some(1008));
+    // The other client lost nothing: it saw bad leave, and the room still works.
+    let left = until(&mut good, "left").await;
+    assert_eq!(left["nick"], "bad");
+    send(
+        &mut good,
+        json!({"event":"message","to":["lobby"],"text":"still here","self":true}),
+    )
+    .await;
+    assert_eq!(until(&mut good, "message").await["text"], "still here");
+}
+
+#[tokio::test]
+async fn the_message_limit_is_the_max_frame_at_the_edge() {
+    let s = serve(&["--max-frame", "1024"]);
+    let (mut ws, _) = ws_member(&s.http, "edge", "lobby").await;
+    // Exactly 1024 bytes of valid JSON: read and answered (the text itself is checked by the hub).
+    let shell = json!({"event":"message","to":["lobby"],"text":"","ack":9}).to_string();
+    let text = "x".repeat(1024 - shell.len());
+    let at_max = json!({"event":"message","to":["lobby"],"text":text,"ack":9}).to_string();
+    assert_eq!(at_max.len(), 1024);
+    send(&mut ws, serde_json::from_str(&at_max).unwrap()).await;
+    let ack = until(&mut ws, "ack").await;
+    assert_eq!(ack["ack"], 9, "{ack}");
+    // One byte more: the connection is failed with 1009 "message too big" (RFC 6455 §7.4.1).
+    let over =
+        json!({"event":"message","to":["lobby"],"text":format!("{text}x"),"ack":9}).to_string();
+    assert_eq!(over.len(), 1025);
+    ws.send(&Message::text(over)).await.unwrap();
+    let code = loop {
+        match tokio::time::timeout(PATIENCE, ws.recv()).await.unwrap() {
+            Ok(Some(Message::Close(f))) => break f.map(|f| f.code.as_u16()),
+            Ok(Some(_)) => continue,
+            other => panic!("expected a Close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(1009));
+}
