@@ -32,6 +32,11 @@ impl Drop for Server {
 }
 
 fn serve(extra: &[&str]) -> Server {
+    serve_on("127.0.0.1:0", extra)
+}
+
+/// `netlab serve` with its page and WebSocket on `http` (a restart reuses the port).
+fn serve_on(http: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(support::netlab_bin())
         .args([
             "--color",
@@ -41,7 +46,7 @@ fn serve(extra: &[&str]) -> Server {
             "--tcp",
             "127.0.0.1:0",
             "--http",
-            "127.0.0.1:0",
+            http,
         ])
         .args(extra)
         .stdout(Stdio::piped())
@@ -398,4 +403,110 @@ async fn the_message_limit_is_the_max_frame_at_the_edge() {
         }
     };
     assert_eq!(code, Some(1009));
+}
+
+/// Waits for the next TCP-side message whose text is `text`.
+async fn tcp_sees(tcp: &mut ChatClient, text: &str) -> String {
+    loop {
+        match tokio::time::timeout(PATIENCE, tcp.next_event())
+            .await
+            .expect("in time")
+            .unwrap()
+        {
+            ServerEvent::Message { text: t, nick, .. } if t == text => return nick,
+            _ => continue,
+        }
+    }
+}
+
+/// Interop: headless Chromium loads the page from `netlab serve`; two pages
+/// chat with each other and with a TCP client; a server restart shows the
+/// disconnected state and both pages reconnect and rejoin by themselves.
+/// The screenshot is kept at target/test-output/web-chat.png.
+#[test]
+fn chromium_pages_chat_with_each_other_and_a_tcp_client() {
+    let probe = support::peer_available(
+        "chromium",
+        Command::new("/usr/bin/chromium").arg("--version"),
+    ) && support::peer_available(
+        "node playwright-core",
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["-e", "require('playwright-core')"]),
+    );
+    if !probe {
+        return;
+    }
+    let out_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("test-output");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let shot = out_dir.join("web-chat.png");
+    let _ = std::fs::remove_file(&shot);
+    let server = serve(&[]);
+    let http = server.http.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut tcp = rt.block_on(async {
+        let mut c = ChatClient::connect(&server.tcp).await.unwrap();
+        c.call(ClientEvent::Nick {
+            nick: "tina".into(),
+        })
+        .await
+        .unwrap();
+        c.call(ClientEvent::Join {
+            room: "lobby".into(),
+        })
+        .await
+        .unwrap();
+        c
+    });
+    let user_data = std::env::temp_dir().join(format!("netlab-chromium-{}", std::process::id()));
+    let mut node = Command::new("node")
+        .current_dir(support::interop_dir())
+        .args(["web_page.js", &http, shot.to_str().unwrap()])
+        .env("XDG_CONFIG_HOME", &user_data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = node.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let expect = |what: &str| {
+        let got = lines.recv_timeout(Duration::from_secs(60));
+        assert_eq!(
+            got.as_deref(),
+            Ok(what),
+            "the page script stopped (its error is above)"
+        );
+    };
+    expect("pages-ready");
+    rt.block_on(async {
+        assert_eq!(tcp_sees(&mut tcp, "hello from alice").await, "alice");
+        tcp.call(ClientEvent::Message {
+            to: vec!["lobby".into()],
+            except: vec![],
+            text: "hello from tcp".into(),
+            include_self: false,
+        })
+        .await
+        .unwrap();
+        assert_eq!(tcp_sees(&mut tcp, "hello from bob").await, "bob");
+    });
+    expect("restart-now");
+    drop(tcp);
+    drop(server);
+    std::thread::sleep(Duration::from_millis(300));
+    let again = serve_on(&http, &[]);
+    writeln!(node.stdin.as_mut().unwrap(), "back").unwrap();
+    expect("done");
+    assert!(node.wait().unwrap().success());
+    let png = std::fs::read(&shot).expect("the screenshot was saved");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
+    drop(again);
+    let _ = std::fs::remove_dir_all(&user_data);
 }
