@@ -510,3 +510,140 @@ fn chromium_pages_chat_with_each_other_and_a_tcp_client() {
     drop(again);
     let _ = std::fs::remove_dir_all(&user_data);
 }
+
+/// Interop: an unmodified Node `socket.io-client` v4 (`transports: ["websocket"]`)
+/// connects to `/socket.io/`, sets its nick and joins a room with acked events,
+/// gets an ack refusing a bad argument, receives a TCP client's broadcast and
+/// sends one back with an ack that says it reached one connection.
+#[test]
+fn socketio_client_chats_with_a_tcp_client() {
+    if !support::peer_available(
+        "node socket.io-client",
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["-e", "require('socket.io-client')"]),
+    ) {
+        return;
+    }
+    let server = serve(&[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut tcp = rt.block_on(async {
+        let mut c = ChatClient::connect(&server.tcp).await.unwrap();
+        c.call(ClientEvent::Nick {
+            nick: "tina".into(),
+        })
+        .await
+        .unwrap();
+        c.call(ClientEvent::Join {
+            room: "lobby".into(),
+        })
+        .await
+        .unwrap();
+        c
+    });
+    let mut node = Command::new("node")
+        .current_dir(support::interop_dir())
+        .args(["sio_client.js", &server.http])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let mut out = BufReader::new(node.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(
+        line.trim(),
+        "joined",
+        "the client script failed (its error is above)"
+    );
+    rt.block_on(async {
+        tcp.call(ClientEvent::Message {
+            to: vec!["lobby".into()],
+            except: vec![],
+            text: "hello from tcp".into(),
+            include_self: false,
+        })
+        .await
+        .unwrap();
+        assert_eq!(tcp_sees(&mut tcp, "hello from socket.io").await, "sio");
+    });
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "done");
+    assert!(node.wait().unwrap().success());
+}
+
+/// What a Socket.IO client sees on the wire, hand-decoded: the Engine.IO open
+/// packet, CONNECT, an EVENT with an ack id and its ACK; and a malformed packet
+/// gets CONNECT_ERROR and a close, and no one else is hurt.
+#[tokio::test]
+async fn socketio_packets_on_the_wire() {
+    let s = serve(&[]);
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", s.http);
+    let (mut sio, _) = connect(&url, &ClientConfig::default()).await.unwrap();
+    let text = |m: Message| match m {
+        Message::Text(t) => t.as_str().to_string(),
+        other => panic!("expected text, got {other:?}"),
+    };
+    let open = text(sio.recv().await.unwrap().unwrap());
+    let v: Value = serde_json::from_str(
+        open.strip_prefix('0')
+            .expect("an open packet starts with 0"),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            v["pingInterval"].as_u64(),
+            v["pingTimeout"].as_u64(),
+            v["upgrades"].clone()
+        ),
+        (Some(25_000), Some(20_000), json!([]))
+    );
+    let sid = v["sid"].as_str().unwrap().to_string();
+    sio.send(&Message::text("40")).await.unwrap();
+    assert_eq!(
+        text(sio.recv().await.unwrap().unwrap()),
+        format!("40{{\"sid\":\"{sid}\"}}")
+    );
+    sio.send(&Message::text("427[\"join\",\"lobby\"]"))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let ack = loop {
+        let t = text(sio.recv().await.unwrap().unwrap());
+        if t.starts_with("437") {
+            break t;
+        }
+        seen.push(t);
+    };
+    assert_eq!(
+        ack, "437[{\"ok\":true,\"reached\":1}]",
+        "before it: {seen:?}"
+    );
+    // A native client in the room, then a packet with binary attachments: refused, closed.
+    let (mut native, _) = ws_member(&s.http, "nat", "lobby").await;
+    sio.send(&Message::text(
+        "451-[\"x\",{\"_placeholder\":true,\"num\":0}]",
+    ))
+    .await
+    .unwrap();
+    let mut last = String::new();
+    let close = loop {
+        match sio.recv().await.unwrap() {
+            Some(Message::Text(t)) => last = t.as_str().to_string(),
+            Some(Message::Close(f)) => break f.map(|f| f.code.as_u16()),
+            other => panic!("expected CONNECT_ERROR then Close, got {other:?}"),
+        }
+    };
+    assert!(
+        last.starts_with("44{\"message\":\"binary attachments"),
+        "{last}"
+    );
+    assert_eq!(close, Some(1008));
+    assert_eq!(until(&mut native, "left").await["id"], sid);
+    send(
+        &mut native,
+        json!({"event":"message","to":["lobby"],"text":"fine","self":true}),
+    )
+    .await;
+    assert_eq!(until(&mut native, "message").await["text"], "fine");
+}

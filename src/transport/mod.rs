@@ -9,6 +9,7 @@
 
 pub mod outbound;
 pub mod server;
+pub mod socketio;
 pub mod tcp;
 pub mod udp;
 pub mod ws;

@@ -12,6 +12,8 @@
 //! same host, and the origins given with `--allow-origin`; anything else gets
 //! `403 Forbidden` before the upgrade.
 
+pub mod socketio;
+
 use crate::transport::ChatServer;
 use crate::ws::connection::WebSocket;
 use crate::ws::frame::Role;
@@ -35,6 +37,9 @@ pub const APP_JS: &str = include_str!("app.js");
 
 /// The path that upgrades to the chat WebSocket.
 pub const WS_PATH: &str = "/ws";
+
+/// The path Socket.IO clients use (Engine.IO v4 over WebSocket).
+pub const SOCKETIO_PATH: &str = "/socket.io/";
 
 /// How long to pause when `accept` fails (e.g. out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -76,9 +81,12 @@ pub fn origin_allowed(origin: Option<&str>, host: &str, allowed: &[String]) -> b
     {
         return true;
     }
-    match origin.strip_prefix("http://") {
-        Some(rest) => rest.eq_ignore_ascii_case(host),
-        None => false,
+    const SCHEME: &str = "http://";
+    match (origin.get(..SCHEME.len()), origin.get(SCHEME.len()..)) {
+        (Some(scheme), Some(rest)) => {
+            scheme.eq_ignore_ascii_case(SCHEME) && rest.eq_ignore_ascii_case(host)
+        }
+        _ => false,
     }
 }
 
@@ -87,6 +95,8 @@ pub fn origin_allowed(origin: Option<&str>, host: &str, allowed: &[String]) -> b
 enum Route {
     /// A WebSocket upgrade on `/ws`.
     Upgrade,
+    /// A WebSocket upgrade on `/socket.io/?EIO=4&transport=websocket`.
+    SocketIo,
     /// A file of the page.
     File(&'static str, &'static str),
     /// Anything else: this status, and why.
@@ -101,8 +111,9 @@ fn route(head: &[u8], config: &WebConfig) -> Route {
         return Route::Refuse(400, "Bad Request", "malformed HTTP request".into());
     }
     let method = req.method.unwrap_or("");
-    let path = req.path.unwrap_or("/");
-    let path = path.split('?').next().unwrap_or(path);
+    let target = req.path.unwrap_or("/");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let has = |pair: &str| query.split('&').any(|p| p == pair);
     let header = |name: &str| {
         req.headers
             .iter()
@@ -118,11 +129,15 @@ fn route(head: &[u8], config: &WebConfig) -> Route {
         );
     }
     if upgrade {
-        if path != WS_PATH {
+        if path != WS_PATH && path != SOCKETIO_PATH {
+            return Route::Refuse(404, "Not Found", format!("no WebSocket endpoint at {path}; the chat is at {WS_PATH} (native) and {SOCKETIO_PATH} (Socket.IO)"));
+        }
+        if path == SOCKETIO_PATH && !has("EIO=4") {
             return Route::Refuse(
-                404,
-                "Not Found",
-                format!("no WebSocket endpoint at {path}; the chat is at {WS_PATH}"),
+                400,
+                "Bad Request",
+                "{\"code\":5,\"message\":\"Unsupported protocol version: only EIO=4 is served\"}"
+                    .into(),
             );
         }
         let host = header("Host").unwrap_or_default();
@@ -135,12 +150,17 @@ fn route(head: &[u8], config: &WebConfig) -> Route {
                 format!("{e}; allow it with --allow-origin"),
             );
         }
-        return Route::Upgrade;
+        return if path == SOCKETIO_PATH {
+            Route::SocketIo
+        } else {
+            Route::Upgrade
+        };
     }
     match path {
         "/" | "/index.html" => Route::File("text/html; charset=utf-8", INDEX_HTML),
         "/style.css" => Route::File("text/css; charset=utf-8", STYLE_CSS),
         "/app.js" => Route::File("text/javascript; charset=utf-8", APP_JS),
+        SOCKETIO_PATH => Route::Refuse(400, "Bad Request", "{\"code\":0,\"message\":\"Transport unknown: only transport=websocket is served here (no HTTP long-polling)\"}".into()),
         WS_PATH => Route::Refuse(
             426,
             "Upgrade Required",
@@ -240,7 +260,8 @@ async fn handle(mut stream: TcpStream, peer: &str, server: Arc<ChatServer>, conf
                 ))
                 .await;
         }
-        Route::Upgrade => {
+        route @ (Route::Upgrade | Route::SocketIo) => {
+            let socketio = route == Route::SocketIo;
             // The RFC's own rules (§4.2.1): method, version, key, ... The
             // origin was checked by `route`, so the policy allows any.
             match parse_request(&buf, config.max_header, &Policy::default()) {
@@ -259,7 +280,11 @@ async fn handle(mut stream: TcpStream, peer: &str, server: Arc<ChatServer>, conf
                         max_message: max,
                     };
                     let ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
-                    crate::transport::ws::connection(ws, peer, server).await;
+                    if socketio {
+                        crate::transport::socketio::connection(ws, peer, server).await;
+                    } else {
+                        crate::transport::ws::connection(ws, peer, server).await;
+                    }
                     return;
                 }
                 Ok(None) => {}

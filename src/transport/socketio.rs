@@ -1,0 +1,123 @@
+//! The chat hub for Socket.IO clients: Engine.IO v4 and Socket.IO v5 packets
+//! over the WebSocket on `/socket.io/` (lesson 10; the packets are in
+//! [`crate::web::socketio`]).
+//!
+//! Like [`super::ws`], one task per connection waits on three things at once:
+//! a message from the client, events queued by the hub, and the heartbeat
+//! (the server pings every `pingInterval`; no pong within `pingTimeout` and the
+//! client is dropped, as Engine.IO v4 specifies).
+
+use super::server::ChatServer;
+use crate::web::socketio::{self, Incoming, PING_INTERVAL_MS, PING_TIMEOUT_MS};
+use crate::ws::{CloseCode, Message, WebSocket};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{sleep_until, Instant};
+
+/// Runs one Socket.IO connection until it closes, then tells the hub.
+pub async fn connection<S>(mut ws: WebSocket<S>, peer: &str, server: Arc<ChatServer>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (id, queue) = match server.connect(peer) {
+        Ok(c) => c,
+        Err(refusal) => {
+            let _ = ws.feed(&Message::text(socketio::connect_error(
+                &refusal.to_string(),
+            )));
+            let _ = ws.close(CloseCode::TryAgainLater, "server full").await;
+            return;
+        }
+    };
+    let sid = id.to_hex();
+    let _ = ws.feed(&Message::text(socketio::open(
+        &sid,
+        server.config().max_frame,
+    )));
+    let interval = Duration::from_millis(PING_INTERVAL_MS);
+    let mut next_ping = Instant::now() + interval;
+    let mut pong_due: Option<Instant> = None;
+    let mut connected = false;
+    let reason: String = loop {
+        let deadline = pong_due.unwrap_or(next_ping);
+        tokio::select! {
+            msg = ws.recv() => match msg {
+                Ok(Some(Message::Text(t))) => match socketio::parse(t.as_str()) {
+                    Ok(Incoming::Pong) => pong_due = None,
+                    Ok(Incoming::Close) | Ok(Incoming::Disconnect) => break "client disconnected".into(),
+                    Ok(Incoming::Connect) => {
+                        if !connected {
+                            connected = true;
+                            let _ = ws.feed(&Message::text(socketio::connected(&sid)));
+                        }
+                    }
+                    Ok(Incoming::Event { ack, name, args }) => {
+                        if !connected {
+                            break fail(&mut ws, "an EVENT before CONNECT (send 40 first)").await;
+                        }
+                        match socketio::to_native(&name, &args, ack) {
+                            Ok(native) => server.handle_frames(id, std::iter::once(&native[..])),
+                            Err(why) => {
+                                if let Some(a) = ack {
+                                    let answer = serde_json::json!([{"ok": false, "error": "invalid_fields", "message": why}]);
+                                    let _ = ws.feed(&Message::text(format!("43{a}{answer}")));
+                                }
+                            }
+                        }
+                    }
+                    Ok(Incoming::Ack { .. }) => {} // the server asks for no acks yet
+                    Err(e) => break fail(&mut ws, &e.to_string()).await,
+                },
+                Ok(Some(Message::Binary(_))) => {
+                    break fail(&mut ws, "binary messages (attachments) are not supported; send JSON").await
+                }
+                Ok(Some(Message::Close(_))) | Ok(None) => break "client closed the connection".into(),
+                Ok(Some(_)) => {}
+                Err(e) => break format!("websocket failed: {e}"),
+            },
+            batch = queue.take(), if connected => {
+                if batch.dropped > 0 {
+                    let _ = ws.feed(&Message::text(format!("42[\"dropped\",{{\"count\":{}}}]", batch.dropped)));
+                }
+                for e in &batch.events {
+                    if let Some(p) = socketio::from_native(e) {
+                        let _ = ws.feed(&Message::text(p));
+                    }
+                }
+                if batch.closing {
+                    let _ = ws.close(CloseCode::PolicyViolation, "closed by the server").await;
+                    break "closed by the server".into();
+                }
+                if let Err(e) = ws.flush().await {
+                    break format!("write failed: {e}");
+                }
+            }
+            _ = sleep_until(deadline) => {
+                if pong_due.is_some() {
+                    let _ = ws.close(CloseCode::PolicyViolation, "ping timeout").await;
+                    break format!("no pong within {PING_TIMEOUT_MS} ms (ping timeout)");
+                }
+                let _ = ws.feed(&Message::text("2"));
+                if let Err(e) = ws.flush().await {
+                    break format!("write failed: {e}");
+                }
+                pong_due = Some(Instant::now() + Duration::from_millis(PING_TIMEOUT_MS));
+                next_ping = Instant::now() + interval;
+            }
+        }
+    };
+    server.disconnect(id, &reason);
+}
+
+/// A packet broke the protocol: say why (CONNECT_ERROR) and close this connection only.
+async fn fail<S>(ws: &mut WebSocket<S>, why: &str) -> String
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = ws.feed(&Message::text(socketio::connect_error(why)));
+    let _ = ws
+        .close(CloseCode::PolicyViolation, "malformed Socket.IO packet")
+        .await;
+    format!("malformed Socket.IO packet: {why}")
+}

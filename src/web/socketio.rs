@@ -1,0 +1,315 @@
+//! Lesson 10 — what Socket.IO puts on the wire, spoken on `/socket.io/`.
+//!
+//! Two layers ride inside WebSocket text messages:
+//!
+//! | layer | packet | on the wire | meaning |
+//! |---|---|---|---|
+//! | Engine.IO v4 | open | `0{"sid":"…","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":65536}` | server → client, first |
+//! | Engine.IO v4 | ping / pong | `2` / `3` | the server pings; a client that does not pong in time is dropped |
+//! | Engine.IO v4 | message | `4` + a Socket.IO packet | |
+//! | Socket.IO v5 | CONNECT | `40` → `40{"sid":"…"}` | join the main namespace |
+//! | Socket.IO v5 | EVENT | `42["join","lobby"]`, `421["message",{"to":["lobby"],"text":"hi"}]` | an event; `1` is an ack id |
+//! | Socket.IO v5 | ACK | `431[{"ok":true,"reached":2}]` | the answer to ack id 1 |
+//! | Socket.IO v5 | CONNECT_ERROR | `44{"message":"…"}` | refused (another namespace, binary attachments) |
+//!
+//! Events map one to one onto the hub's native JSON events: `42["join","lobby"]`
+//! is `{"event":"join","room":"lobby"}`, `42["message",{…}]` is
+//! `{"event":"message",…}`, and the hub's server events come back as
+//! `42["message",{"from":…,"nick":…,"to":…,"text":…}]`.
+//!
+//! The parser treats every packet as hostile: it never panics, and a malformed
+//! packet closes only its own connection.
+
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+/// How often the server pings (Engine.IO `pingInterval`), in milliseconds.
+pub const PING_INTERVAL_MS: u64 = 25_000;
+/// How long a client has to answer a ping (Engine.IO `pingTimeout`), in milliseconds.
+pub const PING_TIMEOUT_MS: u64 = 20_000;
+/// Most digits an ack id may have (u64 has 20).
+pub const MAX_ACK_DIGITS: usize = 19;
+
+/// A packet from a Socket.IO client, after the Engine.IO layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// Engine.IO pong (`3`).
+    Pong,
+    /// Engine.IO close (`1`).
+    Close,
+    /// Socket.IO CONNECT to the main namespace (`40`, maybe with auth).
+    Connect,
+    /// Socket.IO DISCONNECT (`41`).
+    Disconnect,
+    /// Socket.IO EVENT (`42[ack]["name",...args]`).
+    Event {
+        /// The ack id, if the client wants an answer.
+        ack: Option<u64>,
+        /// The event name.
+        name: String,
+        /// Its arguments.
+        args: Vec<Value>,
+    },
+    /// Socket.IO ACK (`43id[...]`) answering a server request.
+    Ack {
+        /// The ack id.
+        id: u64,
+        /// The answer's arguments.
+        args: Vec<Value>,
+    },
+}
+
+/// Why a packet could not be read; the connection is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PacketError {
+    /// The Engine.IO packet type is one digit 0–6 (Engine.IO v4 protocol, "Packet encoding").
+    #[error("unknown Engine.IO packet type {0:?}: it is one digit 0-6")]
+    EngineType(String),
+    /// Socket.IO packet types are 0–6 (socket.io-protocol v5 "Packet format").
+    #[error("unknown Socket.IO packet type {0:?}: it is one digit 0-6")]
+    SocketType(String),
+    /// Only the main namespace `/` is served.
+    #[error("namespace {0:?} is not served here: only the main namespace / is")]
+    Namespace(String),
+    /// Binary attachments (types 5 and 6) are not supported.
+    #[error("binary attachments (Socket.IO packet types 5 and 6) are not supported; send JSON")]
+    Binary,
+    /// The ack id is digits, at most [`MAX_ACK_DIGITS`] of them.
+    #[error("ack id is too long (at most {MAX_ACK_DIGITS} digits)")]
+    AckTooLong,
+    /// EVENT data is a JSON array whose first element is the event name.
+    #[error("event data must be a JSON array starting with the event name: {0}")]
+    BadEvent(String),
+}
+
+/// Reads one WebSocket text message from a Socket.IO client.
+pub fn parse(text: &str) -> Result<Incoming, PacketError> {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some('3') if text.len() == 1 => Ok(Incoming::Pong),
+        Some('1') if text.len() == 1 => Ok(Incoming::Close),
+        Some('4') => parse_socket(&text[1..]),
+        _ => Err(PacketError::EngineType(text.chars().take(8).collect())),
+    }
+}
+
+fn parse_socket(s: &str) -> Result<Incoming, PacketError> {
+    let kind = s.as_bytes().first().copied();
+    let mut rest = s.get(1..).unwrap_or("");
+    // An optional namespace: "/name," (the main one, "/", is written as nothing).
+    if rest.starts_with('/') {
+        let (nsp, after) = rest.split_once(',').unwrap_or((rest, ""));
+        if nsp != "/" {
+            return Err(PacketError::Namespace(nsp.chars().take(64).collect()));
+        }
+        rest = after;
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > MAX_ACK_DIGITS {
+        return Err(PacketError::AckTooLong);
+    }
+    let ack = if digits > 0 {
+        Some(
+            rest[..digits]
+                .parse::<u64>()
+                .map_err(|_| PacketError::AckTooLong)?,
+        )
+    } else {
+        None
+    };
+    let data = &rest[digits..];
+    match kind {
+        Some(b'0') => Ok(Incoming::Connect),
+        Some(b'1') => Ok(Incoming::Disconnect),
+        Some(b'2') => {
+            let args = array(data)?;
+            let mut it = args.into_iter();
+            match it.next() {
+                Some(Value::String(name)) => Ok(Incoming::Event {
+                    ack,
+                    name,
+                    args: it.collect(),
+                }),
+                _ => Err(PacketError::BadEvent(
+                    "the first element is not a string".into(),
+                )),
+            }
+        }
+        Some(b'3') => Ok(Incoming::Ack {
+            id: ack.ok_or_else(|| PacketError::BadEvent("an ACK needs an id".into()))?,
+            args: array(data)?,
+        }),
+        Some(b'5') | Some(b'6') => Err(PacketError::Binary),
+        _ => Err(PacketError::SocketType(s.chars().take(8).collect())),
+    }
+}
+
+fn array(data: &str) -> Result<Vec<Value>, PacketError> {
+    match serde_json::from_str::<Value>(data) {
+        Ok(Value::Array(a)) => Ok(a),
+        Ok(_) => Err(PacketError::BadEvent("not an array".into())),
+        Err(e) => Err(PacketError::BadEvent(e.to_string())),
+    }
+}
+
+/// The Engine.IO open packet.
+pub fn open(sid: &str, max_payload: usize) -> String {
+    format!(
+        "0{}",
+        serde_json::json!({"sid": sid, "upgrades": [], "pingInterval": PING_INTERVAL_MS, "pingTimeout": PING_TIMEOUT_MS, "maxPayload": max_payload})
+    )
+}
+
+/// The Socket.IO CONNECT answer for the main namespace.
+pub fn connected(sid: &str) -> String {
+    format!("40{}", serde_json::json!({ "sid": sid }))
+}
+
+/// A CONNECT_ERROR saying why.
+pub fn connect_error(why: &str) -> String {
+    format!("44{}", serde_json::json!({ "message": why }))
+}
+
+/// A Socket.IO event as a native hub event (`{"event":name,...}`), or why not.
+///
+/// `join`/`leave` take the room, `nick` the nickname, `who` the room; `message`
+/// and the rest take one object with the native fields.
+pub fn to_native(name: &str, args: &[Value], ack: Option<u64>) -> Result<Vec<u8>, String> {
+    let mut obj = Map::new();
+    obj.insert("event".into(), Value::String(name.to_string()));
+    let field = match name {
+        "join" | "leave" | "who" => Some("room"),
+        "nick" => Some("nick"),
+        _ => None,
+    };
+    match (field, args.first()) {
+        (Some(f), Some(Value::String(v))) => {
+            obj.insert(f.into(), Value::String(v.clone()));
+        }
+        (_, Some(Value::Object(fields))) => {
+            for (k, v) in fields {
+                if k != "event" && k != "ack" {
+                    obj.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        (_, None) => {}
+        (_, Some(_)) => return Err(format!("`{name}` takes a string or an object")),
+    }
+    if let Some(a) = ack {
+        obj.insert("ack".into(), a.into());
+    }
+    serde_json::to_vec(&Value::Object(obj)).map_err(|e| e.to_string())
+}
+
+/// A native hub event as the Socket.IO packet a client receives: acks become
+/// ACK packets, everything else an EVENT named after it.
+pub fn from_native(json: &[u8]) -> Option<String> {
+    let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(json) else {
+        return None;
+    };
+    let Some(Value::String(name)) = obj.remove("event") else {
+        return None;
+    };
+    if name == "ack" {
+        let id = obj.remove("ack")?.as_u64()?;
+        return Some(format!("43{id}{}", Value::Array(vec![Value::Object(obj)])));
+    }
+    Some(format!(
+        "42{}",
+        Value::Array(vec![Value::String(name), Value::Object(obj)])
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn packets_from_the_protocol_documents() {
+        assert_eq!(parse("3"), Ok(Incoming::Pong));
+        assert_eq!(parse("40"), Ok(Incoming::Connect));
+        assert_eq!(parse("40{\"token\":\"x\"}"), Ok(Incoming::Connect));
+        assert_eq!(
+            parse("42[\"hello\",1]"),
+            Ok(Incoming::Event {
+                ack: None,
+                name: "hello".into(),
+                args: vec![json!(1)]
+            })
+        );
+        assert_eq!(
+            parse("4213[\"join\",\"lobby\"]"),
+            Ok(Incoming::Event {
+                ack: Some(13),
+                name: "join".into(),
+                args: vec![json!("lobby")]
+            })
+        );
+        assert!(matches!(parse("42/,[\"a\"]"), Ok(Incoming::Event { .. })));
+        assert_eq!(
+            parse("431[\"ok\"]"),
+            Ok(Incoming::Ack {
+                id: 1,
+                args: vec![json!("ok")]
+            })
+        );
+        assert!(matches!(parse("40/admin,"), Err(PacketError::Namespace(_))));
+        assert_eq!(
+            parse("451-[\"x\",{\"_placeholder\":true,\"num\":0}]"),
+            Err(PacketError::Binary)
+        );
+        assert!(matches!(parse("9"), Err(PacketError::EngineType(_))));
+        assert!(matches!(parse(""), Err(PacketError::EngineType(_))));
+        assert!(matches!(parse("4"), Err(PacketError::SocketType(_))));
+        assert!(matches!(
+            parse("42{\"a\":1}"),
+            Err(PacketError::BadEvent(_))
+        ));
+        assert!(matches!(parse("42[1]"), Err(PacketError::BadEvent(_))));
+        // 19 digits is the limit; 20 is refused before parsing.
+        assert!(matches!(
+            parse("421234567890123456789[\"a\"]"),
+            Ok(Incoming::Event {
+                ack: Some(1234567890123456789),
+                ..
+            })
+        ));
+        assert_eq!(
+            parse("4212345678901234567890[\"a\"]"),
+            Err(PacketError::AckTooLong)
+        );
+        assert!(parse("4/é").is_err() && parse("42/é").is_err());
+    }
+
+    #[test]
+    fn events_map_to_native_and_back() {
+        let native = |n: &str, a: Value, ack| {
+            serde_json::from_slice::<Value>(&to_native(n, a.as_array().unwrap(), ack).unwrap())
+                .unwrap()
+        };
+        assert_eq!(
+            native("join", json!(["lobby"]), Some(1)),
+            json!({"event":"join","room":"lobby","ack":1})
+        );
+        assert_eq!(
+            native("nick", json!(["ana"]), None),
+            json!({"event":"nick","nick":"ana"})
+        );
+        assert_eq!(
+            native("message", json!([{"to":["lobby"],"text":"hi"}]), Some(2)),
+            json!({"event":"message","to":["lobby"],"text":"hi","ack":2})
+        );
+        assert!(to_native("join", &[json!(5)], None).is_err());
+        assert_eq!(
+            from_native(br#"{"event":"ack","ack":2,"ok":true,"reached":1}"#).unwrap(),
+            r#"432[{"ok":true,"reached":1}]"#
+        );
+        assert_eq!(
+            from_native(br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana"}"#).unwrap(),
+            r#"42["joined",{"id":"ab","nick":"ana","room":"lobby"}]"#
+        );
+        assert_eq!(from_native(b"[1]"), None);
+    }
+}
