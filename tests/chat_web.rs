@@ -647,3 +647,85 @@ async fn socketio_packets_on_the_wire() {
     .await;
     assert_eq!(until(&mut native, "message").await["text"], "fine");
 }
+
+/// The server drops a Socket.IO client that does not answer its pings, and
+/// keeps one that does (`--ping-interval 200ms --ping-timeout 300ms`).
+#[tokio::test]
+async fn socketio_heartbeat_drops_a_silent_client() {
+    let s = serve(&["--ping-interval", "200ms", "--ping-timeout", "300ms"]);
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", s.http);
+    let (mut good, _) = connect(&url, &ClientConfig::default()).await.unwrap();
+    let (mut silent, _) = connect(&url, &ClientConfig::default()).await.unwrap();
+    for c in [&mut good, &mut silent] {
+        c.send(&Message::text("40")).await.unwrap();
+    }
+    // The good client answers five pings in a row and is still connected.
+    let mut pings = 0;
+    while pings < 5 {
+        match tokio::time::timeout(PATIENCE, good.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Some(Message::Text(t)) if t.as_str() == "2" => {
+                pings += 1;
+                good.send(&Message::text("3")).await.unwrap();
+            }
+            Some(Message::Text(_)) => {}
+            other => panic!("the answering client was dropped: {other:?}"),
+        }
+    }
+    // The silent one got pings and then a Close (policy violation).
+    let mut got_ping = false;
+    let code = loop {
+        match tokio::time::timeout(PATIENCE, silent.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Some(Message::Text(t)) => got_ping |= t.as_str() == "2",
+            Some(Message::Close(f)) => break f.map(|f| f.code.as_u16()),
+            other => panic!("expected pings then Close, got {other:?}"),
+        }
+    };
+    assert!(got_ping);
+    assert_eq!(code, Some(1008));
+}
+
+/// Interop: socket.io-client v4 detects the heartbeat timeout when the server
+/// stops answering (frozen with SIGSTOP after the client saw it ping).
+#[test]
+fn socketio_client_detects_a_silent_server() {
+    if !support::peer_available(
+        "node socket.io-client",
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["-e", "require('socket.io-client')"]),
+    ) {
+        return;
+    }
+    let server = serve(&["--ping-interval", "300ms", "--ping-timeout", "300ms"]);
+    let mut node = Command::new("node")
+        .current_dir(support::interop_dir())
+        .args(["sio_heartbeat.js", &server.http])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let mut out = BufReader::new(node.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "connected");
+    // Several heartbeats go by with the client still connected.
+    std::thread::sleep(Duration::from_millis(1200));
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    let _ = Command::new("kill").args(["-CONT", &pid]).status();
+    assert_eq!(line.trim(), "disconnect: ping timeout");
+    assert!(node.wait().unwrap().success());
+}

@@ -47,6 +47,12 @@ pub struct ServeArgs {
     /// A browser origin (e.g. http://localhost:8080) whose pages may use /ws besides this server's own; repeat it, or `*` for any.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
+    /// Socket.IO (on --http, path /socket.io/): time between the server's pings.
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "25s")]
+    pub ping_interval: Duration,
+    /// Socket.IO: a client that does not answer a ping within this is dropped.
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "20s")]
+    pub ping_timeout: Duration,
     /// Most UDP sessions at once.
     #[arg(long, default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
@@ -174,6 +180,9 @@ fn short(id: ConnId) -> String {
 fn serve(args: ServeArgs) -> CliResult {
     let config = args.limits.config()?;
     let udp_config = args.udp_config()?;
+    if args.ping_interval.is_zero() || args.ping_timeout.is_zero() {
+        return Err("--ping-interval and --ping-timeout must be above 0".into());
+    }
     let quiet = args.quiet;
     runtime(args.threads)?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.tcp)
@@ -221,9 +230,10 @@ fn serve(args: ServeArgs) -> CliResult {
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
-                    "http: open http://{}/ in a browser; JSON events as WebSocket text messages on {}; other sites' pages refused{}",
+                    "http: open http://{}/ in a browser; JSON events as WebSocket text messages on {}, Socket.IO (EIO=4, websocket only) on {}; other sites' pages refused{}",
                     l.local_addr()?,
                     crate::web::WS_PATH,
+                    crate::web::SOCKETIO_PATH,
                     if args.allow_origins.is_empty() { String::new() } else { format!(" except {}", args.allow_origins.join(", ")) }
                 ))
             );
@@ -266,6 +276,10 @@ fn serve(args: ServeArgs) -> CliResult {
         };
         let web_config = crate::web::WebConfig {
             allowed_origins: args.allow_origins.clone(),
+            heartbeat: crate::web::socketio::Heartbeat {
+                interval: args.ping_interval,
+                timeout: args.ping_timeout,
+            },
             ..Default::default()
         };
         let web = async {

@@ -8,16 +8,19 @@
 //! client is dropped, as Engine.IO v4 specifies).
 
 use super::server::ChatServer;
-use crate::web::socketio::{self, Incoming, PING_INTERVAL_MS, PING_TIMEOUT_MS};
+use crate::web::socketio::{self, Heartbeat, Incoming};
 use crate::ws::{CloseCode, Message, WebSocket};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{sleep_until, Instant};
 
 /// Runs one Socket.IO connection until it closes, then tells the hub.
-pub async fn connection<S>(mut ws: WebSocket<S>, peer: &str, server: Arc<ChatServer>)
-where
+pub async fn connection<S>(
+    mut ws: WebSocket<S>,
+    peer: &str,
+    server: Arc<ChatServer>,
+    heartbeat: Heartbeat,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let (id, queue) = match server.connect(peer) {
@@ -33,9 +36,10 @@ where
     let sid = id.to_hex();
     let _ = ws.feed(&Message::text(socketio::open(
         &sid,
+        &heartbeat,
         server.config().max_frame,
     )));
-    let interval = Duration::from_millis(PING_INTERVAL_MS);
+    let interval = heartbeat.interval;
     let mut next_ping = Instant::now() + interval;
     let mut pong_due: Option<Instant> = None;
     let mut connected = false;
@@ -96,13 +100,13 @@ where
             _ = sleep_until(deadline) => {
                 if pong_due.is_some() {
                     let _ = ws.close(CloseCode::PolicyViolation, "ping timeout").await;
-                    break format!("no pong within {PING_TIMEOUT_MS} ms (ping timeout)");
+                    break format!("no pong within {:?} (ping timeout)", heartbeat.timeout);
                 }
                 let _ = ws.feed(&Message::text("2"));
                 if let Err(e) = ws.flush().await {
                     break format!("write failed: {e}");
                 }
-                pong_due = Some(Instant::now() + Duration::from_millis(PING_TIMEOUT_MS));
+                pong_due = Some(Instant::now() + heartbeat.timeout);
                 next_ping = Instant::now() + interval;
             }
         }

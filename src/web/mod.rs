@@ -53,6 +53,8 @@ pub struct WebConfig {
     pub max_header: usize,
     /// Time a client has to send its request head (slow-loris defence).
     pub handshake_timeout: Duration,
+    /// The Socket.IO heartbeat on `/socket.io/`.
+    pub heartbeat: socketio::Heartbeat,
 }
 
 impl Default for WebConfig {
@@ -61,6 +63,7 @@ impl Default for WebConfig {
             allowed_origins: Vec::new(),
             max_header: DEFAULT_MAX_HEADER,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            heartbeat: socketio::Heartbeat::default(),
         }
     }
 }
@@ -281,7 +284,8 @@ async fn handle(mut stream: TcpStream, peer: &str, server: Arc<ChatServer>, conf
                     };
                     let ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
                     if socketio {
-                        crate::transport::socketio::connection(ws, peer, server).await;
+                        crate::transport::socketio::connection(ws, peer, server, config.heartbeat)
+                            .await;
                     } else {
                         crate::transport::ws::connection(ws, peer, server).await;
                     }

@@ -152,12 +152,32 @@ fn array(data: &str) -> Result<Vec<Value>, PacketError> {
     }
 }
 
-/// The Engine.IO open packet.
-pub fn open(sid: &str, max_payload: usize) -> String {
+/// The Engine.IO open packet: the session id, the heartbeat's timing in
+/// milliseconds, and the largest message the client may send.
+pub fn open(sid: &str, heartbeat: &Heartbeat, max_payload: usize) -> String {
     format!(
         "0{}",
-        serde_json::json!({"sid": sid, "upgrades": [], "pingInterval": PING_INTERVAL_MS, "pingTimeout": PING_TIMEOUT_MS, "maxPayload": max_payload})
+        serde_json::json!({"sid": sid, "upgrades": [], "pingInterval": heartbeat.interval.as_millis() as u64, "pingTimeout": heartbeat.timeout.as_millis() as u64, "maxPayload": max_payload})
     )
+}
+
+/// Engine.IO's server-driven heartbeat: a ping every `interval`; no pong
+/// within `timeout` and the client is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// Time between pings (`pingInterval`).
+    pub interval: std::time::Duration,
+    /// Time a client has to answer one (`pingTimeout`).
+    pub timeout: std::time::Duration,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Heartbeat {
+            interval: std::time::Duration::from_millis(PING_INTERVAL_MS),
+            timeout: std::time::Duration::from_millis(PING_TIMEOUT_MS),
+        }
+    }
 }
 
 /// The Socket.IO CONNECT answer for the main namespace.
