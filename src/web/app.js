@@ -36,7 +36,9 @@ function wire(dir, text) {
   const list = $("frames");
   list.appendChild(li);
   while (list.children.length > WIRE_MAX) list.removeChild(list.firstChild);
-  li.scrollIntoView({ block: "nearest" });
+  // Scroll the panel only (scrollIntoView would move the whole page on a phone).
+  const panel = $("wire");
+  panel.scrollTop = panel.scrollHeight;
 }
 
 function send(event, onAck) {
