@@ -51,8 +51,16 @@ impl Receiver {
     ///
     /// A datagram that is not DATA or FIN is an error and changes nothing.
     pub fn on_datagram(&mut self, datagram: &[u8]) -> Result<Bytes, WireError> {
-        let packet = Packet::decode(datagram).inspect_err(|_| self.stats.rejected += 1)?;
+        let packet = Packet::decode(datagram).and_then(|p| match p {
+            Packet::Ack { .. } => Err(WireError::AckToReceiver),
+            p => Ok(p),
+        });
+        let packet = packet.inspect_err(|_| self.stats.rejected += 1)?;
         self.stats.datagrams += 1;
+        let echo = match packet {
+            Packet::Data { seq, .. } | Packet::Fin { seq } => seq,
+            Packet::Ack { .. } => unreachable!("rejected above"),
+        };
         match packet {
             Packet::Data { seq, payload } => {
                 if self.fin.is_some_and(|fin| seq >= fin) {
@@ -72,9 +80,7 @@ impl Receiver {
                     self.stats.out_of_window += 1;
                 }
             }
-            Packet::Ack { .. } => {
-                self.stats.rejected += 1;
-            }
+            Packet::Ack { .. } => {}
         }
         while let Some(payload) = self.buffer.pop() {
             self.delivered.extend_from_slice(&payload);
@@ -83,7 +89,11 @@ impl Receiver {
             self.finished = true;
         }
         self.stats.acks_sent += 1;
-        Ok(Packet::Ack { next: self.ack() }.encode())
+        Ok(Packet::Ack {
+            next: self.ack(),
+            echo,
+        }
+        .encode())
     }
 
     fn count(&mut self, seq: u64, offer: Offer) {
@@ -130,7 +140,7 @@ mod tests {
     }
     fn ack_of(b: Bytes) -> u64 {
         match Packet::decode(&b) {
-            Ok(Packet::Ack { next }) => next,
+            Ok(Packet::Ack { next, .. }) => next,
             other => panic!("not an ack: {other:?}"),
         }
     }
@@ -138,6 +148,11 @@ mod tests {
     #[test]
     fn acks_are_cumulative_and_the_fin_counts_as_one() {
         let mut r = Receiver::new(8);
+        assert_eq!(
+            Packet::decode(&Receiver::new(8).on_datagram(&data(5, "f")).unwrap()),
+            Ok(Packet::Ack { next: 0, echo: 5 }),
+            "the echo names the segment that caused the ack"
+        );
         assert_eq!(
             ack_of(r.on_datagram(&data(1, "b")).unwrap()),
             0,
@@ -166,7 +181,10 @@ mod tests {
     fn garbage_is_rejected_and_changes_nothing() {
         let mut r = Receiver::new(8);
         assert!(r.on_datagram(b"\xff").is_err());
-        assert!(r.on_datagram(&Packet::Ack { next: 5 }.encode()).is_ok());
+        assert_eq!(
+            r.on_datagram(&Packet::Ack { next: 5, echo: 0 }.encode()),
+            Err(WireError::AckToReceiver)
+        );
         assert_eq!(r.ack(), 0);
         assert_eq!(r.stats().rejected, 2);
         // Data past a FIN cannot exist.

@@ -100,6 +100,20 @@ impl RtoEstimator {
         self.rttvar
     }
 
+    /// Undoes the backoff: RTO from SRTT and RTTVAR again (or the initial RTO).
+    ///
+    /// RFC 6298 keeps a backed-off RTO until a fresh measurement arrives. On a
+    /// path that loses many retransmissions no measurement comes (Karn's rule),
+    /// and the wait doubles again and again; Linux therefore also undoes the
+    /// backoff when an ack acknowledges new data. [`super::Sender`] does the same.
+    pub fn reset_backoff(&mut self) {
+        self.rto = match self.srtt {
+            Some(srtt) => srtt + self.config.granularity.max(self.rttvar * K),
+            None => self.config.initial,
+        }
+        .clamp(self.config.min, self.config.max);
+    }
+
     /// Takes one round-trip measurement `r` (§2.2 for the first, §2.3 after).
     pub fn on_sample(&mut self, r: Duration) {
         let srtt = match self.srtt {
@@ -221,5 +235,18 @@ mod tests {
         // A fresh measurement replaces the backed-off value (§5.7's "recompute").
         e.on_sample(ms(100));
         assert_eq!(e.rto(), ms(1000));
+    }
+
+    #[test]
+    fn reset_backoff_goes_back_to_the_estimate() {
+        let mut e = RtoEstimator::new(NO_BOUNDS);
+        e.reset_backoff();
+        assert_eq!(e.rto(), ms(1000), "no sample yet: the initial RTO");
+        e.on_sample(ms(100));
+        e.on_timeout();
+        e.on_timeout();
+        assert_eq!(e.rto(), ms(1200));
+        e.reset_backoff();
+        assert_eq!(e.rto(), ms(300), "SRTT 100 + 4 · RTTVAR 50");
     }
 }

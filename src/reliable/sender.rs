@@ -167,27 +167,32 @@ impl Sender {
 
     /// Handles a datagram from the receiver (an ACK).
     pub fn on_datagram(&mut self, now: Duration, datagram: &[u8]) -> Result<(), WireError> {
-        if let Packet::Ack { next } = Packet::decode(datagram)? {
-            self.on_ack(now, next);
+        if let Packet::Ack { next, echo } = Packet::decode(datagram)? {
+            self.on_ack(now, next, echo);
         }
         Ok(())
     }
 
-    fn on_ack(&mut self, now: Duration, next: u64) {
-        if next > self.next_new {
+    fn on_ack(&mut self, now: Duration, next: u64, echo: u64) {
+        if next > self.next_new || echo >= self.next_new {
             self.stats.bogus_acks += 1;
             return;
         }
-        if next > self.base {
-            let newest = &self.segments[(next - 1) as usize];
-            // Karn's rule: a retransmitted segment's ack says nothing about the RTT;
-            // nor does a partial ack, which waited for a hole to be filled.
-            if !newest.retransmitted && self.recovery.is_none() {
-                if let Some(sent) = newest.first_sent {
-                    self.rto.on_sample(now.saturating_sub(sent));
-                    self.stats.rtt_samples += 1;
-                }
+        // Time the segment this ack answers, if it was still unacknowledged
+        // (a late duplicate's ack would measure the wait, not the path) and
+        // — Karn's rule, RFC 6298 §3 — was sent only once: the ack of a
+        // retransmitted segment cannot say which copy it answers.
+        let answered = &self.segments[echo as usize];
+        if echo >= self.base && !answered.retransmitted {
+            if let Some(sent) = answered.first_sent {
+                self.rto.on_sample(now.saturating_sub(sent));
+                self.stats.rtt_samples += 1;
             }
+        }
+        if next > self.base {
+            // New data acknowledged: the path works again, undo the backoff
+            // (as Linux does; see RtoEstimator::reset_backoff).
+            self.rto.reset_backoff();
             self.base = next;
             self.dup_acks = 0;
             // §5.2: all acked → stop the timer; §5.3: otherwise restart it.
@@ -253,8 +258,16 @@ mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
 
+    /// An ack answering the segment just below `next` (the usual in-order case).
     fn ack(next: u64) -> Bytes {
-        Packet::Ack { next }.encode()
+        Packet::Ack {
+            next,
+            echo: next.saturating_sub(1),
+        }
+        .encode()
+    }
+    fn ack_echo(next: u64, echo: u64) -> Bytes {
+        Packet::Ack { next, echo }.encode()
     }
     fn seq_of(b: &Bytes) -> u64 {
         match Packet::decode(b).unwrap() {
@@ -300,10 +313,12 @@ mod tests {
         s.on_timeout(ms(1000));
         assert_eq!(seq_of(&s.poll_transmit(ms(1000)).unwrap()), 0);
         assert_eq!(s.deadline(), Some(ms(3000)), "RTO doubled to 2 s");
-        // Karn: the ack of a retransmitted segment is not a sample.
+        // Karn: the ack of a retransmitted segment is not a sample...
         s.on_datagram(ms(1010), &ack(1)).unwrap();
         assert_eq!(s.stats().rtt_samples, 0);
-        assert_eq!(s.rto().rto(), ms(2000), "the backed-off RTO stays");
+        assert_eq!(s.rto().srtt(), None);
+        // ...but new data got through, so the backoff is undone.
+        assert_eq!(s.rto().rto(), ms(1000));
     }
 
     #[test]
@@ -311,23 +326,23 @@ mod tests {
         let mut s = sender(60, 8); // 0..=5 data, FIN 6
         while s.poll_transmit(T0).is_some() {}
         // 0 and 2 lost: the receiver acks 0 for each of 1, 3, 4.
-        for _ in 0..2 {
-            s.on_datagram(ms(5), &ack(0)).unwrap();
+        for echo in [1, 3] {
+            s.on_datagram(ms(5), &ack_echo(0, echo)).unwrap();
             assert_eq!(s.poll_transmit(ms(5)), None);
         }
-        s.on_datagram(ms(5), &ack(0)).unwrap();
+        s.on_datagram(ms(5), &ack_echo(0, 4)).unwrap();
         assert_eq!(
             seq_of(&s.poll_transmit(ms(5)).unwrap()),
             0,
             "fast retransmit"
         );
-        s.on_datagram(ms(10), &ack(2)).unwrap();
+        s.on_datagram(ms(10), &ack_echo(2, 0)).unwrap();
         assert_eq!(
             seq_of(&s.poll_transmit(ms(10)).unwrap()),
             2,
             "partial ack: the next hole"
         );
-        s.on_datagram(ms(15), &ack(7)).unwrap();
+        s.on_datagram(ms(15), &ack_echo(7, 2)).unwrap();
         assert!(s.is_done());
         assert_eq!(s.deadline(), None, "§5.2: nothing in flight, no timer");
         let st = s.stats();
@@ -335,6 +350,19 @@ mod tests {
             (st.retransmissions, st.fast_retransmits, st.timeouts),
             (2, 1, 0)
         );
+    }
+
+    #[test]
+    fn the_echo_times_the_answered_segment_even_behind_a_hole() {
+        let mut s = sender(60, 8);
+        while s.poll_transmit(T0).is_some() {}
+        // Segment 0 is missing; segment 3 arrives and is answered at 40 ms.
+        s.on_datagram(ms(40), &ack_echo(0, 3)).unwrap();
+        assert_eq!(s.rto().srtt(), Some(ms(40)));
+        // Acks whose echo is already acknowledged (a late duplicate) measure nothing.
+        s.on_datagram(ms(50), &ack_echo(5, 4)).unwrap();
+        s.on_datagram(ms(900), &ack_echo(5, 4)).unwrap();
+        assert_eq!(s.stats().rtt_samples, 2, "the 50 ms one only");
     }
 
     #[test]

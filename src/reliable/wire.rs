@@ -4,8 +4,11 @@
 //! |---|---|---|
 //! | `0x01` | DATA | `seq` (u64, big-endian), then the payload |
 //! | `0x02` | FIN  | `seq` (u64, big-endian): the stream ends before this number |
-//! | `0x03` | ACK  | `next` (u64, big-endian): every segment below `next` has arrived (cumulative) |
+//! | `0x03` | ACK  | `next` (u64): every segment below `next` has arrived (cumulative); then `echo` (u64): the number of the DATA or FIN that caused this ACK |
 //!
+//! The echo lets the sender time the round trip of exactly the segment that
+//! was answered, even when the cumulative number is held back by a hole
+//! (TCP gets the same from its timestamp option, RFC 7323 §3).
 //! Sequence numbers count segments from 0 and are 64 bits wide, so they never
 //! wrap (TCP's 32-bit byte numbers do, and need RFC 7323's care).
 
@@ -13,6 +16,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 /// Bytes before the payload: type (1) + sequence number (8).
 pub const HEADER_LEN: usize = 9;
+/// An ACK's length: the header plus the 8-byte echo.
+pub const ACK_LEN: usize = HEADER_LEN + 8;
 
 const TYPE_DATA: u8 = 0x01;
 const TYPE_FIN: u8 = 0x02;
@@ -37,18 +42,23 @@ pub enum Packet {
     Ack {
         /// Every segment below this number has arrived.
         next: u64,
+        /// The number of the segment whose arrival caused this ACK.
+        echo: u64,
     },
 }
 
 /// Why a datagram is not a packet of this protocol.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
-    /// Fewer than the 9 header bytes.
-    #[error("datagram of {0} bytes is shorter than the 9-byte header (type + sequence number)")]
+    /// Fewer than the 9 header bytes (17 for an ACK).
+    #[error("datagram of {0} bytes is too short: 9 header bytes (type + sequence number), 17 for an ACK")]
     TooShort(usize),
     /// A type byte this protocol does not define.
     #[error("unknown packet type 0x{0:02x} (expected 0x01 DATA, 0x02 FIN or 0x03 ACK)")]
     UnknownType(u8),
+    /// A receiver got an ACK: only DATA and FIN travel towards it.
+    #[error("an ACK reached the receiving end, which only takes DATA and FIN")]
+    AckToReceiver,
     /// FIN and ACK carry no payload.
     #[error("a {kind} carries no payload, but {extra} bytes followed its header")]
     TrailingBytes {
@@ -83,17 +93,28 @@ impl Packet {
                 payload: Bytes::copy_from_slice(rest),
             }),
             TYPE_FIN => no_payload("FIN").map(|()| Packet::Fin { seq: number }),
-            TYPE_ACK => no_payload("ACK").map(|()| Packet::Ack { next: number }),
+            TYPE_ACK if rest.len() < 8 => Err(WireError::TooShort(datagram.len())),
+            TYPE_ACK => {
+                let echo = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
+                match rest.len() - 8 {
+                    0 => Ok(Packet::Ack { next: number, echo }),
+                    extra => Err(WireError::TrailingBytes { kind: "ACK", extra }),
+                }
+            }
             other => Err(WireError::UnknownType(other)),
         }
     }
 
     /// The datagram's bytes.
     pub fn encode(&self) -> Bytes {
+        let echo;
         let (kind, number, payload): (u8, u64, &[u8]) = match self {
             Packet::Data { seq, payload } => (TYPE_DATA, *seq, payload),
             Packet::Fin { seq } => (TYPE_FIN, *seq, &[]),
-            Packet::Ack { next } => (TYPE_ACK, *next, &[]),
+            Packet::Ack { next, echo: e } => {
+                echo = e.to_be_bytes();
+                (TYPE_ACK, *next, &echo)
+            }
         };
         let mut out = BytesMut::with_capacity(HEADER_LEN + payload.len());
         out.put_u8(kind);
@@ -117,8 +138,8 @@ mod tests {
         };
         assert_eq!(&data.encode()[..], b"\x01\0\0\0\0\0\0\x01\x02hi");
         assert_eq!(
-            &Packet::Ack { next: 7 }.encode()[..],
-            b"\x03\0\0\0\0\0\0\0\x07"
+            &Packet::Ack { next: 7, echo: 9 }.encode()[..],
+            b"\x03\0\0\0\0\0\0\0\x07\0\0\0\0\0\0\0\x09"
         );
         assert_eq!(
             &Packet::Fin { seq: 1 }.encode()[..],
@@ -137,9 +158,14 @@ mod tests {
         assert_eq!(Packet::decode(&[1; 8]), Err(WireError::TooShort(8)));
         assert_eq!(Packet::decode(&[9; 9]), Err(WireError::UnknownType(9)));
         assert_eq!(
-            Packet::decode(b"\x03\0\0\0\0\0\0\0\x07x"),
+            Packet::decode(b"\x03\0\0\0\0\0\0\0\x07"),
+            Err(WireError::TooShort(9)),
+            "an ACK without its echo"
+        );
+        assert_eq!(
+            Packet::decode(b"\x02\0\0\0\0\0\0\0\x07x"),
             Err(WireError::TrailingBytes {
-                kind: "ACK",
+                kind: "FIN",
                 extra: 1
             })
         );
