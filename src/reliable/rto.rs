@@ -122,7 +122,7 @@ impl RtoEstimator {
                 r
             }
             Some(srtt) => {
-                let deviation = srtt.abs_diff(r);
+                let deviation = if srtt > r { srtt - r } else { r - srtt };
                 self.rttvar = (self.rttvar * (BETA_DENOMINATOR - 1) + deviation) / BETA_DENOMINATOR;
                 (srtt * (ALPHA_DENOMINATOR - 1) + r) / ALPHA_DENOMINATOR
             }
