@@ -87,6 +87,8 @@ pub struct Sender {
     /// While recovering from a loss: the highest number sent when it began.
     recovery: Option<u64>,
     resend: Option<u64>,
+    /// Data segments the application has handed over so far (paced sending).
+    released: u64,
     stats: SenderStats,
 }
 
@@ -125,7 +127,24 @@ impl Sender {
             dup_acks: 0,
             recovery: None,
             resend: None,
+            released: u64::MAX,
             stats,
+        }
+    }
+
+    /// Lets only the first `n` data segments go out for now (an application
+    /// writing its messages over time); the FIN follows the last one.
+    /// Without a call, the whole stream is available at once.
+    pub fn release(&mut self, n: u64) {
+        self.released = n.min(self.total() - 1);
+    }
+
+    /// Segments that may be sent at all: released data, plus the FIN once all data is.
+    fn sendable(&self) -> u64 {
+        let data = self.total() - 1;
+        match self.released.min(data) {
+            r if r == data => self.total(),
+            r => r,
         }
     }
 
@@ -151,7 +170,8 @@ impl Sender {
             self.segments[seq as usize].retransmitted = true;
             self.stats.retransmissions += 1;
             seq
-        } else if self.next_new < self.total() && self.next_new - self.base < self.config.window {
+        } else if self.next_new < self.sendable() && self.next_new - self.base < self.config.window
+        {
             let seq = self.next_new;
             self.segments[seq as usize].first_sent = Some(now);
             self.next_new += 1;
@@ -373,6 +393,23 @@ mod tests {
         assert!(!s.is_done());
         assert_eq!(s.stats().bogus_acks, 1);
         assert!(s.on_datagram(ms(1), b"junk").is_err());
+    }
+
+    #[test]
+    fn release_paces_the_data_and_holds_the_fin_back() {
+        let mut s = sender(30, 8); // 0, 1, 2, FIN 3
+        s.release(0);
+        assert_eq!(s.poll_transmit(T0), None);
+        s.release(2);
+        let sent: Vec<u64> = std::iter::from_fn(|| s.poll_transmit(T0))
+            .map(|b| seq_of(&b))
+            .collect();
+        assert_eq!(sent, vec![0, 1], "no FIN while data is still to come");
+        s.release(3);
+        let sent: Vec<u64> = std::iter::from_fn(|| s.poll_transmit(T0))
+            .map(|b| seq_of(&b))
+            .collect();
+        assert_eq!(sent, vec![2, 3]);
     }
 
     #[test]
