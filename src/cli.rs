@@ -97,6 +97,9 @@ pub enum Command {
     /// `netlab serve` and `netlab chat` (lessons 03–04).
     #[command(flatten)]
     Chat(crate::chat::command::ChatCommand),
+    /// Reliable delivery over UDP: send and receive a stream through loss (lesson 07).
+    #[command(subcommand)]
+    Reliable(crate::reliable::command::ReliableCommand),
     /// Dissect packets (file, hex or live) and label every byte with its OSI and TCP/IP layer.
     Inspect(crate::inspect::command::InspectArgs),
 }
@@ -220,6 +223,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Bench(cmd) => bench_cmd(cmd),
         Command::Chat(cmd) => crate::chat::command::run(cmd),
         Command::Inspect(args) => crate::inspect::command::run(args),
+        Command::Reliable(cmd) => crate::reliable::command::run(cmd),
     }
 }
 

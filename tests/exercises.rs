@@ -83,3 +83,11 @@ mod lesson_11 {
     }
     include!("../lessons/11-inspector/tests.rs");
 }
+
+mod lesson_07 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/07-missed-events/exercise.rs");
+    }
+    include!("../lessons/07-missed-events/tests.rs");
+}

@@ -75,3 +75,10 @@ mod lesson_11 {
     }
     include!("../lessons/11-inspector/tests.rs");
 }
+
+mod lesson_07 {
+    mod subject {
+        pub use netlab::reliable::{Offer, ReorderBuffer, RtoConfig, RtoEstimator};
+    }
+    include!("../lessons/07-missed-events/tests.rs");
+}

@@ -164,6 +164,7 @@ pub fn run(args: CompareArgs) -> CliResult {
                     workload,
                     tcp,
                     udp,
+                    reliable: None,
                 }
             }
             _ => {
@@ -215,6 +216,9 @@ pub fn simulate(sc: Scenario, w: &Workload, imp: Impairment, show: bool) -> Scen
     let mut p = Progress::new(format!("{}: UDP", sc.name()), show);
     let udp = sim::run_udp(w, &imp, &mut |f| p.update(f));
     p.finish();
+    let mut p = Progress::new(format!("{}: reliable UDP", sc.name()), show);
+    let reliable = sim::run_reliable(w, &imp, &mut |f| p.update(f));
+    p.finish();
     ScenarioReport {
         scenario: sc.name(),
         stack: "smoltcp user-space TCP/IP on a simulated wire (virtual clock)".into(),
@@ -222,6 +226,7 @@ pub fn simulate(sc: Scenario, w: &Workload, imp: Impairment, show: bool) -> Scen
         workload: *w,
         tcp,
         udp,
+        reliable: Some(reliable),
     }
 }
 
@@ -247,61 +252,77 @@ pub fn print_report(rep: &ScenarioReport, plot_too: bool) {
         rep.workload.rate
     );
     let (t, u) = (&rep.tcp, &rep.udp);
-    let row = |name: &str, a: String, b: String| {
+    // TCP, UDP, and reliable UDP (lesson 07) where the scenario ran it.
+    let runs: Vec<&TransportResult> = [Some(t), Some(u), rep.reliable.as_ref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let row = |name: &str, cells: Vec<String>| {
         // Styled cells arrive padded already; a width on them would count escape codes.
-        anstream::println!("  {:<22} {:>14} {:>14}", name, a, b);
+        let cells: Vec<String> = cells.iter().map(|c| format!("{c:>14}")).collect();
+        anstream::println!("  {:<22} {}", name, cells.join(" "));
     };
-    anstream::println!(
-        "  {:<22} {} {}",
+    let each = |f: &dyn Fn(&TransportResult) -> String| runs.iter().map(|r| f(r)).collect();
+    row(
         "",
-        term::bold(format!("{:>14}", "TCP")),
-        term::bold(format!("{:>14}", "UDP"))
+        runs.iter()
+            .map(|r| term::bold(format!("{:>14}", r.transport)))
+            .collect(),
     );
-    row("sent", t.sent.to_string(), u.sent.to_string());
+    row("sent", each(&|r| r.sent.to_string()));
+    row("delivered", each(&|r| r.delivered.to_string()));
     row(
-        "delivered",
-        t.delivered.to_string(),
-        u.delivered.to_string(),
+        "lost",
+        each(&|r| {
+            let cell = format!("{:>14}", r.lost);
+            if r.lost > 0 {
+                term::bad(cell)
+            } else {
+                term::good(cell)
+            }
+        }),
     );
-    let lost = |r: &TransportResult| {
-        let cell = format!("{:>14}", r.lost);
-        if r.lost > 0 {
-            term::bad(cell)
-        } else {
-            term::good(cell)
-        }
-    };
-    row("lost", lost(t), lost(u));
-    row(
-        "duplicated",
-        t.duplicated.to_string(),
-        u.duplicated.to_string(),
-    );
-    row(
-        "out of order",
-        t.out_of_order.to_string(),
-        u.out_of_order.to_string(),
-    );
-    row("p50 latency", ms(t.p50_latency_us), ms(u.p50_latency_us));
-    row("p99 latency", ms(t.p99_latency_us), ms(u.p99_latency_us));
+    row("duplicated", each(&|r| r.duplicated.to_string()));
+    row("out of order", each(&|r| r.out_of_order.to_string()));
+    row("p50 latency", each(&|r| ms(r.p50_latency_us)));
+    row("p99 latency", each(&|r| ms(r.p99_latency_us)));
     row(
         "throughput",
-        format!("{:.0} msg/s", t.throughput_msgs),
-        format!("{:.0} msg/s", u.throughput_msgs),
+        each(&|r| format!("{:.0} msg/s", r.throughput_msgs)),
     );
     row(
         "",
-        format!("{:.1} KiB/s", t.throughput_bytes / 1024.0),
-        format!("{:.1} KiB/s", u.throughput_bytes / 1024.0),
+        each(&|r| format!("{:.1} KiB/s", r.throughput_bytes / 1024.0)),
     );
     row(
         "jitter (RFC 3550)",
-        format!("{:.0} µs", t.jitter_us),
-        format!("{:.0} µs", u.jitter_us),
+        each(&|r| format!("{:.0} µs", r.jitter_us)),
     );
-    row("TCP retransmissions", opt(t.retransmissions), "—".into());
+    // UDP resends nothing; TCP and reliable UDP count what they sent again.
+    row(
+        "TCP retransmissions",
+        each(&|r| match r.transport {
+            "TCP" => opt(r.retransmissions),
+            _ => "—".into(),
+        }),
+    );
+    if rep.reliable.is_some() {
+        row(
+            "reliable UDP resent",
+            each(&|r| match r.transport {
+                "reliable UDP" => opt(r.retransmissions),
+                _ => "—".into(),
+            }),
+        );
+    }
     if u.kernel_drops.is_some() {
-        row("kernel drops (UDP)", "—".into(), opt(u.kernel_drops));
+        row(
+            "kernel drops (UDP)",
+            each(&|r| match r.transport {
+                "UDP" => opt(r.kernel_drops),
+                _ => "—".into(),
+            }),
+        );
     }
     if plot_too {
         let span = plot::span(rep);

@@ -356,6 +356,7 @@ pub fn run(
         workload: *w,
         tcp,
         udp,
+        reliable: None,
     })
 }
 

@@ -230,6 +230,9 @@ pub struct ScenarioReport {
     pub tcp: TransportResult,
     /// The UDP run.
     pub udp: TransportResult,
+    /// netlab's reliable UDP (lesson 07) over the same wire; simulated scenarios only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reliable: Option<TransportResult>,
 }
 
 #[cfg(test)]

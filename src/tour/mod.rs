@@ -7,6 +7,7 @@
 
 mod chat;
 mod inspect;
+mod reliable;
 mod tcp;
 mod udp;
 mod udp_chat;
@@ -71,6 +72,11 @@ pub const STEPS: &[Step] = &[
         title: "UDP loses messages on a lossy wire; TCP over the same wire does not",
         lesson: 6,
         run: || Box::pin(udp::lossy_wire()),
+    },
+    Step {
+        title: "Reliable delivery over UDP: acks and retries repair a 20% lossy link",
+        lesson: 7,
+        run: || Box::pin(reliable::repaired_loss()),
     },
     Step {
         title: "A WebSocket starts as an HTTP request",
