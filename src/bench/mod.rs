@@ -7,6 +7,7 @@
 pub mod chat;
 pub mod tcp;
 pub mod udp_chat;
+pub mod window;
 pub mod ws;
 
 use serde::Serialize;
