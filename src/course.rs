@@ -2,7 +2,7 @@
 //!
 //! Every lesson lives in `lessons/NN-topic/`: `README.md` (the lesson, embedded
 //! here so `netlab lesson NN` works from anywhere), `exercise.rs` (functions
-//! with `todo!()` bodies for the student) and `tests.rs` (the grader).
+//! with placeholder bodies for the student to fill in) and `tests.rs` (the grader).
 //! `tests/lessons.rs` runs every grader against the library — the reference
 //! solution — and `tests/exercises.rs` (cargo feature `exercises`) runs it
 //! against the student's file. `netlab check NN` runs the latter for one lesson.
@@ -214,9 +214,9 @@ pub fn lesson(number: u8) -> Option<&'static Lesson> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExerciseStatus {
-    /// Every function is still `todo!()`.
+    /// The file is still exactly as shipped.
     NotStarted,
-    /// Some `todo!()` are gone but `netlab check` has not passed since the last edit.
+    /// The file was edited but `netlab check` has not passed since the last edit.
     InProgress,
     /// `netlab check` passed on the file as it is now.
     Passed,
@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn fingerprint_notices_an_edit() {
-        assert_ne!(fingerprint("todo!()"), fingerprint("todo!( )"));
+        assert_ne!(fingerprint("a()"), fingerprint("a( )"));
         assert_eq!(fingerprint("same"), fingerprint("same"));
     }
 }

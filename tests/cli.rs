@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 
 fn netlab(args: &[&str]) -> Output {
@@ -29,22 +29,9 @@ struct EchoServer {
 
 impl EchoServer {
     fn start(extra: &[&str]) -> EchoServer {
-        let mut child = Command::new(support::netlab_bin())
-            .args(["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start netlab tcp echo");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
+        let mut args = vec!["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"];
+        args.extend_from_slice(extra);
+        let (child, addr, _) = support::start_listening(&args);
         EchoServer { child, addr }
     }
 }

@@ -5,9 +5,8 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A UDP echo server on a free port, in a thread; returns its address.
@@ -25,22 +24,9 @@ fn udp_echo() -> String {
 
 /// Starts `netlab link` towards `to` with `flags`; returns the child and the address to send to.
 fn start_link(to: &str, flags: &[&str]) -> (Child, String) {
-    let mut child = Command::new(support::netlab_bin())
-        .args(["link", "--listen", "127.0.0.1:0", "--to", to, "--json"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let addr = first
-        .trim()
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split(" -> ").next())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
+    let mut args = vec!["link", "--listen", "127.0.0.1:0", "--to", to, "--json"];
+    args.extend_from_slice(flags);
+    let (mut child, addr, out) = support::start_listening(&args);
     // Keep the rest of stdout readable for the final report.
     child.stdout = Some(out.into_inner());
     (child, addr)

@@ -8,25 +8,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
-/// Starts a command whose first stdout line is `listening on ADDR[ -> ...]`; returns it and ADDR.
-fn start(args: &[&str]) -> (Child, String, BufReader<std::process::ChildStdout>) {
-    let mut child = Command::new(support::netlab_bin())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let addr = first
-        .trim()
-        .strip_prefix("listening on ")
-        .and_then(|rest| rest.split(" -> ").next())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
-    (child, addr, out)
-}
+use support::start_listening as start;
 
 fn last_json(mut out: impl Read) -> Value {
     let mut text = String::new();

@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -21,22 +21,9 @@ impl Drop for EchoServer {
 }
 
 fn echo_server(extra: &[&str]) -> EchoServer {
-    let mut child = Command::new(support::netlab_bin())
-        .args(["ws", "echo", "--listen", "127.0.0.1:0", "--quiet"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start netlab ws echo");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("first line names the address")
-        .to_string();
+    let mut args = vec!["ws", "echo", "--listen", "127.0.0.1:0", "--quiet"];
+    args.extend_from_slice(extra);
+    let (child, addr, _) = support::start_listening(&args);
     EchoServer { child, addr }
 }
 

@@ -532,6 +532,28 @@ pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
     r.unwrap_or_else(|bad| bad)
 }
 
+/// Settles `event` against the acks a terminal session waits for, the same for
+/// every transport: an accepted ack may make its room the current one. Returns
+/// `true` when the event means something was refused (a refused ack, an
+/// `error`, a `bye`), which makes the session's exit status non-zero.
+pub(crate) fn settle(
+    event: &ServerEvent,
+    waiting: &mut HashMap<u64, Option<String>>,
+    current: &mut Option<String>,
+) -> bool {
+    if let ServerEvent::Ack { ack, ok, .. } = event {
+        if let Some(becomes) = waiting.remove(ack) {
+            if !*ok {
+                return true;
+            }
+            if let Some(room) = becomes {
+                *current = Some(room);
+            }
+        }
+    }
+    matches!(event, ServerEvent::Bye { .. } | ServerEvent::Error { .. })
+}
+
 /// A chat line for one server event, as `netlab chat` prints it.
 pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
     let name = |nick: &str, id: &ConnId| {
@@ -722,16 +744,7 @@ async fn chat_session(addr: String, args: ChatArgs) -> CliResult {
                     return Ok(if failed || !waiting.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS });
                 };
                 let event = parse_server_event(&frame?)?;
-                if let ServerEvent::Ack { ack, ok, .. } = &event {
-                    if let Some(becomes) = waiting.remove(ack) {
-                        if *ok {
-                            if let Some(room) = becomes { current = Some(room); }
-                        } else {
-                            failed = true;
-                        }
-                    }
-                }
-                if matches!(event, ServerEvent::Bye { .. } | ServerEvent::Error { .. }) {
+                if settle(&event, &mut waiting, &mut current) {
                     failed = true;
                 }
                 show(&event);

@@ -7,7 +7,7 @@
 //! `hello`, `heartbeat` echoing the id, `bye`) are in [`crate::transport::udp`].
 
 use super::client::{parse_server_event, AckOutcome};
-use super::command::{parse_line, render_event, ChatArgs, Line, DRAIN_TIMEOUT, HELP};
+use super::command::{parse_line, render_event, settle, ChatArgs, Line, DRAIN_TIMEOUT, HELP};
 use super::id::ConnId;
 use super::protocol::{ClientEvent, ClientFrame, ServerEvent};
 use crate::cli::CliResult;
@@ -477,16 +477,13 @@ pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
             }
             r = client.recv() => {
                 for inc in r? {
-                    if let Incoming::Event(ServerEvent::Ack { ack, ok, .. }) = &inc {
-                        if Some(*ack) == sync {
+                    if let Incoming::Event(event) = &inc {
+                        if matches!(event, ServerEvent::Ack { ack, .. } if Some(*ack) == sync) {
                             return finish(client, waiting.len(), failed, json).await;
                         }
-                        if let Some(becomes) = waiting.remove(ack) {
-                            if *ok { if let Some(room) = becomes { current = Some(room); } } else { failed = true; }
+                        if settle(event, &mut waiting, &mut current) {
+                            failed = true;
                         }
-                    }
-                    if let Incoming::Event(ServerEvent::Bye { .. } | ServerEvent::Error { .. }) = &inc {
-                        failed = true;
                     }
                     let bye = matches!(inc, Incoming::Event(ServerEvent::Bye { .. }));
                     // The answer to our own end-of-input `rooms` is not news.

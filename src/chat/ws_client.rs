@@ -5,7 +5,7 @@
 //! hand-written RFC 6455 client ([`crate::ws::client`]).
 
 use super::client::parse_server_event;
-use super::command::{parse_line, render_event, ChatArgs, Line, DRAIN_TIMEOUT, HELP};
+use super::command::{parse_line, render_event, settle, ChatArgs, Line, DRAIN_TIMEOUT, HELP};
 use super::protocol::{ClientEvent, ClientFrame, ServerEvent};
 use crate::cli::CliResult;
 use crate::term;
@@ -153,16 +153,7 @@ pub(crate) async fn terminal(url: String, args: ChatArgs) -> CliResult {
                     if !json { anstream::println!("{}", term::dim("connection closed")); }
                     return Ok(if failed || !waiting.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS });
                 };
-                if let ServerEvent::Ack { ack, ok, .. } = &event {
-                    if let Some(becomes) = waiting.remove(ack) {
-                        if *ok {
-                            if let Some(room) = becomes { current = Some(room); }
-                        } else {
-                            failed = true;
-                        }
-                    }
-                }
-                if matches!(event, ServerEvent::Bye { .. } | ServerEvent::Error { .. }) {
+                if settle(&event, &mut waiting, &mut current) {
                     failed = true;
                 }
                 show(&event);

@@ -7,8 +7,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 /// True when the interop tier is required (set by `scripts/check-all` and CI).
 pub fn interop_required() -> bool {
@@ -46,4 +47,26 @@ pub fn interop_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join("interop")
+}
+
+/// Starts `netlab ARGS` — a server whose first stdout line is
+/// `listening on ADDR` (optionally followed by ` -> ...`) — and returns the
+/// child, ADDR, and the rest of its stdout. Stderr is discarded.
+pub fn start_listening(args: &[&str]) -> (Child, String, BufReader<ChildStdout>) {
+    let mut child = Command::new(netlab_bin())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start netlab {args:?}: {e}"));
+    let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("read the first line");
+    let addr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|rest| rest.split(" -> ").next())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    (child, addr, out)
 }
