@@ -7,6 +7,7 @@
 //! | [`rooms`] | the membership table and every routing form ([`rooms::Target`]) |
 //! | [`routing`] | the same rules on plain sets, as the lessons (and their exercises) state them |
 //! | [`adapter`] | the one seam every broadcast goes through (history, Redis later) |
+//! | [`history`] | per-key rings of recorded events with their seqs, replayed to who missed them (lesson 07) |
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
 //! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
@@ -21,6 +22,7 @@
 pub mod adapter;
 pub mod client;
 pub mod command;
+pub mod history;
 pub mod hub;
 pub mod id;
 pub mod limits;
