@@ -18,6 +18,8 @@ use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 /// The chat commands (flattened into `netlab`'s top level).
+// `serve` has many flags; the value is parsed once per process, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
@@ -291,6 +293,14 @@ fn serve(args: ServeArgs) -> CliResult {
         }
         if config.history.enabled() {
             let h = &config.history;
+            if h.len > config.max_queue {
+                anstream::eprintln!(
+                    "{} --history {} is above --max-queue {}: a replay longer than the queue loses its oldest events (the client sees `dropped`); raise --max-queue",
+                    term::bad("!"),
+                    h.len,
+                    config.max_queue
+                );
+            }
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
