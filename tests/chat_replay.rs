@@ -851,14 +851,24 @@ impl Member {
     fn absorb(&mut self, events: Vec<Value>, seed: u64) {
         for e in events {
             if e["event"] == "resumed" {
-                assert_eq!(e["id"], self.id.as_str(), "seed {seed}: resumed as someone else");
+                assert_eq!(
+                    e["id"],
+                    self.id.as_str(),
+                    "seed {seed}: resumed as someone else"
+                );
                 self.token = e["session"].as_str().unwrap().to_string();
             }
             if e["event"] == "gap" || e["event"] == "dropped" {
                 panic!("seed {seed}: {} lost events: {e}", self.id);
             }
             if let Some(s) = e["seq"]["lobby"].as_u64() {
-                assert_eq!(s, self.last + 1, "seed {seed}: {} got {e} after {}", self.id, self.last);
+                assert_eq!(
+                    s,
+                    self.last + 1,
+                    "seed {seed}: {} got {e} after {}",
+                    self.id,
+                    self.last
+                );
                 self.last = s;
                 if e["event"] == "message" {
                     self.got.push(e["text"].as_str().unwrap().to_string());
@@ -890,7 +900,9 @@ async fn chaos(seed: u64, members: usize, steps: usize) {
             got: Vec::new(),
         };
         // Joins before ours were not meant for us: start at our own joined.
-        let own = got.iter().find(|e| e["event"] == "joined" && e["id"] == m.id.as_str());
+        let own = got
+            .iter()
+            .find(|e| e["event"] == "joined" && e["id"] == m.id.as_str());
         m.last = own.unwrap()["seq"]["lobby"].as_u64().unwrap() - 1;
         m.conn = Some(c);
         m.absorb(got, seed);
@@ -941,7 +953,11 @@ async fn chaos(seed: u64, members: usize, steps: usize) {
             let e = m.conn.as_mut().unwrap().next().await;
             m.absorb(vec![e], seed);
         }
-        assert_eq!(m.got, sent, "seed {seed}: member {} saw a different story", m.id);
+        assert_eq!(
+            m.got, sent,
+            "seed {seed}: member {} saw a different story",
+            m.id
+        );
     }
 }
 
