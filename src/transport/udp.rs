@@ -400,13 +400,9 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
     match control {
         Some(Control::Hello) => {
             // The welcome was lost (or the client restarted): say it again.
-            let welcome = shared.server.with_hub(|h| ServerEvent::Welcome {
-                id,
-                nick: h.nick(id).unwrap_or_default().to_string(),
-                limits: wire_limits(h.limits()),
-                session: None,
-                session_ttl_ms: None,
-            });
+            let Some(welcome) = shared.server.welcome_again(id) else {
+                return;
+            };
             s.queue.push(welcome.to_bytes());
         }
         Some(Control::Heartbeat { id: echoed }) => {
@@ -438,6 +434,7 @@ fn from_client(t: &ReceiveTracker) -> String {
     )
 }
 
+#[cfg(test)]
 fn wire_limits(l: &crate::chat::limits::Limits) -> WireLimits {
     WireLimits {
         max_nick: l.max_nick,
