@@ -40,7 +40,7 @@
 use super::outbound::Outbound;
 use super::server::ChatServer;
 use crate::chat::id::ConnId;
-use crate::chat::protocol::{ErrorCode, Refusal, ServerEvent, WireLimits};
+use crate::chat::protocol::{ErrorCode, Refusal, ServerEvent};
 use crate::udp::{Arrival, DatagramHeader, ReceiveTracker, Sequencer, HEADER_LEN, MAX_MESSAGE};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -435,8 +435,8 @@ fn from_client(t: &ReceiveTracker) -> String {
 }
 
 #[cfg(test)]
-fn wire_limits(l: &crate::chat::limits::Limits) -> WireLimits {
-    WireLimits {
+fn wire_limits(l: &crate::chat::limits::Limits) -> crate::chat::protocol::WireLimits {
+    crate::chat::protocol::WireLimits {
         max_nick: l.max_nick,
         max_room: l.max_room,
         max_rooms: l.max_rooms,
