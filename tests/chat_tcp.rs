@@ -488,3 +488,64 @@ async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
     }
     assert!(saw_dropped > 0, "the slow reader was told what it missed");
 }
+
+/// A client that sends without pause keeps its connection's read loop always
+/// ready. The server must still get round to writing that client's acks back
+/// *while* it sends (before the fix, not one arrived until the client paused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_pauses_still_gets_acks_while_it_sends() {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let mut config = ServerConfig::default();
+    config.limits.rate = 10_000_000;
+    config.limits.burst = 10_000_000;
+    let (addr, _server, _) = start(config).await;
+    let acks_while_sending = tokio::task::spawn_blocking(move || {
+        let mut tx = std::net::TcpStream::connect(&addr).unwrap();
+        let mut rx = tx.try_clone().unwrap();
+        let sending = Arc::new(AtomicBool::new(true));
+        let during = Arc::new(AtomicU64::new(0));
+        let (s, d) = (sending.clone(), during.clone());
+        let reader = std::thread::spawn(move || {
+            let mut buf = BytesMut::new();
+            let mut chunk = [0u8; 65536];
+            while let Ok(n) = rx.read(&mut chunk) {
+                if n == 0 || !s.load(Ordering::SeqCst) {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                while let Ok(Some(f)) = netlab::framing::decode_frame(&mut buf, usize::MAX) {
+                    if f.starts_with(br#"{"event":"ack""#) && s.load(Ordering::SeqCst) {
+                        d.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+        });
+        let mut batch = BytesMut::new();
+        encode_frame(
+            br#"{"event":"join","room":"lobby"}"#,
+            &mut batch,
+            usize::MAX,
+        )
+        .unwrap();
+        for i in 0..1000u64 {
+            let json = format!(r#"{{"event":"message","to":["lobby"],"text":"m","ack":{i}}}"#);
+            encode_frame(json.as_bytes(), &mut batch, usize::MAX).unwrap();
+        }
+        let give_up = std::time::Instant::now() + Duration::from_secs(10);
+        while during.load(Ordering::SeqCst) == 0 && std::time::Instant::now() < give_up {
+            tx.write_all(&batch).unwrap();
+        }
+        sending.store(false, Ordering::SeqCst);
+        let n = during.load(Ordering::SeqCst);
+        let _ = tx.shutdown(std::net::Shutdown::Both); // wakes the reader
+        let _ = reader.join();
+        n
+    })
+    .await
+    .unwrap();
+    assert!(
+        acks_while_sending > 0,
+        "no ack came back in 10 s while the client kept sending: its writer is starved"
+    );
+}

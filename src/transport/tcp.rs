@@ -129,6 +129,10 @@ async fn read_loop(rd: OwnedReadHalf, id: ConnId, queue: &Outbound, server: &Cha
         if !frames.is_empty() {
             server.handle_frames(id, frames.iter().map(|f| &f[..]));
             frames.clear();
+            // A client that sends without pause keeps this loop always ready:
+            // count the work against tokio's budget so it yields now and then
+            // and this connection's writer gets to send the acks back.
+            tokio::task::consume_budget().await;
         }
         if let Err(FrameError::TooLong { announced, max }) = verdict {
             // The stream cannot be resynchronised after a bad header: say why, close.
