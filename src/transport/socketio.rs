@@ -64,8 +64,8 @@ pub async fn connection<S>(
                             Ok(native) => server.handle_frames(id, std::iter::once(&native[..])),
                             Err(why) => {
                                 if let Some(a) = ack {
-                                    let answer = serde_json::json!([{"ok": false, "error": "invalid_fields", "message": why}]);
-                                    let _ = ws.feed(&Message::text(format!("43{a}{answer}")));
+                                    let answer = serde_json::json!({"ok": false, "error": "invalid_fields", "message": why});
+                                    let _ = ws.feed(&Message::text(socketio::encode_ack(a, &[answer])));
                                 }
                             }
                         }

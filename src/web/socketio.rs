@@ -152,6 +152,41 @@ fn array(data: &str) -> Result<Vec<Value>, PacketError> {
     }
 }
 
+/// An EVENT packet (socket.io-protocol v5 "Packet format"): `42`, the ack id
+/// when the sender wants an answer, then the JSON array `[name, ...args]` —
+/// `421["message",{"text":"hi"}]`. Used both ways: clients emit, the server
+/// emits and may ask for an answer.
+pub fn encode_event(ack: Option<u64>, name: &str, args: &[Value]) -> String {
+    let mut out = String::with_capacity(16 + name.len());
+    out.push_str("42");
+    if let Some(id) = ack {
+        out.push_str(&id.to_string());
+    }
+    out.push('[');
+    // A name is a JSON string: quotes and control characters are escaped.
+    out.push_str(&Value::String(name.to_string()).to_string());
+    for a in args {
+        out.push(',');
+        out.push_str(&a.to_string());
+    }
+    out.push(']');
+    out
+}
+
+/// An ACK packet answering ack id `id`: `43`, the id, then the JSON array of
+/// the answer's arguments — `431[{"ok":true}]`.
+pub fn encode_ack(id: u64, args: &[Value]) -> String {
+    let mut out = format!("43{id}[");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&a.to_string());
+    }
+    out.push(']');
+    out
+}
+
 /// The Engine.IO open packet: the session id, the heartbeat's timing in
 /// milliseconds, and the largest message the client may send.
 pub fn open(sid: &str, heartbeat: &Heartbeat, max_payload: usize) -> String {
@@ -233,12 +268,9 @@ pub fn from_native(json: &[u8]) -> Option<String> {
     };
     if name == "ack" {
         let id = obj.remove("ack")?.as_u64()?;
-        return Some(format!("43{id}{}", Value::Array(vec![Value::Object(obj)])));
+        return Some(encode_ack(id, &[Value::Object(obj)]));
     }
-    Some(format!(
-        "42{}",
-        Value::Array(vec![Value::String(name), Value::Object(obj)])
-    ))
+    Some(encode_event(None, &name, &[Value::Object(obj)]))
 }
 
 #[cfg(test)]
