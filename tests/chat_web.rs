@@ -729,3 +729,29 @@ fn socketio_client_detects_a_silent_server() {
     assert_eq!(line.trim(), "disconnect: ping timeout");
     assert!(node.wait().unwrap().success());
 }
+
+/// `netlab tour`'s lesson-10 step: the page over HTTP, a Socket.IO handshake
+/// and a join with an ack, one native message arriving as a Socket.IO EVENT,
+/// and the URL to open in a browser.
+#[test]
+fn the_tour_serves_the_page_and_speaks_socketio() {
+    let out = Command::new(support::netlab_bin())
+        .arg("tour")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "GET / → HTTP/1.1 200 OK: the page",
+        "→ 40 ← 40{\"sid\":\"",
+        "→ 421[\"join\",\"lobby\"] (EVENT, ack id 1) ← 431[{\"ok\":true,\"reached\":2}]",
+        "\"text\":\"same words, two framings\",\"to\":[\"lobby\"]}]",
+        "open http://127.0.0.1:8080/ in two tabs",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
