@@ -129,6 +129,7 @@ impl LimitArgs {
             max_frame: self.max_frame,
             max_queue: self.max_queue,
             max_connections: self.max_connections,
+            history: Default::default(),
         })
     }
 }
@@ -508,8 +509,15 @@ pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
         }
     };
     let r = match name {
-        "join" => arg("a room")
-            .map(|room| Line::Send(ClientEvent::Join { room: room.clone() }, Some(room))),
+        "join" => arg("a room").map(|room| {
+            Line::Send(
+                ClientEvent::Join {
+                    room: room.clone(),
+                    since: None,
+                },
+                Some(room),
+            )
+        }),
         "leave" => or_current("a room").map(|room| Line::Send(ClientEvent::Leave { room }, None)),
         "to" => match rest.split_once(' ') {
             Some((room, text)) if !text.trim().is_empty() => Ok(Line::Send(
@@ -570,6 +578,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             nick,
             to,
             text,
+            ..
         } => {
             let place = if to.is_empty() {
                 "everyone".to_string()
@@ -580,7 +589,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             };
             format!("[{place}] {}: {text}", term::bold(name(nick, from)))
         }
-        ServerEvent::Joined { room, id, nick } => {
+        ServerEvent::Joined { room, id, nick, .. } => {
             term::dim(format!("[{room}] → {} joined", name(nick, id)))
         }
         ServerEvent::Left {
@@ -588,6 +597,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             id,
             nick,
             reason,
+            ..
         } => term::dim(format!(
             "[{room}] ← {} {}",
             name(nick, id),
@@ -640,6 +650,11 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
                 term::bad("the server closed the connection:")
             )
         }
+        ServerEvent::Resumed { nick, replayed, .. } => term::good(format!(
+            "resumed as {nick}: {replayed} missed events follow"
+        )),
+        ServerEvent::Gap { message, .. } => term::bad(message),
+        ServerEvent::Ping | ServerEvent::Pong => return None,
     })
 }
 
@@ -688,7 +703,10 @@ async fn chat_session(addr: String, args: ChatArgs) -> CliResult {
     }
     if let Some(room) = args.room.clone() {
         if let super::client::AckOutcome::Refused(_, why) = client
-            .call(ClientEvent::Join { room: room.clone() })
+            .call(ClientEvent::Join {
+                room: room.clone(),
+                since: None,
+            })
             .await?
         {
             return Err(format!("the server refused to let you join {room}: {why}").into());
@@ -814,6 +832,7 @@ mod tests {
                 max_frame: 1024,
                 max_queue: 10,
                 max_connections: 11,
+                history: Default::default(),
             }
         );
     }
@@ -894,7 +913,13 @@ mod tests {
         );
         assert_eq!(
             parse_line("/join dev", None),
-            Line::Send(ClientEvent::Join { room: "dev".into() }, Some("dev".into()))
+            Line::Send(
+                ClientEvent::Join {
+                    room: "dev".into(),
+                    since: None
+                },
+                Some("dev".into())
+            )
         );
         assert_eq!(
             parse_line("/to dev  hi  all", None),

@@ -89,7 +89,10 @@ pub(crate) async fn terminal(url: String, args: ChatArgs) -> CliResult {
         send(
             &mut ws,
             &mut waiting,
-            ClientEvent::Join { room: room.clone() },
+            ClientEvent::Join {
+                room: room.clone(),
+                since: None,
+            },
             Some(room),
         )?;
     }
