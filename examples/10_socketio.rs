@@ -244,6 +244,7 @@ async fn main() -> Res<()> {
     .await?;
     tina.call(ClientEvent::Join {
         room: "lobby".into(),
+        since: None,
     })
     .await?;
     println!("  (a TCP client, tina, joins lobby: netlab chat tcp://{tcp_addr} --nick tina --room lobby)");
