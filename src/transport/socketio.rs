@@ -6,8 +6,15 @@
 //! a message from the client, events queued by the hub, and the heartbeat
 //! (the server pings every `pingInterval`; no pong within `pingTimeout` and the
 //! client is dropped, as Engine.IO v4 specifies).
+//!
+//! When the server asks clients to confirm recorded events (`--confirm-timeout`),
+//! each event carrying a `seq` goes out as an ack request `42<n>[…]`; the
+//! client's `43<n>[…]` confirms that seq to the hub, exactly as a native
+//! client's `seen` would, and what stays unconfirmed is sent again.
 
 use super::server::ChatServer;
+use crate::chat::id::ConnId;
+use crate::chat::protocol::SeqMap;
 use crate::web::socketio::{self, Heartbeat, Incoming};
 use crate::ws::{CloseCode, Message, WebSocket};
 use std::sync::Arc;
@@ -43,6 +50,10 @@ pub async fn connection<S>(
     let mut next_ping = Instant::now() + interval;
     let mut pong_due: Option<Instant> = None;
     let mut connected = false;
+    // Server-emitted ack requests (lesson 07's confirmations): only when the
+    // server asks clients to confirm what they received.
+    let confirm = server.config().history.confirm_timeout.is_some();
+    let mut requests = socketio::AckRequests::default();
     let reason: String = loop {
         let deadline = pong_due.unwrap_or(next_ping);
         tokio::select! {
@@ -70,7 +81,13 @@ pub async fn connection<S>(
                             }
                         }
                     }
-                    Ok(Incoming::Ack { .. }) => {} // the server asks for no acks yet
+                    Ok(Incoming::Ack { id: n, .. }) => {
+                        // The client's callback ran: what ack request n stood for is
+                        // confirmed. An id never asked (or already answered) is ignored.
+                        if let Some(seq) = requests.answer(n) {
+                            confirmed(&server, id, &seq);
+                        }
+                    }
                     Err(e) => break fail(&mut ws, &e.to_string()).await,
                 },
                 Ok(Some(Message::Binary(_))) => {
@@ -85,7 +102,12 @@ pub async fn connection<S>(
                     let _ = ws.feed(&Message::text(format!("42[\"dropped\",{{\"count\":{}}}]", batch.dropped)));
                 }
                 for e in &batch.events {
-                    if let Some(p) = socketio::from_native(e) {
+                    let packet = if confirm {
+                        socketio::from_native_asking(e, &mut requests)
+                    } else {
+                        socketio::from_native(e)
+                    };
+                    if let Some(p) = packet {
                         let _ = ws.feed(&Message::text(p));
                     }
                 }
@@ -112,6 +134,15 @@ pub async fn connection<S>(
         }
     };
     server.disconnect(id, &reason);
+}
+
+/// The client confirmed these seqs: the same as a native client's
+/// `{"event":"seen","seq":{…}}`, which is what the hub is handed.
+fn confirmed(server: &ChatServer, id: ConnId, seq: &SeqMap) {
+    let seen = serde_json::json!({"event": "seen", "seq": seq});
+    if let Ok(native) = serde_json::to_vec(&seen) {
+        server.handle_frames(id, std::iter::once(&native[..]));
+    }
 }
 
 /// A packet broke the protocol: say why (CONNECT_ERROR) and close this connection only.

@@ -10,6 +10,7 @@
 //! | Socket.IO v5 | CONNECT | `40` → `40{"sid":"…"}` | join the main namespace |
 //! | Socket.IO v5 | EVENT | `42["join","lobby"]`, `421["message",{"to":["lobby"],"text":"hi"}]` | an event; `1` is an ack id |
 //! | Socket.IO v5 | ACK | `431[{"ok":true,"reached":2}]` | the answer to ack id 1 |
+//! | Socket.IO v5 | EVENT + ACK, server asking | `420["message",{…,"seq":{"lobby":7}}]` → `430[]` | with `--confirm-timeout`: the client's callback confirms a recorded event ([`AckRequests`]) |
 //! | Socket.IO v5 | CONNECT_ERROR | `44{"message":"…"}` | refused (another namespace, binary attachments) |
 //!
 //! Events map one to one onto the hub's native JSON events: `42["join","lobby"]`
@@ -20,7 +21,9 @@
 //! The parser treats every packet as hostile: it never panics, and a malformed
 //! packet closes only its own connection.
 
+use crate::chat::protocol::SeqMap;
 use serde_json::{Map, Value};
+use std::collections::VecDeque;
 use thiserror::Error;
 
 /// How often the server pings (Engine.IO `pingInterval`), in milliseconds.
@@ -260,6 +263,17 @@ pub fn to_native(name: &str, args: &[Value], ack: Option<u64>) -> Result<Vec<u8>
 /// A native hub event as the Socket.IO packet a client receives: acks become
 /// ACK packets, everything else an EVENT named after it.
 pub fn from_native(json: &[u8]) -> Option<String> {
+    packet_for(json, None)
+}
+
+/// Like [`from_native`], but a recorded event (one carrying `"seq"`) becomes
+/// an ack request, `42<n>["message",{…,"seq":{…}}]`: the client's callback
+/// answers `43<n>[…]`, and `requests` remembers which seq map `n` stands for.
+pub fn from_native_asking(json: &[u8], requests: &mut AckRequests) -> Option<String> {
+    packet_for(json, Some(requests))
+}
+
+fn packet_for(json: &[u8], requests: Option<&mut AckRequests>) -> Option<String> {
     let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(json) else {
         return None;
     };
@@ -270,7 +284,64 @@ pub fn from_native(json: &[u8]) -> Option<String> {
         let id = obj.remove("ack")?.as_u64()?;
         return Some(encode_ack(id, &[Value::Object(obj)]));
     }
-    Some(encode_event(None, &name, &[Value::Object(obj)]))
+    let ack = match (requests, seq_of(&obj)) {
+        (Some(r), Some(seq)) => Some(r.ask(seq)),
+        _ => None,
+    };
+    Some(encode_event(ack, &name, &[Value::Object(obj)]))
+}
+
+/// The `"seq"` map of a recorded event (history key → sequence number), if any.
+fn seq_of(obj: &Map<String, Value>) -> Option<SeqMap> {
+    let Some(Value::Object(seq)) = obj.get("seq") else {
+        return None;
+    };
+    let map: SeqMap = seq
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+        .collect();
+    (!map.is_empty()).then_some(map)
+}
+
+/// Most ack requests a connection keeps waiting for an answer. Confirmations
+/// are cumulative per history key, so forgetting the oldest loses nothing a
+/// later answer does not confirm too; the bound keeps a client that never
+/// answers from growing the server's memory.
+pub const MAX_ACK_REQUESTS: usize = 1024;
+
+/// The server's side of its ack requests on one connection: which seq map
+/// each ack id it sent stands for (ids count up from 0, like socket.io's).
+#[derive(Debug, Default)]
+pub struct AckRequests {
+    next: u64,
+    pending: VecDeque<(u64, SeqMap)>,
+}
+
+impl AckRequests {
+    /// A fresh ack id standing for `seq`; the oldest request is forgotten
+    /// beyond [`MAX_ACK_REQUESTS`].
+    pub fn ask(&mut self, seq: SeqMap) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        if self.pending.len() == MAX_ACK_REQUESTS {
+            self.pending.pop_front();
+        }
+        self.pending.push_back((id, seq));
+        id
+    }
+
+    /// The seq map ack id `id` stood for, once: `None` for an id never sent,
+    /// already answered, or forgotten.
+    pub fn answer(&mut self, id: u64) -> Option<SeqMap> {
+        // Ids are pushed in increasing order, so the queue is sorted.
+        let at = self.pending.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        self.pending.remove(at).map(|(_, seq)| seq)
+    }
+
+    /// How many requests wait for an answer.
+    pub fn waiting(&self) -> usize {
+        self.pending.len()
+    }
 }
 
 #[cfg(test)]
@@ -363,5 +434,59 @@ mod tests {
             r#"42["joined",{"id":"ab","nick":"ana","room":"lobby"}]"#
         );
         assert_eq!(from_native(b"[1]"), None);
+    }
+
+    #[test]
+    fn recorded_events_become_ack_requests() {
+        let mut requests = AckRequests::default();
+        let recorded = br#"{"event":"message","from":"ab","nick":"ana","to":["lobby"],"text":"hi","seq":{"lobby":7}}"#;
+        assert_eq!(
+            from_native_asking(recorded, &mut requests).unwrap(),
+            r#"420["message",{"from":"ab","nick":"ana","seq":{"lobby":7},"text":"hi","to":["lobby"]}]"#
+        );
+        let two_keys =
+            br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana","seq":{"lobby":8,"*":2}}"#;
+        assert!(from_native_asking(two_keys, &mut requests)
+            .unwrap()
+            .starts_with("421[\"joined\""));
+        // Not recorded (no seq, or an empty one): a plain EVENT, no id used up.
+        assert_eq!(
+            from_native_asking(br#"{"event":"rooms","rooms":["ab"]}"#, &mut requests).unwrap(),
+            r#"42["rooms",{"rooms":["ab"]}]"#
+        );
+        assert!(
+            from_native_asking(br#"{"event":"message","text":"x","seq":{}}"#, &mut requests)
+                .unwrap()
+                .starts_with("42[")
+        );
+        assert_eq!(requests.waiting(), 2);
+        // Each answer once; unknown ids are nothing.
+        let lobby = |n| SeqMap::from([("lobby".to_string(), n)]);
+        assert_eq!(requests.answer(0), Some(lobby(7)));
+        assert_eq!(requests.answer(0), None);
+        assert_eq!(requests.answer(99), None);
+        let mut both = lobby(8);
+        both.insert("*".into(), 2);
+        assert_eq!(requests.answer(1), Some(both));
+        assert_eq!(requests.waiting(), 0);
+    }
+
+    #[test]
+    fn ack_requests_are_bounded_at_the_edge() {
+        let mut requests = AckRequests::default();
+        let seq = |n| SeqMap::from([("lobby".to_string(), n)]);
+        for n in 0..MAX_ACK_REQUESTS as u64 {
+            assert_eq!(requests.ask(seq(n)), n);
+        }
+        assert_eq!(requests.waiting(), MAX_ACK_REQUESTS);
+        // One more: the oldest (id 0) is forgotten, the newest kept.
+        let last = requests.ask(seq(5000));
+        assert_eq!(requests.waiting(), MAX_ACK_REQUESTS);
+        assert_eq!(requests.answer(0), None);
+        assert_eq!(requests.answer(1), Some(seq(1)));
+        assert_eq!(requests.answer(last), Some(seq(5000)));
+        // Answers out of order are found too.
+        assert_eq!(requests.answer(700), Some(seq(700)));
+        assert_eq!(requests.answer(2), Some(seq(2)));
     }
 }
