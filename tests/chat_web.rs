@@ -753,7 +753,7 @@ fn the_tour_serves_the_page_and_speaks_socketio() {
         "GET / → HTTP/1.1 200 OK: the page",
         "→ 40 ← 40{\"sid\":\"",
         "→ 421[\"join\",\"lobby\"] (EVENT, ack id 1) ← 431[{\"ok\":true,\"reached\":2}]",
-        "\"text\":\"same words, two framings\",\"to\":[\"lobby\"]}]",
+        "\"to\":[\"lobby\"],\"text\":\"same words, two framings\"}]",
         "open http://127.0.0.1:8080/ in two tabs",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");

@@ -104,7 +104,7 @@ fn the_socketio_example_shows_each_packet_both_ways() {
         "→ 421[\"message\",{\"text\":\"hi tina\",\"to\":[\"lobby\"]}]",
         "← 431[{\"ok\":true,\"reached\":1}]",
         "← 42[\"message\",{\"from\":\"",
-        "\"nick\":\"tina\",\"text\":\"hello socket.io\",\"to\":[\"lobby\"]}]",
+        "\"nick\":\"tina\",\"to\":[\"lobby\"],\"text\":\"hello socket.io\"}]",
         "← 2\n",
         "→ 3\n",
         "← 44{\"message\":\"binary attachments",

@@ -263,15 +263,54 @@ pub fn to_native(name: &str, args: &[Value], ack: Option<u64>) -> Result<Vec<u8>
 /// A native hub event as the Socket.IO packet a client receives: acks become
 /// ACK packets, everything else an EVENT named after it.
 pub fn from_native(json: &[u8]) -> Option<String> {
-    packet_for(json, None)
+    event_fast(json).or_else(|| packet_for(json, None))
+}
+
+/// Start of every event the hub writes: its serializer puts the tag first.
+const EVENT_TAG: &[u8] = br#"{"event":""#;
+
+/// The fan-out fast path: a hub event `{"event":"NAME",FIELDS}` becomes
+/// `42["NAME",{FIELDS}]` by moving bytes, without parsing the JSON again for
+/// every receiver (the hub encoded it once for all of them). Anything else —
+/// an `ack`, a name that would need escaping, another shape — returns `None`
+/// and takes the general path.
+fn event_fast(json: &[u8]) -> Option<String> {
+    let rest = json.strip_prefix(EVENT_TAG)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let (name, after) = (&rest[..end], &rest[end + 1..]);
+    if name.is_empty()
+        || name == b"ack"
+        || !name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return None;
+    }
+    let fields = match after.first()? {
+        b'}' if after.len() == 1 => &b"}"[..],
+        b',' if after.last() == Some(&b'}') => &after[1..],
+        _ => return None,
+    };
+    let mut out = Vec::with_capacity(json.len() + 4);
+    out.extend_from_slice(b"42[\"");
+    out.extend_from_slice(name);
+    out.extend_from_slice(b"\",{");
+    out.extend_from_slice(fields);
+    out.push(b']');
+    String::from_utf8(out).ok()
 }
 
 /// Like [`from_native`], but a recorded event (one carrying `"seq"`) becomes
 /// an ack request, `42<n>["message",{…,"seq":{…}}]`: the client's callback
 /// answers `43<n>[…]`, and `requests` remembers which seq map `n` stands for.
 pub fn from_native_asking(json: &[u8], requests: &mut AckRequests) -> Option<String> {
+    // Inside a JSON string a quote is escaped, so `"seq":` can only be a key.
+    if !json.windows(SEQ_KEY.len()).any(|w| w == SEQ_KEY) {
+        return from_native(json);
+    }
     packet_for(json, Some(requests))
 }
+
+/// How a recorded event's seq map starts in the hub's JSON.
+const SEQ_KEY: &[u8] = br#""seq":"#;
 
 fn packet_for(json: &[u8], requests: Option<&mut AckRequests>) -> Option<String> {
     let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(json) else {
@@ -431,9 +470,52 @@ mod tests {
         );
         assert_eq!(
             from_native(br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana"}"#).unwrap(),
-            r#"42["joined",{"id":"ab","nick":"ana","room":"lobby"}]"#
+            r#"42["joined",{"room":"lobby","id":"ab","nick":"ana"}]"#
         );
         assert_eq!(from_native(b"[1]"), None);
+    }
+
+    #[test]
+    fn the_fast_path_says_what_the_general_path_says() {
+        let json = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        let hub_event = crate::chat::protocol::ServerEvent::Message {
+            from: "0123456789abcdef0123456789abcdef".parse().unwrap(),
+            nick: "ana \"the\" ünïcødé".into(),
+            to: vec!["lobby".into()],
+            text: "hi,}]\"".into(),
+            seq: Default::default(),
+        }
+        .to_bytes();
+        for native in [
+            &hub_event[..],
+            br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana"}"#,
+            br#"{"event":"pong"}"#,
+            br#"{"event":"dropped","count":3}"#,
+        ] {
+            let fast = event_fast(native).expect("the fast path takes hub events");
+            let general = packet_for(native, None).unwrap();
+            assert_eq!(json(&fast[2..]), json(&general[2..]), "{fast} vs {general}");
+            assert_eq!(from_native(native).unwrap(), fast);
+        }
+        // What the fast path leaves to the general one.
+        for other in [
+            &br#"{"event":"ack","ack":1,"ok":true}"#[..],
+            br#"{"event":"we\"ird","a":1}"#,
+            br#"{"a":1,"event":"late"}"#,
+            br#"{"event":"x"#,
+            br#"{"event":"x",1"#,
+        ] {
+            assert_eq!(
+                event_fast(other),
+                None,
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+        assert_eq!(
+            from_native(br#"{"event":"we\"ird","a":1}"#).unwrap(),
+            r#"42["we\"ird",{"a":1}]"#
+        );
     }
 
     #[test]
