@@ -13,8 +13,6 @@
 //! client's `seen` would, and what stays unconfirmed is sent again.
 
 use super::server::ChatServer;
-use crate::chat::id::ConnId;
-use crate::chat::protocol::SeqMap;
 use crate::web::socketio::{self, Heartbeat, Incoming};
 use crate::ws::{CloseCode, Message, WebSocket};
 use std::sync::Arc;
@@ -85,7 +83,7 @@ pub async fn connection<S>(
                         // The client's callback ran: what ack request n stood for is
                         // confirmed. An id never asked (or already answered) is ignored.
                         if let Some(seq) = requests.answer(n) {
-                            confirmed(&server, id, &seq);
+                            server.seen(id, &seq);
                         }
                     }
                     Err(e) => break fail(&mut ws, &e.to_string()).await,
@@ -134,15 +132,6 @@ pub async fn connection<S>(
         }
     };
     server.disconnect(id, &reason);
-}
-
-/// The client confirmed these seqs: the same as a native client's
-/// `{"event":"seen","seq":{…}}`, which is what the hub is handed.
-fn confirmed(server: &ChatServer, id: ConnId, seq: &SeqMap) {
-    let seen = serde_json::json!({"event": "seen", "seq": seq});
-    if let Ok(native) = serde_json::to_vec(&seen) {
-        server.handle_frames(id, std::iter::once(&native[..]));
-    }
 }
 
 /// A packet broke the protocol: say why (CONNECT_ERROR) and close this connection only.
