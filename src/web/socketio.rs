@@ -263,7 +263,7 @@ pub fn to_native(name: &str, args: &[Value], ack: Option<u64>) -> Result<Vec<u8>
 /// A native hub event as the Socket.IO packet a client receives: acks become
 /// ACK packets, everything else an EVENT named after it.
 pub fn from_native(json: &[u8]) -> Option<String> {
-    event_fast(json).or_else(|| packet_for(json, None))
+    event_fast(json, None).or_else(|| packet_for(json, None))
 }
 
 /// Start of every event the hub writes: its serializer puts the tag first.
@@ -274,7 +274,7 @@ const EVENT_TAG: &[u8] = br#"{"event":""#;
 /// every receiver (the hub encoded it once for all of them). Anything else —
 /// an `ack`, a name that would need escaping, another shape — returns `None`
 /// and takes the general path.
-fn event_fast(json: &[u8]) -> Option<String> {
+fn event_fast(json: &[u8], ack: Option<u64>) -> Option<String> {
     let rest = json.strip_prefix(EVENT_TAG)?;
     let end = rest.iter().position(|&b| b == b'"')?;
     let (name, after) = (&rest[..end], &rest[end + 1..]);
@@ -289,8 +289,12 @@ fn event_fast(json: &[u8]) -> Option<String> {
         b',' if after.last() == Some(&b'}') => &after[1..],
         _ => return None,
     };
-    let mut out = Vec::with_capacity(json.len() + 4);
-    out.extend_from_slice(b"42[\"");
+    let mut out = Vec::with_capacity(json.len() + 24);
+    out.extend_from_slice(b"42");
+    if let Some(id) = ack {
+        out.extend_from_slice(id.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"[\"");
     out.extend_from_slice(name);
     out.extend_from_slice(b"\",{");
     out.extend_from_slice(fields);
@@ -327,7 +331,8 @@ fn packet_for(json: &[u8], requests: Option<&mut AckRequests>) -> Option<String>
         (Some(r), Some(seq)) => Some(r.ask(seq)),
         _ => None,
     };
-    Some(encode_event(ack, &name, &[Value::Object(obj)]))
+    // Keep the hub's field order where the bytes allow it, like the fast path.
+    event_fast(json, ack).or_else(|| Some(encode_event(ack, &name, &[Value::Object(obj)])))
 }
 
 /// The `"seq"` map of a recorded event (history key → sequence number), if any.
@@ -492,7 +497,7 @@ mod tests {
             br#"{"event":"pong"}"#,
             br#"{"event":"dropped","count":3}"#,
         ] {
-            let fast = event_fast(native).expect("the fast path takes hub events");
+            let fast = event_fast(native, None).expect("the fast path takes hub events");
             let general = packet_for(native, None).unwrap();
             assert_eq!(json(&fast[2..]), json(&general[2..]), "{fast} vs {general}");
             assert_eq!(from_native(native).unwrap(), fast);
@@ -506,7 +511,7 @@ mod tests {
             br#"{"event":"x",1"#,
         ] {
             assert_eq!(
-                event_fast(other),
+                event_fast(other, None),
                 None,
                 "{}",
                 String::from_utf8_lossy(other)
@@ -524,7 +529,7 @@ mod tests {
         let recorded = br#"{"event":"message","from":"ab","nick":"ana","to":["lobby"],"text":"hi","seq":{"lobby":7}}"#;
         assert_eq!(
             from_native_asking(recorded, &mut requests).unwrap(),
-            r#"420["message",{"from":"ab","nick":"ana","seq":{"lobby":7},"text":"hi","to":["lobby"]}]"#
+            r#"420["message",{"from":"ab","nick":"ana","to":["lobby"],"text":"hi","seq":{"lobby":7}}]"#
         );
         let two_keys =
             br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana","seq":{"lobby":8,"*":2}}"#;
