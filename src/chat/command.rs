@@ -18,6 +18,8 @@ use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 
 /// The chat commands (flattened into `netlab`'s top level).
+// `serve` has many flags; the value is parsed once per process, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
@@ -291,6 +293,14 @@ fn serve(args: ServeArgs) -> CliResult {
         }
         if config.history.enabled() {
             let h = &config.history;
+            if h.len > config.max_queue {
+                anstream::eprintln!(
+                    "{} --history {} is above --max-queue {}: a replay longer than the queue loses its oldest events (the client sees `dropped`); raise --max-queue",
+                    term::bad("!"),
+                    h.len,
+                    config.max_queue
+                );
+            }
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
@@ -938,6 +948,50 @@ mod tests {
             panic!("parsed as another command");
         };
         assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
+    }
+
+    fn history_flags(flags: &[&str]) -> Result<crate::chat::history::HistoryConfig, String> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"].iter().chain(flags))
+            .map_err(|e| e.to_string())?;
+        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        args.history.config()
+    }
+
+    #[test]
+    fn history_is_off_unless_asked_for() {
+        use crate::chat::history::*;
+        assert_eq!(history_flags(&[]).unwrap(), HistoryConfig::default());
+        assert!(!HistoryConfig::default().enabled());
+        let c = history_flags(&["--history-file", "h.log"]).unwrap();
+        assert_eq!(c.len, DEFAULT_FILE_HISTORY, "a file implies a history");
+        let c = history_flags(&[
+            "--history",
+            "5",
+            "--session-ttl",
+            "3s",
+            "--confirm-timeout",
+            "250ms",
+            "--confirm-retries",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(
+            c,
+            HistoryConfig {
+                len: 5,
+                file: None,
+                session_ttl: Duration::from_secs(3),
+                confirm_timeout: Some(Duration::from_millis(250)),
+                confirm_retries: 7,
+            }
+        );
+        assert!(history_flags(&["--confirm-timeout", "1s"])
+            .unwrap_err()
+            .contains("--history"));
+        assert!(history_flags(&["--history", "5", "--session-ttl", "0"]).is_err());
     }
 
     #[test]
