@@ -964,3 +964,114 @@ fn socketio_clients_answer_server_ack_requests() {
     let _ = answering.wait();
     let _ = silent.wait();
 }
+
+/// A child process that is killed if the test fails before it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// Interop: the page in headless Chromium against `--history --confirm-timeout`:
+/// it confirms what it shows (`seen`), so it is not dropped as dead; after its
+/// WebSocket drops it resumes its session (same id, rooms) and shows the
+/// message it missed exactly once.
+#[test]
+fn chromium_page_confirms_and_resumes_its_session() {
+    let probe = support::peer_available(
+        "chromium",
+        Command::new("/usr/bin/chromium").arg("--version"),
+    ) && support::peer_available(
+        "node playwright-core",
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["-e", "require('playwright-core')"]),
+    );
+    if !probe {
+        return;
+    }
+    let server = serve(&[
+        "--history",
+        "100",
+        "--confirm-timeout",
+        "500ms",
+        "--confirm-retries",
+        "2",
+        "--session-ttl",
+        "60s",
+    ]);
+    let user_data =
+        std::env::temp_dir().join(format!("netlab-chromium-resume-{}", std::process::id()));
+    let mut node = KillOnDrop(
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["web_resume.js", &server.http])
+            .env("XDG_CONFIG_HOME", &user_data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs"),
+    );
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = node.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let expect = |what: &str| {
+        let got = lines.recv_timeout(Duration::from_secs(60));
+        assert_eq!(
+            got.as_deref(),
+            Ok(what),
+            "the page script stopped (its error is above)"
+        );
+    };
+    expect("ready");
+    // A TCP client that says one thing in lobby and goes (it confirms nothing,
+    // so it must not stay past the confirm deadline).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let say = |text: &str| {
+        rt.block_on(async {
+            let mut c = ChatClient::connect(&server.tcp).await.unwrap();
+            c.call(ClientEvent::Join {
+                room: "lobby".into(),
+                since: None,
+            })
+            .await
+            .unwrap();
+            c.call(ClientEvent::Message {
+                to: vec!["lobby".into()],
+                except: vec![],
+                text: text.into(),
+                include_self: false,
+            })
+            .await
+            .unwrap();
+        })
+    };
+    say("before");
+    writeln!(node.stdin.as_mut().unwrap(), "sent").unwrap();
+    expect("away");
+    say("while away");
+    writeln!(node.stdin.as_mut().unwrap(), "sent").unwrap();
+    expect("done");
+    assert!(node.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&user_data);
+}
