@@ -7,10 +7,12 @@
 //! hand, so every packet is printed as it crosses the wire — `→` sent, `←`
 //! received — with what it means and the native netlab event it stands for.
 //! A TCP client sits in the same room: its message arrives as
-//! `42["message",…]`. Every claim printed is checked; a wrong one stops the
-//! example with an error.
+//! `42["message",…]`. Last, a server that keeps history asks for acks itself:
+//! `42<n>[…]` until the client answers `43<n>[]`. Every claim printed is
+//! checked; a wrong one stops the example with an error.
 
 use netlab::chat::client::{AckOutcome, ChatClient};
+use netlab::chat::history::HistoryConfig;
 use netlab::chat::protocol::{ClientEvent, ServerEvent};
 use netlab::transport::{tcp, ChatServer, ServerConfig};
 use netlab::web::socketio::{self, Heartbeat};
@@ -28,6 +30,8 @@ const WAIT: Duration = Duration::from_secs(5);
 /// The heartbeat, short so that a ping shows up within a second.
 const PING_INTERVAL: Duration = Duration::from_millis(400);
 const PING_TIMEOUT: Duration = Duration::from_millis(2_000);
+/// How long the second server waits for a confirmation before resending.
+const CONFIRM_TIMEOUT: Duration = Duration::from_millis(300);
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -103,11 +107,15 @@ fn native_of_client_packet(packet: &str) -> Option<String> {
     }
 }
 
-/// The native event a server packet stands for: `42["name",{…}]` is
+/// The native event a server packet stands for: `42["name",{…}]` (or the
+/// same asking for an ack, `42<n>[…]`) is
 /// `{"event":"name",…}`, `43N[{…}]` is `{"event":"ack","ack":N,…}`.
 fn native_of_server_packet(packet: &str) -> Option<String> {
-    let (name, ack, data) = if let Some(rest) = packet.strip_prefix("42[") {
-        (None, None, format!("[{rest}"))
+    let asked = packet
+        .strip_prefix("42")
+        .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()));
+    let (name, ack, data) = if let Some(rest) = asked.filter(|r| r.starts_with('[')) {
+        (None, None, rest.to_string())
     } else if let Some(rest) = packet.strip_prefix("43") {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         (
@@ -151,6 +159,114 @@ fn check(ok: bool, claim: &str) -> Res<()> {
     } else {
         Err(format!("claim failed: {claim}").into())
     }
+}
+
+/// A second server that keeps history and wants recorded events confirmed:
+/// a message reaches the Socket.IO client as an ack request; unanswered it
+/// comes again (same seq, new id); answered, it stops.
+async fn server_asks() -> Res<()> {
+    let config = ServerConfig {
+        history: HistoryConfig {
+            len: 100,
+            confirm_timeout: Some(CONFIRM_TIMEOUT),
+            ..HistoryConfig::default()
+        },
+        ..ServerConfig::default()
+    };
+    let server = Arc::new(ChatServer::new(config));
+    server.start_ticker();
+    let tcp_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let tcp_addr = tcp_listener.local_addr()?.to_string();
+    tokio::spawn(tcp::serve(tcp_listener, server.clone()));
+    let http_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let http_addr = http_listener.local_addr()?;
+    tokio::spawn(web::serve(http_listener, server, WebConfig::default()));
+    let url = format!("ws://{http_addr}/socket.io/?EIO=4&transport=websocket");
+    let mut sio = Wire::open(&url).await?;
+    sio.recv().await?; // open
+    sio.ws.send(&Message::text("40")).await?;
+    sio.ws.send(&Message::text(r#"42["join","lobby"]"#)).await?;
+    // Our own join notice is recorded too: answer whatever is asked until it came.
+    loop {
+        let p = sio.recv().await?;
+        if let Some(n) = ack_request(&p) {
+            sio.ws.send(&Message::text(format!("43{n}[]"))).await?;
+        }
+        if p.contains("\"joined\"") {
+            break;
+        }
+    }
+    println!("  (joined lobby on a server with history; a TCP client says \"please confirm\")");
+    let mut tina = ChatClient::connect(&tcp_addr).await?;
+    tina.call(ClientEvent::Join {
+        room: "lobby".into(),
+        since: None,
+    })
+    .await?;
+    tina.send(ClientEvent::Message {
+        to: vec!["lobby".into()],
+        except: vec![],
+        text: "please confirm".into(),
+        include_self: false,
+    })
+    .await?;
+    let first = next_about(&mut sio, "please confirm").await?;
+    show_received(
+        &first,
+        "an EVENT with an ack id from the server: a recorded event (see its seq); confirm it",
+    );
+    check(ack_request(&first).is_some(), "the server asked for an ack")?;
+    println!("  (no answer for {} ms…)", CONFIRM_TIMEOUT.as_millis());
+    let again = next_about(&mut sio, "please confirm").await?;
+    show_received(
+        &again,
+        "the same event again (same seq) under a new ack id: it was not confirmed in time",
+    );
+    check(
+        seq_of(&first)? == seq_of(&again)? && ack_request(&first) != ack_request(&again),
+        "a resend carries the same seq under a new ack id",
+    )?;
+    let n = ack_request(&again).ok_or("no ack id")?;
+    sio.send(
+        &format!("43{n}[]"),
+        "ACK for that id: the listener's callback ran (socket.on(\"message\", (m, ack) => ack()))",
+    )
+    .await?;
+    let quiet =
+        tokio::time::timeout(CONFIRM_TIMEOUT * 4, next_about(&mut sio, "please confirm")).await;
+    check(quiet.is_err(), "after the ACK nothing is resent")?;
+    println!(
+        "  (nothing more for {} ms: confirmed)",
+        (CONFIRM_TIMEOUT * 4).as_millis()
+    );
+    Ok(())
+}
+
+/// The next packet mentioning `text`; other ack requests met on the way (the
+/// room's recorded join notices) are answered at once.
+async fn next_about(sio: &mut Wire, text: &str) -> Res<String> {
+    loop {
+        let p = sio.recv().await?;
+        if p.contains(text) {
+            return Ok(p);
+        }
+        if let Some(n) = ack_request(&p) {
+            sio.ws.send(&Message::text(format!("43{n}[]"))).await?;
+        }
+    }
+}
+
+/// The ack id of a server EVENT asking for an answer (`42<n>[…]`), if it is one.
+fn ack_request(packet: &str) -> Option<u64> {
+    let rest = packet.strip_prefix("42")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    rest[..digits].parse().ok()
+}
+
+/// The `seq` of the event in a `42<n>["message",{…}]` packet.
+fn seq_of(packet: &str) -> Res<Value> {
+    let data: Value = serde_json::from_str(&packet[packet.find('[').ok_or("no data")?..])?;
+    Ok(data[1]["seq"].clone())
 }
 
 #[tokio::main]
@@ -369,6 +485,9 @@ async fn main() -> Res<()> {
             _ => continue,
         }
     }
+    println!("\n8. Acks the other way: the server asks (netlab serve --history 100 --confirm-timeout 300ms)");
+    server_asks().await?;
+
     println!(
         "\nEvery claim above was checked. Try it by hand: netlab serve --http 127.0.0.1:8080, then"
     );

@@ -110,6 +110,11 @@ fn the_socketio_example_shows_each_packet_both_ways() {
         "← 44{\"message\":\"binary attachments",
         "← Close 1008",
         "→ 41\n",
+        // Step 8: the server asks, resends with the same seq, stops after the ACK.
+        "\"text\":\"please confirm\",\"seq\":{\"lobby\":",
+        "native /ws: {\"event\":\"message\",\"from\":",
+        "the same event again (same seq) under a new ack id",
+        "nothing more for 1200 ms: confirmed",
     ] {
         assert!(text.contains(packet), "missing {packet:?} in:\n{text}");
     }
