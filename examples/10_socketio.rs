@@ -31,7 +31,7 @@ const WAIT: Duration = Duration::from_secs(5);
 const PING_INTERVAL: Duration = Duration::from_millis(400);
 const PING_TIMEOUT: Duration = Duration::from_millis(2_000);
 /// How long the second server waits for a confirmation before resending.
-const CONFIRM_TIMEOUT: Duration = Duration::from_millis(300);
+const CONFIRM_TIMEOUT: Duration = Duration::from_millis(600);
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -233,11 +233,11 @@ async fn server_asks() -> Res<()> {
     )
     .await?;
     let quiet =
-        tokio::time::timeout(CONFIRM_TIMEOUT * 4, next_about(&mut sio, "please confirm")).await;
+        tokio::time::timeout(CONFIRM_TIMEOUT * 3, next_about(&mut sio, "please confirm")).await;
     check(quiet.is_err(), "after the ACK nothing is resent")?;
     println!(
         "  (nothing more for {} ms: confirmed)",
-        (CONFIRM_TIMEOUT * 4).as_millis()
+        (CONFIRM_TIMEOUT * 3).as_millis()
     );
     Ok(())
 }
@@ -485,7 +485,7 @@ async fn main() -> Res<()> {
             _ => continue,
         }
     }
-    println!("\n8. Acks the other way: the server asks (netlab serve --history 100 --confirm-timeout 300ms)");
+    println!("\n8. Acks the other way: the server asks (netlab serve --history 100 --confirm-timeout 600ms)");
     server_asks().await?;
 
     println!(

@@ -781,7 +781,7 @@ async fn sio_text(ws: &mut WebSocket<TcpStream>) -> String {
 /// client answers `43<n>[]`, nothing more is resent.
 #[tokio::test]
 async fn socketio_server_asks_for_acks_and_resends_what_is_unanswered() {
-    let s = serve(&["--history", "100", "--confirm-timeout", "300ms"]);
+    let s = serve(&["--history", "100", "--confirm-timeout", "1s"]);
     let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", s.http);
     let (mut sio, _) = connect(&url, &ClientConfig::default()).await.unwrap();
     let _open = sio_text(&mut sio).await;
@@ -844,7 +844,7 @@ async fn socketio_server_asks_for_acks_and_resends_what_is_unanswered() {
     sio.send(&Message::text(format!("43{}[]", copies[1].0)))
         .await
         .unwrap();
-    let quiet = tokio::time::timeout(Duration::from_millis(1500), async {
+    let quiet = tokio::time::timeout(Duration::from_millis(2500), async {
         loop {
             let p = sio_text(&mut sio).await;
             if p.contains("\"confirm me\"") {
@@ -874,7 +874,7 @@ fn socketio_clients_answer_server_ack_requests() {
         "--history",
         "100",
         "--confirm-timeout",
-        "400ms",
+        "1s",
         "--confirm-retries",
         "3",
     ]);
@@ -1010,7 +1010,7 @@ fn chromium_page_confirms_and_resumes_its_session() {
         "--history",
         "100",
         "--confirm-timeout",
-        "500ms",
+        "1s",
         "--confirm-retries",
         "2",
         "--session-ttl",

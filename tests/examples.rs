@@ -114,7 +114,7 @@ fn the_socketio_example_shows_each_packet_both_ways() {
         "\"text\":\"please confirm\",\"seq\":{\"lobby\":",
         "native /ws: {\"event\":\"message\",\"from\":",
         "the same event again (same seq) under a new ack id",
-        "nothing more for 1200 ms: confirmed",
+        "nothing more for 1800 ms: confirmed",
     ] {
         assert!(text.contains(packet), "missing {packet:?} in:\n{text}");
     }
