@@ -179,9 +179,13 @@ pub const LESSONS: &[Lesson] = &[
         number: 10,
         dir: "10-browser-socketio",
         title: "Chat in the browser, and what Socket.IO does on the wire",
-        text: None,
-        examples: &[],
-        exercise: None,
+        text: Some(include_str!("../lessons/10-browser-socketio/README.md")),
+        examples: &["10_socketio"],
+        exercise: Some(Exercise {
+            task: "write and read Socket.IO packets with ack ids: 421[\"message\",{…}], 431[…], and the refusals",
+            hint: "A packet is layers of one-character prefixes: Engine.IO's type (4 = message), Socket.IO's type (2 = EVENT, 3 = ACK), an optional \"/ns,\", optional ack digits, then JSON. Peel them with strip_prefix; count the digits before parsing them (more than 19 → AckTooLong, so u64 never overflows). Ack id 0 is an id. Let serde_json write and read the array, so the name's quotes are escaped.",
+            original: include_str!("../lessons/10-browser-socketio/exercise.rs"),
+        }),
     },
     Lesson {
         number: 11,

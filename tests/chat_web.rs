@@ -4,7 +4,7 @@
 
 mod support;
 
-use netlab::chat::client::ChatClient;
+use netlab::chat::client::{AckOutcome, ChatClient};
 use netlab::chat::protocol::{ClientEvent, ServerEvent};
 use netlab::ws::client::{connect, ClientConfig};
 use netlab::ws::{Message, WebSocket};
@@ -732,4 +732,346 @@ fn socketio_client_detects_a_silent_server() {
     let _ = Command::new("kill").args(["-CONT", &pid]).status();
     assert_eq!(line.trim(), "disconnect: ping timeout");
     assert!(node.wait().unwrap().success());
+}
+
+/// `netlab tour`'s lesson-10 step: the page over HTTP, a Socket.IO handshake
+/// and a join with an ack, one native message arriving as a Socket.IO EVENT,
+/// and the URL to open in a browser.
+#[test]
+fn the_tour_serves_the_page_and_speaks_socketio() {
+    let out = Command::new(support::netlab_bin())
+        .arg("tour")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "GET / → HTTP/1.1 200 OK: the page",
+        "→ 40 ← 40{\"sid\":\"",
+        "→ 421[\"join\",\"lobby\"] (EVENT, ack id 1) ← 431[{\"ok\":true,\"reached\":2}]",
+        "\"to\":[\"lobby\"],\"text\":\"same words, two framings\"}]",
+        "open http://127.0.0.1:8080/ in two tabs",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+/// The next Socket.IO text packet (heartbeat pings skipped); panics on anything else.
+async fn sio_text(ws: &mut WebSocket<TcpStream>) -> String {
+    loop {
+        match tokio::time::timeout(PATIENCE, ws.recv())
+            .await
+            .expect("a packet in time")
+            .unwrap()
+        {
+            Some(Message::Text(t)) if t.as_str() == "2" => continue,
+            Some(Message::Text(t)) => return t.as_str().to_string(),
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+}
+
+/// Server-emitted ack requests on the wire: with `--confirm-timeout`, a
+/// recorded event reaches a Socket.IO client as `42<n>["message",{…,"seq":…}]`;
+/// unanswered, the same event (same seq) comes again under a new id; once the
+/// client answers `43<n>[]`, nothing more is resent.
+#[tokio::test]
+async fn socketio_server_asks_for_acks_and_resends_what_is_unanswered() {
+    let s = serve(&["--history", "100", "--confirm-timeout", "1s"]);
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", s.http);
+    let (mut sio, _) = connect(&url, &ClientConfig::default()).await.unwrap();
+    let _open = sio_text(&mut sio).await;
+    sio.send(&Message::text("40")).await.unwrap();
+    sio.send(&Message::text("421[\"join\",\"lobby\"]"))
+        .await
+        .unwrap();
+    // The ACK for the join arrives; answer whatever the server asks until then
+    // (its own join notice is recorded too).
+    let ack_id = |p: &str| -> Option<u64> {
+        let rest = p.strip_prefix("42")?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    loop {
+        let p = sio_text(&mut sio).await;
+        if p == "431[{\"ok\":true,\"reached\":1}]" {
+            break;
+        }
+        if let Some(n) = ack_id(&p) {
+            sio.send(&Message::text(format!("43{n}[]"))).await.unwrap();
+        }
+    }
+    // A TCP client says something in lobby.
+    let mut tcp = ChatClient::connect(&s.tcp).await.unwrap();
+    tcp.call(ClientEvent::Join {
+        room: "lobby".into(),
+        since: None,
+    })
+    .await
+    .unwrap();
+    tcp.send(ClientEvent::Message {
+        to: vec!["lobby".into()],
+        except: vec![],
+        text: "confirm me".into(),
+        include_self: false,
+    })
+    .await
+    .unwrap();
+    // The message arrives as an ack request; unanswered, it comes again, same seq.
+    let mut copies: Vec<(u64, Value)> = Vec::new();
+    while copies.len() < 2 {
+        let p = sio_text(&mut sio).await;
+        if !p.contains("\"confirm me\"") {
+            if let Some(n) = ack_id(&p) {
+                sio.send(&Message::text(format!("43{n}[]"))).await.unwrap();
+            }
+            continue;
+        }
+        let n = ack_id(&p).unwrap_or_else(|| panic!("not an ack request: {p}"));
+        let start = p.find('[').unwrap();
+        let args: Value = serde_json::from_str(&p[start..]).unwrap();
+        assert_eq!(args[0], "message", "{p}");
+        copies.push((n, args[1]["seq"].clone()));
+    }
+    assert_ne!(copies[0].0, copies[1].0, "a resend is a new ack request");
+    assert_eq!(copies[0].1, copies[1].1, "a resend carries the same seq");
+    assert!(copies[0].1["lobby"].as_u64().is_some(), "{:?}", copies[0].1);
+    // Answer the latest request: the server stops resending.
+    sio.send(&Message::text(format!("43{}[]", copies[1].0)))
+        .await
+        .unwrap();
+    let quiet = tokio::time::timeout(Duration::from_millis(2500), async {
+        loop {
+            let p = sio_text(&mut sio).await;
+            if p.contains("\"confirm me\"") {
+                return p;
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "resent after it was confirmed: {quiet:?}");
+}
+
+/// Interop: server-emitted ack requests answered by an unmodified
+/// socket.io-client v4. With `--confirm-timeout`, a client whose listeners call
+/// their ack callbacks gets each message once; one that never answers gets the
+/// same message (same seq) again — the server asked, and acted on the answers.
+#[test]
+fn socketio_clients_answer_server_ack_requests() {
+    if !support::peer_available(
+        "node socket.io-client",
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["-e", "require('socket.io-client')"]),
+    ) {
+        return;
+    }
+    let server = serve(&[
+        "--history",
+        "100",
+        "--confirm-timeout",
+        "1s",
+        "--confirm-retries",
+        "3",
+    ]);
+    let start = |mode: &str| {
+        let mut node = Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["sio_confirm.js", &server.http, mode])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs");
+        let mut out = BufReader::new(node.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the {mode} client failed (its error is above)"
+        );
+        let (tx, rx) = std::sync::mpsc::channel::<Value>();
+        std::thread::spawn(move || {
+            for l in out.lines() {
+                let Ok(l) = l else { break };
+                if let Ok(v) = serde_json::from_str(&l) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        (node, rx)
+    };
+    let (mut answering, answers) = start("answer");
+    let (mut silent, silences) = start("silent");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut tcp = ChatClient::connect(&server.tcp).await.unwrap();
+        tcp.call(ClientEvent::Join {
+            room: "lobby".into(),
+            since: None,
+        })
+        .await
+        .unwrap();
+        for text in ["one", "two", "three"] {
+            let outcome = tcp
+                .call(ClientEvent::Message {
+                    to: vec!["lobby".into()],
+                    except: vec![],
+                    text: text.into(),
+                    include_self: false,
+                })
+                .await
+                .unwrap();
+            assert_eq!(outcome, AckOutcome::Reached(2));
+        }
+    });
+    // Several confirm timeouts pass: the silent client sees resends, then is dropped.
+    std::thread::sleep(Duration::from_millis(3000));
+    let got_answering: Vec<Value> = answers.try_iter().collect();
+    let got_silent: Vec<Value> = silences.try_iter().collect();
+    let texts = |got: &[Value]| -> Vec<String> {
+        got.iter()
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(
+        texts(&got_answering),
+        vec!["one", "two", "three"],
+        "the answering client gets each message once: {got_answering:?}"
+    );
+    assert!(
+        got_answering
+            .iter()
+            .filter(|v| v.get("text").is_some())
+            .all(|v| v["asked"] == true && v["seq"]["lobby"].is_u64()),
+        "every message came as an ack request with a seq: {got_answering:?}"
+    );
+    let ones: Vec<&Value> = got_silent.iter().filter(|v| v["text"] == "one").collect();
+    assert!(
+        ones.len() >= 2,
+        "the silent client gets \"one\" again after the timeout: {got_silent:?}"
+    );
+    assert!(
+        ones.iter()
+            .all(|v| v["seq"] == ones[0]["seq"] && v["asked"] == true),
+        "every copy is the same event (same seq), asked again: {got_silent:?}"
+    );
+    let _ = answering.kill();
+    let _ = silent.kill();
+    let _ = answering.wait();
+    let _ = silent.wait();
+}
+
+/// A child process that is killed if the test fails before it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// Interop: the page in headless Chromium against `--history --confirm-timeout`:
+/// it confirms what it shows (`seen`), so it is not dropped as dead; after its
+/// WebSocket drops it resumes its session (same id, rooms) and shows the
+/// message it missed exactly once.
+#[test]
+fn chromium_page_confirms_and_resumes_its_session() {
+    let probe = support::peer_available(
+        "chromium",
+        Command::new("/usr/bin/chromium").arg("--version"),
+    ) && support::peer_available(
+        "node playwright-core",
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["-e", "require('playwright-core')"]),
+    );
+    if !probe {
+        return;
+    }
+    let server = serve(&[
+        "--history",
+        "100",
+        "--confirm-timeout",
+        "1s",
+        "--confirm-retries",
+        "2",
+        "--session-ttl",
+        "60s",
+    ]);
+    let user_data =
+        std::env::temp_dir().join(format!("netlab-chromium-resume-{}", std::process::id()));
+    let mut node = KillOnDrop(
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["web_resume.js", &server.http])
+            .env("XDG_CONFIG_HOME", &user_data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs"),
+    );
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = node.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let expect = |what: &str| {
+        let got = lines.recv_timeout(Duration::from_secs(60));
+        assert_eq!(
+            got.as_deref(),
+            Ok(what),
+            "the page script stopped (its error is above)"
+        );
+    };
+    expect("ready");
+    // A TCP client that says one thing in lobby and goes (it confirms nothing,
+    // so it must not stay past the confirm deadline).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let say = |text: &str| {
+        rt.block_on(async {
+            let mut c = ChatClient::connect(&server.tcp).await.unwrap();
+            c.call(ClientEvent::Join {
+                room: "lobby".into(),
+                since: None,
+            })
+            .await
+            .unwrap();
+            c.call(ClientEvent::Message {
+                to: vec!["lobby".into()],
+                except: vec![],
+                text: text.into(),
+                include_self: false,
+            })
+            .await
+            .unwrap();
+        })
+    };
+    say("before");
+    writeln!(node.stdin.as_mut().unwrap(), "sent").unwrap();
+    expect("away");
+    say("while away");
+    writeln!(node.stdin.as_mut().unwrap(), "sent").unwrap();
+    expect("done");
+    assert!(node.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&user_data);
 }

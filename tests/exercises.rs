@@ -91,3 +91,11 @@ mod lesson_07 {
     }
     include!("../lessons/07-missed-events/tests.rs");
 }
+
+mod lesson_10 {
+    #[allow(unused)]
+    mod subject {
+        include!("../lessons/10-browser-socketio/exercise.rs");
+    }
+    include!("../lessons/10-browser-socketio/tests.rs");
+}

@@ -82,3 +82,10 @@ mod lesson_07 {
     }
     include!("../lessons/07-missed-events/tests.rs");
 }
+
+mod lesson_10 {
+    mod subject {
+        pub use netlab::web::socketio::{encode_ack, encode_event, parse};
+    }
+    include!("../lessons/10-browser-socketio/tests.rs");
+}

@@ -1,6 +1,9 @@
 // Load generator for server.js: one sender, RECEIVERS members of one room,
 // at most WINDOW messages in flight (a message is done when every receiver
 // has it) — the same shape as `netlab bench chat`. Prints one JSON line.
+// It drives both Node's server.js and netlab's own /socket.io/ endpoint: a
+// message is sent as {room, to: [room], text} (each server reads its field)
+// and arrives either as the text (Node) or as netlab's message object.
 //
 //   node load.js URL RECEIVERS WINDOW WARMUP_S SECS SERVER_PID
 "use strict";
@@ -52,12 +55,13 @@ async function main() {
     if (phase === "stop") return;
     const done = Math.floor(delivered / RECEIVERS);
     while (sent - done < WINDOW) {
-      sender.emit("message", { room: ROOM, text: String(now()) });
+      sender.emit("message", { room: ROOM, to: [ROOM], text: String(now()) });
       sent++;
     }
   };
   for (const r of receivers) {
-    r.on("message", (text) => {
+    r.on("message", (m) => {
+      const text = typeof m === "string" ? m : m.text;
       delivered++;
       if (phase === "measure") {
         measured++;
@@ -79,7 +83,7 @@ async function main() {
   const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] / 1000 : 0);
   console.log(
     JSON.stringify({
-      target: `node socket.io ${url}`,
+      target: `socket.io-client -> ${url}`,
       receivers: RECEIVERS,
       window: WINDOW,
       secs,

@@ -8,11 +8,15 @@
 //
 // Clients emit "join" (room, ack) and "message" ({room, text}); a message goes
 // to the room but the sender: socket.to(room).emit(...), as in netlab.
+//
+// With NETLAB_SHAPE=1 a message goes out as the object netlab's /socket.io/
+// sends ({from, nick, to, text}), so both servers write the same bytes.
 "use strict";
 const http = require("http");
 const { Server } = require("socket.io");
 
 const port = Number(process.argv[2] || 0);
+const NETLAB_SHAPE = process.env.NETLAB_SHAPE === "1";
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
   transports: ["websocket"],
@@ -28,8 +32,14 @@ io.on("connection", (socket) => {
     socket.join(room);
     if (typeof ack === "function") ack(io.sockets.adapter.rooms.get(room)?.size ?? 0);
   });
+  const nick = `guest-${socket.id.slice(0, 4)}`;
   socket.on("message", (msg) => {
-    if (msg && typeof msg.room === "string") socket.to(msg.room).emit("message", msg.text);
+    if (!msg || typeof msg.room !== "string") return;
+    if (NETLAB_SHAPE) {
+      socket.to(msg.room).emit("message", { from: socket.id, nick, text: msg.text, to: [msg.room] });
+    } else {
+      socket.to(msg.room).emit("message", msg.text);
+    }
   });
 });
 

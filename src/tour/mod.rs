@@ -11,6 +11,7 @@ mod reliable;
 mod tcp;
 mod udp;
 mod udp_chat;
+mod web;
 mod ws;
 
 use crate::term;
@@ -87,6 +88,11 @@ pub const STEPS: &[Step] = &[
         title: "WebSocket frames: fragments, pings, and a rule-breaker",
         lesson: 9,
         run: || Box::pin(ws::frames()),
+    },
+    Step {
+        title: "Chat in the browser: the page, and Socket.IO's framing on a WebSocket",
+        lesson: 10,
+        run: || Box::pin(web::page_and_socketio()),
     },
     Step {
         title: "Every byte of the tour's own traffic, labelled with its layer",

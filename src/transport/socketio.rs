@@ -6,6 +6,11 @@
 //! a message from the client, events queued by the hub, and the heartbeat
 //! (the server pings every `pingInterval`; no pong within `pingTimeout` and the
 //! client is dropped, as Engine.IO v4 specifies).
+//!
+//! When the server asks clients to confirm recorded events (`--confirm-timeout`),
+//! each event carrying a `seq` goes out as an ack request `42<n>[…]`; the
+//! client's `43<n>[…]` confirms that seq to the hub, exactly as a native
+//! client's `seen` would, and what stays unconfirmed is sent again.
 
 use super::server::ChatServer;
 use crate::web::socketio::{self, Heartbeat, Incoming};
@@ -43,6 +48,10 @@ pub async fn connection<S>(
     let mut next_ping = Instant::now() + interval;
     let mut pong_due: Option<Instant> = None;
     let mut connected = false;
+    // Server-emitted ack requests (lesson 07's confirmations): only when the
+    // server asks clients to confirm what they received.
+    let confirm = server.config().history.confirm_timeout.is_some();
+    let mut requests = socketio::AckRequests::default();
     let reason: String = loop {
         let deadline = pong_due.unwrap_or(next_ping);
         tokio::select! {
@@ -64,13 +73,19 @@ pub async fn connection<S>(
                             Ok(native) => server.handle_frames(id, std::iter::once(&native[..])),
                             Err(why) => {
                                 if let Some(a) = ack {
-                                    let answer = serde_json::json!([{"ok": false, "error": "invalid_fields", "message": why}]);
-                                    let _ = ws.feed(&Message::text(format!("43{a}{answer}")));
+                                    let answer = serde_json::json!({"ok": false, "error": "invalid_fields", "message": why});
+                                    let _ = ws.feed(&Message::text(socketio::encode_ack(a, &[answer])));
                                 }
                             }
                         }
                     }
-                    Ok(Incoming::Ack { .. }) => {} // the server asks for no acks yet
+                    Ok(Incoming::Ack { id: n, .. }) => {
+                        // The client's callback ran: what ack request n stood for is
+                        // confirmed. An id never asked (or already answered) is ignored.
+                        if let Some(seq) = requests.answer(n) {
+                            server.seen(id, &seq);
+                        }
+                    }
                     Err(e) => break fail(&mut ws, &e.to_string()).await,
                 },
                 Ok(Some(Message::Binary(_))) => {
@@ -85,7 +100,12 @@ pub async fn connection<S>(
                     let _ = ws.feed(&Message::text(format!("42[\"dropped\",{{\"count\":{}}}]", batch.dropped)));
                 }
                 for e in &batch.events {
-                    if let Some(p) = socketio::from_native(e) {
+                    let packet = if confirm {
+                        socketio::from_native_asking(e, &mut requests)
+                    } else {
+                        socketio::from_native(e)
+                    };
+                    if let Some(p) = packet {
                         let _ = ws.feed(&Message::text(p));
                     }
                 }

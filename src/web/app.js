@@ -7,6 +7,7 @@ const WIRE_MAX = 300;            // wire panel lines kept
 const LOG_MAX = 500;             // messages kept per room
 const BACKOFF_FIRST_MS = 500;    // first reconnect delay
 const BACKOFF_MAX_MS = 10000;    // reconnect delay cap
+const SEEN_DELAY_MS = 100;       // confirmations are gathered this long, then sent as one "seen"
 
 const S = {
   ws: null,
@@ -20,6 +21,10 @@ const S = {
   acks: new Map(),           // ack id -> callback(ackEvent)
   backoff: BACKOFF_FIRST_MS,
   wanted: JSON.parse(localStorage.getItem("netlab.rooms") || '["lobby"]'),
+  // Lesson 07, when the server keeps history (its welcome carries a session):
+  session: null,             // the token that resumes this session after a reconnect
+  last: {},                  // history key -> highest seq handled (resends below it are dropped)
+  seenTimer: null,
 };
 
 function setState(kind, text) {
@@ -141,15 +146,64 @@ function join(room) {
   });
 }
 
+// A fresh session: our nickname, then the rooms we were in (a reconnect is a new connection).
+function start(welcome) {
+  S.me = welcome.id;
+  S.session = welcome.session || null;
+  if (S.nick) send({ event: "nick", nick: S.nick }, (a) => { if (!a.ok) log(S.current, "error", "", a.message); });
+  else { S.nick = welcome.nick; $("nick").value = welcome.nick; }
+  S.rooms = [];
+  for (const room of S.wanted) join(room);
+}
+
+// After a reconnect to a server that keeps history: become the session we were
+// (same id, nick, rooms) and get what we missed, or start fresh if it is gone.
+function resume(welcome) {
+  const token = S.session;
+  S.session = null;
+  send({ event: "resume", session: token, last: S.last }, (a) => {
+    if (a.ok) return; // "resumed" and the missed events follow
+    log(S.current, "notice", "", "could not resume (" + a.message + "): joining again");
+    S.last = {}; // a new session numbers from scratch
+    start(welcome);
+  });
+}
+
+// A recorded event carries its seq per history key. Returns false for a resend
+// of something already handled; confirms what was handled, gathered into one "seen".
+function fresh(e) {
+  if (!e.seq || typeof e.seq !== "object") return true;
+  let isNew = false;
+  for (const [key, n] of Object.entries(e.seq)) {
+    if (n > (S.last[key] || 0)) { S.last[key] = n; isNew = true; }
+  }
+  if (S.session && !S.seenTimer) {
+    S.seenTimer = setTimeout(() => { S.seenTimer = null; send({ event: "seen", seq: { ...S.last } }); }, SEEN_DELAY_MS);
+  }
+  return isNew;
+}
+
 function onEvent(e) {
+  if (!fresh(e)) return;
   switch (e.event) {
     case "welcome":
+      if (S.session) resume(e);
+      else start(e);
+      break;
+    case "resumed":
       S.me = e.id;
-      if (S.nick) send({ event: "nick", nick: S.nick }, (a) => { if (!a.ok) log(S.current, "error", "", a.message); });
-      else { S.nick = e.nick; $("nick").value = e.nick; }
-      // A reconnect is a new connection: join again what we were in.
-      S.rooms = [];
-      for (const room of S.wanted) join(room);
+      S.session = e.session;
+      S.nick = e.nick; $("nick").value = e.nick;
+      S.rooms = e.rooms.slice();
+      if (!S.rooms.includes(S.current)) S.current = S.rooms[0] || null;
+      for (const room of S.rooms) send({ event: "who", room });
+      log(S.current, "notice", "", "resumed: " + e.replayed + " missed events follow");
+      break;
+    case "gap":
+      log(S.current, "error", "", e.message);
+      break;
+    case "ping":
+      send({ event: "pong" });
       break;
     case "ack": {
       const cb = S.acks.get(e.ack);
@@ -207,6 +261,8 @@ function connect() {
   ws.onclose = (c) => {
     S.ws = null;
     S.acks.clear();
+    clearTimeout(S.seenTimer);
+    S.seenTimer = null;
     S.wanted = S.rooms.length ? S.rooms.slice() : S.wanted;
     // Exponential backoff with jitter, so many pages do not return at once.
     const delay = Math.round(S.backoff * (0.75 + Math.random() / 2));

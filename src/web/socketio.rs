@@ -10,6 +10,7 @@
 //! | Socket.IO v5 | CONNECT | `40` → `40{"sid":"…"}` | join the main namespace |
 //! | Socket.IO v5 | EVENT | `42["join","lobby"]`, `421["message",{"to":["lobby"],"text":"hi"}]` | an event; `1` is an ack id |
 //! | Socket.IO v5 | ACK | `431[{"ok":true,"reached":2}]` | the answer to ack id 1 |
+//! | Socket.IO v5 | EVENT + ACK, server asking | `420["message",{…,"seq":{"lobby":7}}]` → `430[]` | with `--confirm-timeout`: the client's callback confirms a recorded event ([`AckRequests`]) |
 //! | Socket.IO v5 | CONNECT_ERROR | `44{"message":"…"}` | refused (another namespace, binary attachments) |
 //!
 //! Events map one to one onto the hub's native JSON events: `42["join","lobby"]`
@@ -20,7 +21,9 @@
 //! The parser treats every packet as hostile: it never panics, and a malformed
 //! packet closes only its own connection.
 
+use crate::chat::protocol::SeqMap;
 use serde_json::{Map, Value};
+use std::collections::VecDeque;
 use thiserror::Error;
 
 /// How often the server pings (Engine.IO `pingInterval`), in milliseconds.
@@ -152,6 +155,41 @@ fn array(data: &str) -> Result<Vec<Value>, PacketError> {
     }
 }
 
+/// An EVENT packet (socket.io-protocol v5 "Packet format"): `42`, the ack id
+/// when the sender wants an answer, then the JSON array `[name, ...args]` —
+/// `421["message",{"text":"hi"}]`. Used both ways: clients emit, the server
+/// emits and may ask for an answer.
+pub fn encode_event(ack: Option<u64>, name: &str, args: &[Value]) -> String {
+    let mut out = String::with_capacity(16 + name.len());
+    out.push_str("42");
+    if let Some(id) = ack {
+        out.push_str(&id.to_string());
+    }
+    out.push('[');
+    // A name is a JSON string: quotes and control characters are escaped.
+    out.push_str(&Value::String(name.to_string()).to_string());
+    for a in args {
+        out.push(',');
+        out.push_str(&a.to_string());
+    }
+    out.push(']');
+    out
+}
+
+/// An ACK packet answering ack id `id`: `43`, the id, then the JSON array of
+/// the answer's arguments — `431[{"ok":true}]`.
+pub fn encode_ack(id: u64, args: &[Value]) -> String {
+    let mut out = format!("43{id}[");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&a.to_string());
+    }
+    out.push(']');
+    out
+}
+
 /// The Engine.IO open packet: the session id, the heartbeat's timing in
 /// milliseconds, and the largest message the client may send.
 pub fn open(sid: &str, heartbeat: &Heartbeat, max_payload: usize) -> String {
@@ -225,6 +263,60 @@ pub fn to_native(name: &str, args: &[Value], ack: Option<u64>) -> Result<Vec<u8>
 /// A native hub event as the Socket.IO packet a client receives: acks become
 /// ACK packets, everything else an EVENT named after it.
 pub fn from_native(json: &[u8]) -> Option<String> {
+    event_fast(json, None).or_else(|| packet_for(json, None))
+}
+
+/// Start of every event the hub writes: its serializer puts the tag first.
+const EVENT_TAG: &[u8] = br#"{"event":""#;
+
+/// The fan-out fast path: a hub event `{"event":"NAME",FIELDS}` becomes
+/// `42["NAME",{FIELDS}]` by moving bytes, without parsing the JSON again for
+/// every receiver (the hub encoded it once for all of them). Anything else —
+/// an `ack`, a name that would need escaping, another shape — returns `None`
+/// and takes the general path.
+fn event_fast(json: &[u8], ack: Option<u64>) -> Option<String> {
+    let rest = json.strip_prefix(EVENT_TAG)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let (name, after) = (&rest[..end], &rest[end + 1..]);
+    if name.is_empty()
+        || name == b"ack"
+        || !name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return None;
+    }
+    let fields = match after.first()? {
+        b'}' if after.len() == 1 => &b"}"[..],
+        b',' if after.last() == Some(&b'}') => &after[1..],
+        _ => return None,
+    };
+    let mut out = Vec::with_capacity(json.len() + 24);
+    out.extend_from_slice(b"42");
+    if let Some(id) = ack {
+        out.extend_from_slice(id.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"[\"");
+    out.extend_from_slice(name);
+    out.extend_from_slice(b"\",{");
+    out.extend_from_slice(fields);
+    out.push(b']');
+    String::from_utf8(out).ok()
+}
+
+/// Like [`from_native`], but a recorded event (one carrying `"seq"`) becomes
+/// an ack request, `42<n>["message",{…,"seq":{…}}]`: the client's callback
+/// answers `43<n>[…]`, and `requests` remembers which seq map `n` stands for.
+pub fn from_native_asking(json: &[u8], requests: &mut AckRequests) -> Option<String> {
+    // Inside a JSON string a quote is escaped, so `"seq":` can only be a key.
+    if !json.windows(SEQ_KEY.len()).any(|w| w == SEQ_KEY) {
+        return from_native(json);
+    }
+    packet_for(json, Some(requests))
+}
+
+/// How a recorded event's seq map starts in the hub's JSON.
+const SEQ_KEY: &[u8] = br#""seq":"#;
+
+fn packet_for(json: &[u8], requests: Option<&mut AckRequests>) -> Option<String> {
     let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(json) else {
         return None;
     };
@@ -233,12 +325,67 @@ pub fn from_native(json: &[u8]) -> Option<String> {
     };
     if name == "ack" {
         let id = obj.remove("ack")?.as_u64()?;
-        return Some(format!("43{id}{}", Value::Array(vec![Value::Object(obj)])));
+        return Some(encode_ack(id, &[Value::Object(obj)]));
     }
-    Some(format!(
-        "42{}",
-        Value::Array(vec![Value::String(name), Value::Object(obj)])
-    ))
+    let ack = match (requests, seq_of(&obj)) {
+        (Some(r), Some(seq)) => Some(r.ask(seq)),
+        _ => None,
+    };
+    // Keep the hub's field order where the bytes allow it, like the fast path.
+    event_fast(json, ack).or_else(|| Some(encode_event(ack, &name, &[Value::Object(obj)])))
+}
+
+/// The `"seq"` map of a recorded event (history key → sequence number), if any.
+fn seq_of(obj: &Map<String, Value>) -> Option<SeqMap> {
+    let Some(Value::Object(seq)) = obj.get("seq") else {
+        return None;
+    };
+    let map: SeqMap = seq
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+        .collect();
+    (!map.is_empty()).then_some(map)
+}
+
+/// Most ack requests a connection keeps waiting for an answer. Confirmations
+/// are cumulative per history key, so forgetting the oldest loses nothing a
+/// later answer does not confirm too; the bound keeps a client that never
+/// answers from growing the server's memory.
+pub const MAX_ACK_REQUESTS: usize = 1024;
+
+/// The server's side of its ack requests on one connection: which seq map
+/// each ack id it sent stands for (ids count up from 0, like socket.io's).
+#[derive(Debug, Default)]
+pub struct AckRequests {
+    next: u64,
+    pending: VecDeque<(u64, SeqMap)>,
+}
+
+impl AckRequests {
+    /// A fresh ack id standing for `seq`; the oldest request is forgotten
+    /// beyond [`MAX_ACK_REQUESTS`].
+    pub fn ask(&mut self, seq: SeqMap) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        if self.pending.len() == MAX_ACK_REQUESTS {
+            self.pending.pop_front();
+        }
+        self.pending.push_back((id, seq));
+        id
+    }
+
+    /// The seq map ack id `id` stood for, once: `None` for an id never sent,
+    /// already answered, or forgotten.
+    pub fn answer(&mut self, id: u64) -> Option<SeqMap> {
+        // Ids are pushed in increasing order, so the queue is sorted.
+        let at = self.pending.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        self.pending.remove(at).map(|(_, seq)| seq)
+    }
+
+    /// How many requests wait for an answer.
+    pub fn waiting(&self) -> usize {
+        self.pending.len()
+    }
 }
 
 #[cfg(test)]
@@ -328,8 +475,105 @@ mod tests {
         );
         assert_eq!(
             from_native(br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana"}"#).unwrap(),
-            r#"42["joined",{"id":"ab","nick":"ana","room":"lobby"}]"#
+            r#"42["joined",{"room":"lobby","id":"ab","nick":"ana"}]"#
         );
         assert_eq!(from_native(b"[1]"), None);
+    }
+
+    #[test]
+    fn the_fast_path_says_what_the_general_path_says() {
+        let json = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        let hub_event = crate::chat::protocol::ServerEvent::Message {
+            from: "0123456789abcdef0123456789abcdef".parse().unwrap(),
+            nick: "ana \"the\" ünïcødé".into(),
+            to: vec!["lobby".into()],
+            text: "hi,}]\"".into(),
+            seq: Default::default(),
+        }
+        .to_bytes();
+        for native in [
+            &hub_event[..],
+            br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana"}"#,
+            br#"{"event":"pong"}"#,
+            br#"{"event":"dropped","count":3}"#,
+        ] {
+            let fast = event_fast(native, None).expect("the fast path takes hub events");
+            let general = packet_for(native, None).unwrap();
+            assert_eq!(json(&fast[2..]), json(&general[2..]), "{fast} vs {general}");
+            assert_eq!(from_native(native).unwrap(), fast);
+        }
+        // What the fast path leaves to the general one.
+        for other in [
+            &br#"{"event":"ack","ack":1,"ok":true}"#[..],
+            br#"{"event":"we\"ird","a":1}"#,
+            br#"{"a":1,"event":"late"}"#,
+            br#"{"event":"x"#,
+            br#"{"event":"x",1"#,
+        ] {
+            assert_eq!(
+                event_fast(other, None),
+                None,
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+        assert_eq!(
+            from_native(br#"{"event":"we\"ird","a":1}"#).unwrap(),
+            r#"42["we\"ird",{"a":1}]"#
+        );
+    }
+
+    #[test]
+    fn recorded_events_become_ack_requests() {
+        let mut requests = AckRequests::default();
+        let recorded = br#"{"event":"message","from":"ab","nick":"ana","to":["lobby"],"text":"hi","seq":{"lobby":7}}"#;
+        assert_eq!(
+            from_native_asking(recorded, &mut requests).unwrap(),
+            r#"420["message",{"from":"ab","nick":"ana","to":["lobby"],"text":"hi","seq":{"lobby":7}}]"#
+        );
+        let two_keys =
+            br#"{"event":"joined","room":"lobby","id":"ab","nick":"ana","seq":{"lobby":8,"*":2}}"#;
+        assert!(from_native_asking(two_keys, &mut requests)
+            .unwrap()
+            .starts_with("421[\"joined\""));
+        // Not recorded (no seq, or an empty one): a plain EVENT, no id used up.
+        assert_eq!(
+            from_native_asking(br#"{"event":"rooms","rooms":["ab"]}"#, &mut requests).unwrap(),
+            r#"42["rooms",{"rooms":["ab"]}]"#
+        );
+        assert!(
+            from_native_asking(br#"{"event":"message","text":"x","seq":{}}"#, &mut requests)
+                .unwrap()
+                .starts_with("42[")
+        );
+        assert_eq!(requests.waiting(), 2);
+        // Each answer once; unknown ids are nothing.
+        let lobby = |n| SeqMap::from([("lobby".to_string(), n)]);
+        assert_eq!(requests.answer(0), Some(lobby(7)));
+        assert_eq!(requests.answer(0), None);
+        assert_eq!(requests.answer(99), None);
+        let mut both = lobby(8);
+        both.insert("*".into(), 2);
+        assert_eq!(requests.answer(1), Some(both));
+        assert_eq!(requests.waiting(), 0);
+    }
+
+    #[test]
+    fn ack_requests_are_bounded_at_the_edge() {
+        let mut requests = AckRequests::default();
+        let seq = |n| SeqMap::from([("lobby".to_string(), n)]);
+        for n in 0..MAX_ACK_REQUESTS as u64 {
+            assert_eq!(requests.ask(seq(n)), n);
+        }
+        assert_eq!(requests.waiting(), MAX_ACK_REQUESTS);
+        // One more: the oldest (id 0) is forgotten, the newest kept.
+        let last = requests.ask(seq(5000));
+        assert_eq!(requests.waiting(), MAX_ACK_REQUESTS);
+        assert_eq!(requests.answer(0), None);
+        assert_eq!(requests.answer(1), Some(seq(1)));
+        assert_eq!(requests.answer(last), Some(seq(5000)));
+        // Answers out of order are found too.
+        assert_eq!(requests.answer(700), Some(seq(700)));
+        assert_eq!(requests.answer(2), Some(seq(2)));
     }
 }
