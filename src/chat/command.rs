@@ -6,7 +6,7 @@ use super::limits::{self, Limits};
 use super::protocol::{ClientEvent, ClientFrame, LeaveReason, ServerEvent};
 use crate::cli::{parse_size, CliResult};
 use crate::term;
-use crate::transport::{self, ChatServer, ServerConfig, ServerNote};
+use crate::transport::{self, ChatServer, HeartbeatConfig, ServerConfig, ServerNote};
 use bytes::Bytes;
 use clap::{Args, Subcommand};
 use futures_util::{SinkExt, StreamExt};
@@ -22,7 +22,7 @@ use tokio::io::AsyncBufReadExt;
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
     #[command(
-        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
+        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 127.0.0.1:7100 --heartbeat 10s --heartbeat-timeout 5s     (drop silent clients within 15s)\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
     )]
     Serve(ServeArgs),
     /// Chat from the terminal: type to talk, /help for commands. Works with piped stdin too.
@@ -53,6 +53,12 @@ pub struct ServeArgs {
     /// Socket.IO: a client that does not answer a ping within this is dropped.
     #[arg(long, value_parser = crate::units::parse_duration, default_value = "20s")]
     pub ping_timeout: Duration,
+    /// Ping a TCP or WebSocket client after this much silence from it (e.g. 10s; 0: off).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "0")]
+    pub heartbeat: Duration,
+    /// After a ping, a client that sends no frame at all within this is dropped ("heartbeat timeout").
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "20s")]
+    pub heartbeat_timeout: Duration,
     /// Most UDP sessions at once.
     #[arg(long, default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
@@ -129,6 +135,7 @@ impl LimitArgs {
             max_frame: self.max_frame,
             max_queue: self.max_queue,
             max_connections: self.max_connections,
+            heartbeat: None,
         })
     }
 }
@@ -178,7 +185,8 @@ fn short(id: ConnId) -> String {
 }
 
 fn serve(args: ServeArgs) -> CliResult {
-    let config = args.limits.config()?;
+    let mut config = args.limits.config()?;
+    config.heartbeat = args.heartbeat_config()?;
     let udp_config = args.udp_config()?;
     if args.ping_interval.is_zero() || args.ping_timeout.is_zero() {
         return Err("--ping-interval and --ping-timeout must be above 0".into());
@@ -300,6 +308,22 @@ fn serve(args: ServeArgs) -> CliResult {
 }
 
 impl ServeArgs {
+    /// The native transports' heartbeat these flags describe (`None`: off).
+    pub fn heartbeat_config(&self) -> Result<Option<HeartbeatConfig>, String> {
+        if self.heartbeat.is_zero() {
+            return Ok(None);
+        }
+        if self.heartbeat_timeout.is_zero() {
+            return Err(
+                "--heartbeat-timeout must be above 0 (a pinged client needs time to answer)".into(),
+            );
+        }
+        Ok(Some(HeartbeatConfig {
+            interval: self.heartbeat,
+            timeout: self.heartbeat_timeout,
+        }))
+    }
+
     /// The UDP transport's limits these flags describe.
     pub fn udp_config(&self) -> Result<transport::udp::UdpConfig, String> {
         if self.udp_max_sessions == 0
@@ -814,6 +838,7 @@ mod tests {
                 max_frame: 1024,
                 max_queue: 10,
                 max_connections: 11,
+                heartbeat: None,
             }
         );
     }
@@ -880,6 +905,50 @@ mod tests {
         ])
         .is_err());
         assert!(parse(&["netlab", "serve", "--udp-max-sessions", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_heartbeat_flags_reach_their_fields_and_default_to_off() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+            let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+                panic!("parsed as another command");
+            };
+            args.heartbeat_config()
+        };
+        assert_eq!(parse(&["netlab", "serve"]).unwrap(), None);
+        assert_eq!(
+            parse(&["netlab", "serve", "--heartbeat", "10s"]).unwrap(),
+            Some(HeartbeatConfig {
+                interval: Duration::from_secs(10),
+                timeout: Duration::from_secs(20),
+            })
+        );
+        assert_eq!(
+            parse(&[
+                "netlab",
+                "serve",
+                "--heartbeat",
+                "1.5s",
+                "--heartbeat-timeout",
+                "300ms"
+            ])
+            .unwrap(),
+            Some(HeartbeatConfig {
+                interval: Duration::from_millis(1500),
+                timeout: Duration::from_millis(300),
+            })
+        );
+        assert!(parse(&[
+            "netlab",
+            "serve",
+            "--heartbeat",
+            "1s",
+            "--heartbeat-timeout",
+            "0"
+        ])
+        .is_err());
     }
 
     #[test]

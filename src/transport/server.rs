@@ -5,6 +5,7 @@
 //! An event going to 1,000 connections is encoded to JSON **once**; each
 //! queue then holds a cheap reference-counted handle to the same bytes.
 
+use super::heartbeat::HeartbeatConfig;
 use super::outbound::Outbound;
 use crate::chat::adapter::{Adapter, LocalAdapter};
 use crate::chat::hub::{Hub, Output};
@@ -26,6 +27,9 @@ pub struct ServerConfig {
     pub max_queue: usize,
     /// Most connections at once.
     pub max_connections: usize,
+    /// Ping native (TCP, WebSocket) clients after this much silence and drop
+    /// those that stay silent (`--heartbeat`); `None`: off.
+    pub heartbeat: Option<HeartbeatConfig>,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +39,7 @@ impl Default for ServerConfig {
             max_frame: DEFAULT_MAX_FRAME,
             max_queue: DEFAULT_MAX_QUEUE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            heartbeat: None,
         }
     }
 }
