@@ -11,7 +11,8 @@
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
 //! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
 //! | [`udp_client`] | a client over UDP that shows lost, duplicated and late datagrams inline (lesson 05) |
-//! | [`ws_client`] | the terminal chat over the hub's WebSocket transport (lesson 10) |
+//! | [`resume`] | what a client remembers to get every event once: seq de-duplication, resume, `seen`, retries, heartbeat (lesson 07) |
+//! | [`reconnect`] | the terminal chat over TCP and WebSocket, reconnecting and resuming by itself (lessons 07, 10) |
 //! | [`command`] | `netlab serve` and `netlab chat` |
 //!
 //! The hub never touches a socket: transports ([`crate::transport`]) carry its
@@ -25,10 +26,11 @@ pub mod hub;
 pub mod id;
 pub mod limits;
 pub mod protocol;
+pub mod reconnect;
+pub mod resume;
 pub mod rooms;
 pub mod routing;
 pub mod udp_client;
-pub mod ws_client;
 
 pub use hub::{Hub, Output};
 pub use id::ConnId;
