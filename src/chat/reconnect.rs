@@ -249,7 +249,7 @@ impl Chat {
                 return self.resend_unanswered().await;
             }
             Incoming::Answered { ack, .. } if self.quiet.remove(&ack) => {
-                if let Some(e) = serde_json::from_value::<ServerEvent>(v.clone()).ok() {
+                if let Ok(e) = serde_json::from_value::<ServerEvent>(v.clone()) {
                     if settle(&e, &mut self.waiting, &mut self.current) {
                         self.failed = true;
                         self.show(&v);
