@@ -68,9 +68,12 @@ async fn forty_clients_in_two_rooms_each_get_exactly_their_rooms_messages() {
         let mut c = ChatClient::connect(&addr).await.unwrap();
         let room = if i % 2 == 0 { "even" } else { "odd" };
         assert!(matches!(
-            c.call(ClientEvent::Join { room: room.into() })
-                .await
-                .unwrap(),
+            c.call(ClientEvent::Join {
+                room: room.into(),
+                since: None
+            })
+            .await
+            .unwrap(),
             AckOutcome::Reached(_)
         ));
         clients.push(c);
@@ -152,11 +155,13 @@ async fn disconnect_is_seen_by_the_room_and_by_the_server_hooks_in_order() {
     let mut bob = ChatClient::connect(&addr).await.unwrap();
     ana.call(ClientEvent::Join {
         room: "lobby".into(),
+        since: None,
     })
     .await
     .unwrap();
     bob.call(ClientEvent::Join {
         room: "lobby".into(),
+        since: None,
     })
     .await
     .unwrap();
@@ -354,6 +359,7 @@ async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
     let mut slow = ChatClient::with_stream(stream).await.unwrap();
     slow.call(ClientEvent::Join {
         room: "busy".into(),
+        since: None,
     })
     .await
     .unwrap();
@@ -365,6 +371,7 @@ async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
         let mut c = ChatClient::connect(&addr).await.unwrap();
         c.call(ClientEvent::Join {
             room: "busy".into(),
+            since: None,
         })
         .await
         .unwrap();
@@ -409,6 +416,7 @@ async fn a_slow_reader_and_a_flooder_do_not_hurt_the_others() {
     sender
         .call(ClientEvent::Join {
             room: "busy".into(),
+            since: None,
         })
         .await
         .unwrap();

@@ -135,6 +135,7 @@ async fn a_websocket_client_and_a_tcp_client_share_a_room() {
     .unwrap();
     tcp.call(ClientEvent::Join {
         room: "lobby".into(),
+        since: None,
     })
     .await
     .unwrap();
@@ -212,6 +213,7 @@ fn the_terminal_chat_speaks_ws_urls() {
         let mut c = ChatClient::connect(&s.tcp).await.unwrap();
         c.call(ClientEvent::Join {
             room: "lobby".into(),
+            since: None,
         })
         .await
         .unwrap();
@@ -455,6 +457,7 @@ fn chromium_pages_chat_with_each_other_and_a_tcp_client() {
         .unwrap();
         c.call(ClientEvent::Join {
             room: "lobby".into(),
+            since: None,
         })
         .await
         .unwrap();
@@ -536,6 +539,7 @@ fn socketio_client_chats_with_a_tcp_client() {
         .unwrap();
         c.call(ClientEvent::Join {
             room: "lobby".into(),
+            since: None,
         })
         .await
         .unwrap();

@@ -32,6 +32,58 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a live capture can run here: tshark is installed and we are root.
+/// Under the interop tier a missing piece fails (`why` says which); otherwise
+/// the test says SKIPPED loudly.
+fn can_capture(why: &str) -> bool {
+    if !tshark_available() {
+        return false;
+    }
+    if !is_root() {
+        if support::interop_required() {
+            panic!("{why} (CI runs as root)");
+        }
+        eprintln!("\n*** SKIPPED: {why} ***\n");
+        return false;
+    }
+    true
+}
+
+/// `netlab tcp echo` (the real binary) on a loopback port; killed when dropped.
+struct EchoServer {
+    child: Child,
+    /// Where it listens, as it printed it.
+    addr: String,
+}
+
+impl EchoServer {
+    fn start() -> EchoServer {
+        let mut child = Command::new(support::netlab_bin())
+            .args(["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start netlab tcp echo");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("expected `listening on ADDR`, got {line:?}"))
+            .to_string();
+        EchoServer { child, addr }
+    }
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running `tshark -i lo` capture into a pcapng file.
 struct Capture {
     child: Child,
@@ -546,35 +598,15 @@ const DNS_QUERY: &[u8] =
 #[test]
 fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
     let _one_at_a_time = LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
-    if !tshark_available() {
-        return;
-    }
-    if !is_root() {
-        if support::interop_required() {
-            panic!("capturing on lo needs root (CI runs as root)");
-        }
-        eprintln!("\n*** SKIPPED: capturing on lo needs root ***\n");
+    if !can_capture("capturing on lo needs root") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("netlab-interop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
     // 1. netlab's own echo server, the real binary.
-    let mut echo = Command::new(support::netlab_bin())
-        .args(["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(echo.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let echo_addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_string();
+    let echo = EchoServer::start();
+    let echo_addr = echo.addr.clone();
     let echo_port: u16 = echo_addr.rsplit(':').next().unwrap().parse().unwrap();
     // 2. A tiny WebSocket peer: answers the upgrade with 101, then echoes one frame unmasked.
     let ws = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -665,8 +697,7 @@ fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
     }
 
     let file = cap.stop();
-    let _ = echo.kill();
-    let _ = echo.wait();
+    drop(echo);
 
     let dns_decode = format!("udp.port=={dns_port},dns");
     let tshark = tshark_packets(&file, &["-d", &dns_decode]);
@@ -720,34 +751,14 @@ fn netlab_agrees_with_wireshark_field_by_field_on_real_loopback_traffic() {
 #[test]
 fn live_capture_on_lo_writes_a_pcap_that_wireshark_reads_the_same_way() {
     let _one_at_a_time = LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
-    if !tshark_available() {
-        return;
-    }
-    if !is_root() {
-        if support::interop_required() {
-            panic!("live capture on lo needs root (CI runs as root)");
-        }
-        eprintln!("\n*** SKIPPED: live capture on lo needs root ***\n");
+    if !can_capture("live capture on lo needs root") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("netlab-live-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out_file = dir.join("live.pcap");
-    let mut echo = Command::new(support::netlab_bin())
-        .args(["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(echo.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let echo = EchoServer::start();
+    let addr = echo.addr.clone();
     let port = addr.rsplit(':').next().unwrap().to_string();
     // A handshake, two frames each way (or one segment each), and the close: 10 packets
     // at most here; --count bounds the capture, --duration is the safety net.
@@ -797,8 +808,7 @@ fn live_capture_on_lo_writes_a_pcap_that_wireshark_reads_the_same_way() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = echo.kill();
-    let _ = echo.wait();
+    drop(echo);
     let mut summary = String::new();
     live.stdout
         .take()
@@ -846,33 +856,13 @@ fn the_shipped_sample_reads_the_same_in_wireshark() {
 #[test]
 fn a_capture_on_any_interface_uses_linux_cooked_headers_and_agrees() {
     let _one_at_a_time = LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
-    if !tshark_available() {
-        return;
-    }
-    if !is_root() {
-        if support::interop_required() {
-            panic!("capturing needs root (CI runs as root)");
-        }
-        eprintln!("\n*** SKIPPED: capturing needs root ***\n");
+    if !can_capture("capturing needs root") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("netlab-any-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut echo = Command::new(support::netlab_bin())
-        .args(["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(echo.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let echo = EchoServer::start();
+    let addr = echo.addr.clone();
     let port = addr.rsplit(':').next().unwrap().to_string();
     let file = dir.join("any.pcapng");
     let cap = Capture::start_on("any", &format!("tcp port {port}"), &file);
@@ -882,8 +872,7 @@ fn a_capture_on_any_interface_uses_linux_cooked_headers_and_agrees() {
         .unwrap();
     assert!(sent.status.success());
     let file = cap.stop();
-    let _ = echo.kill();
-    let _ = echo.wait();
+    drop(echo);
     let tshark = tshark_packets(&file, &[]);
     let netlab = netlab_packets(&file, &[]);
     assert!(netlab.len() >= 8, "{} packets", netlab.len());

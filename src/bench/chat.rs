@@ -277,16 +277,24 @@ pub async fn fanout(config: FanoutConfig) -> Result<FanoutReport, ChatBenchError
     let mut receivers = Vec::with_capacity(config.receivers);
     for _ in 0..config.receivers {
         let mut c = ChatClient::connect(&config.addr).await?;
-        if let crate::chat::client::AckOutcome::Refused(code, why) =
-            c.call(ClientEvent::Join { room: ROOM.into() }).await?
+        if let crate::chat::client::AckOutcome::Refused(code, why) = c
+            .call(ClientEvent::Join {
+                room: ROOM.into(),
+                since: None,
+            })
+            .await?
         {
             return Err(ChatBenchError::Refused(format!("{code}: {why}")));
         }
         receivers.push(c);
     }
     let mut sender = ChatClient::connect(&config.addr).await?;
-    if let crate::chat::client::AckOutcome::Refused(code, why) =
-        sender.call(ClientEvent::Join { room: ROOM.into() }).await?
+    if let crate::chat::client::AckOutcome::Refused(code, why) = sender
+        .call(ClientEvent::Join {
+            room: ROOM.into(),
+            since: None,
+        })
+        .await?
     {
         return Err(ChatBenchError::Refused(format!("{code}: {why}")));
     }

@@ -84,6 +84,7 @@ async fn member(addr: &str) -> Result<UdpChatClient, UdpChatError> {
     let mut c = UdpChatClient::connect(addr).await?;
     c.call(ClientEvent::Join {
         room: "bench".into(),
+        since: None,
     })
     .await?;
     c.take_pending();

@@ -77,7 +77,9 @@ impl ChatClient {
         let mut framed = Framed::new(stream, FrameCodec::new());
         let first = read_event(&mut framed).await?;
         match first {
-            ServerEvent::Welcome { id, nick, limits } => Ok(Self {
+            ServerEvent::Welcome {
+                id, nick, limits, ..
+            } => Ok(Self {
                 framed,
                 id,
                 nick,
@@ -105,6 +107,8 @@ impl ChatClient {
             id: self.id,
             nick: self.nick.clone(),
             limits: self.limits,
+            session: None,
+            session_ttl_ms: None,
         }
     }
 

@@ -134,6 +134,7 @@ impl LimitArgs {
             max_queue: self.max_queue,
             max_connections: self.max_connections,
             heartbeat: None,
+            history: Default::default(),
         })
     }
 }
@@ -548,8 +549,15 @@ pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
         }
     };
     let r = match name {
-        "join" => arg("a room")
-            .map(|room| Line::Send(ClientEvent::Join { room: room.clone() }, Some(room))),
+        "join" => arg("a room").map(|room| {
+            Line::Send(
+                ClientEvent::Join {
+                    room: room.clone(),
+                    since: None,
+                },
+                Some(room),
+            )
+        }),
         "leave" => or_current("a room").map(|room| Line::Send(ClientEvent::Leave { room }, None)),
         "to" => match rest.split_once(' ') {
             Some((room, text)) if !text.trim().is_empty() => Ok(Line::Send(
@@ -610,6 +618,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             nick,
             to,
             text,
+            ..
         } => {
             let place = if to.is_empty() {
                 "everyone".to_string()
@@ -620,7 +629,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             };
             format!("[{place}] {}: {text}", term::bold(name(nick, from)))
         }
-        ServerEvent::Joined { room, id, nick } => {
+        ServerEvent::Joined { room, id, nick, .. } => {
             term::dim(format!("[{room}] → {} joined", name(nick, id)))
         }
         ServerEvent::Left {
@@ -628,6 +637,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             id,
             nick,
             reason,
+            ..
         } => term::dim(format!(
             "[{room}] ← {} {}",
             name(nick, id),
@@ -680,6 +690,11 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
                 term::bad("the server closed the connection:")
             )
         }
+        ServerEvent::Resumed { nick, replayed, .. } => term::good(format!(
+            "resumed as {nick}: {replayed} missed events follow"
+        )),
+        ServerEvent::Gap { message, .. } => term::bad(message),
+        ServerEvent::Ping | ServerEvent::Pong => return None,
     })
 }
 
@@ -755,6 +770,7 @@ mod tests {
                 max_queue: 10,
                 max_connections: 11,
                 heartbeat: None,
+                history: Default::default(),
             }
         );
     }
@@ -879,7 +895,13 @@ mod tests {
         );
         assert_eq!(
             parse_line("/join dev", None),
-            Line::Send(ClientEvent::Join { room: "dev".into() }, Some("dev".into()))
+            Line::Send(
+                ClientEvent::Join {
+                    room: "dev".into(),
+                    since: None
+                },
+                Some("dev".into())
+            )
         );
         assert_eq!(
             parse_line("/to dev  hi  all", None),

@@ -188,6 +188,8 @@ impl<A: Adapter> Hub<A> {
                     rate: l.rate,
                     burst: l.burst,
                 },
+                session: None,
+                session_ttl_ms: None,
             }),
         });
         Ok(id)
@@ -290,7 +292,7 @@ impl<A: Adapter> Hub<A> {
     ) -> Result<usize, Refusal> {
         match event {
             ClientEvent::Nick { nick } => self.set_nick(id, nick, out),
-            ClientEvent::Join { room } => self.join(id, &room, out),
+            ClientEvent::Join { room, .. } => self.join(id, &room, out),
             ClientEvent::Leave { room } => self.leave(id, &room, out),
             ClientEvent::Message {
                 to,
@@ -326,6 +328,16 @@ impl<A: Adapter> Hub<A> {
                 });
                 Ok(1)
             }
+            ClientEvent::Ping => {
+                out.push(Output::Deliver {
+                    to: vec![id],
+                    event: Arc::new(ServerEvent::Pong),
+                });
+                Ok(1)
+            }
+            ClientEvent::Pong => Ok(0),
+            ClientEvent::Resume { .. } => Err(Refusal::HistoryOff("resume")),
+            ClientEvent::Seen { .. } => Err(Refusal::HistoryOff("seen")),
         }
     }
 
@@ -371,6 +383,7 @@ impl<A: Adapter> Hub<A> {
             room: room.to_string(),
             id,
             nick: self.nick(id).unwrap_or_default().to_string(),
+            seq: Default::default(),
         });
         Ok(self
             .adapter
@@ -388,6 +401,7 @@ impl<A: Adapter> Hub<A> {
             id,
             nick: self.nick(id).unwrap_or_default().to_string(),
             reason: LeaveReason::Leave,
+            seq: Default::default(),
         });
         let reached = self
             .adapter
@@ -435,6 +449,7 @@ impl<A: Adapter> Hub<A> {
             nick: self.nick(id).unwrap_or_default().to_string(),
             to,
             text,
+            seq: Default::default(),
         });
         Ok(self.adapter.broadcast(&self.rooms, &target, event, out))
     }
@@ -459,6 +474,7 @@ impl<A: Adapter> Hub<A> {
                 id,
                 nick: nick.clone(),
                 reason: LeaveReason::Disconnect,
+                seq: Default::default(),
             });
             self.adapter
                 .broadcast(&self.rooms, &Target::rooms([&*room]), event, out);

@@ -7,8 +7,10 @@
 //! | [`rooms`] | the membership table and every routing form ([`rooms::Target`]) |
 //! | [`routing`] | the same rules on plain sets, as the lessons (and their exercises) state them |
 //! | [`adapter`] | the one seam every broadcast goes through (history, Redis later) |
+//! | [`history`] | per-key rings of recorded events with their seqs, replayed to who missed them (lesson 07) |
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
+//! | [`log`] | durable history: an append-only file with a checksum per record; a torn last record is dropped (lesson 07) |
 //! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
 //! | [`udp_client`] | a client over UDP that shows lost, duplicated and late datagrams inline (lesson 05) |
 //! | [`resume`] | what a client remembers to get every event once: seq de-duplication, resume, `seen`, retries, heartbeat (lesson 07) |
@@ -22,9 +24,11 @@
 pub mod adapter;
 pub mod client;
 pub mod command;
+pub mod history;
 pub mod hub;
 pub mod id;
 pub mod limits;
+pub mod log;
 pub mod protocol;
 pub mod reconnect;
 pub mod resume;

@@ -15,15 +15,29 @@
 //! | client → server | `message` | `text`, `to` (rooms or ids; none = everyone), `except` (rooms), `self` (also to me) | `{"event":"message","to":["lobby"],"text":"hi","ack":3}` |
 //! | client → server | `rooms` | — | `{"event":"rooms"}` |
 //! | client → server | `who` | `room` | `{"event":"who","room":"lobby"}` |
-//! | server → client | `welcome` | `id`, `nick`, `limits` | `{"event":"welcome","id":"3f…","nick":"guest-3f2a",…}` |
-//! | server → client | `message` | `from`, `nick`, `to`, `text` | `{"event":"message","from":"3f…","nick":"ana","to":["lobby"],"text":"hi"}` |
-//! | server → client | `joined` / `left` | `room`, `id`, `nick` (+ `reason` for left) | `{"event":"left","room":"lobby","id":"3f…","nick":"ana","reason":"disconnect"}` |
+//! | client → server | `join` + `since` | `room`, `since` (replay this room's events with seq > since; needs `--history`) | `{"event":"join","room":"lobby","since":41,"ack":2}` |
+//! | client → server | `resume` | `session`, `last` (key → last seq seen); only as the first event | `{"event":"resume","session":"9c0e…","last":{"lobby":41},"ack":1}` |
+//! | client → server | `seen` | `seq` (key → highest seq handled, cumulative) | `{"event":"seen","seq":{"lobby":57}}` |
+//! | both ways | `ping` / `pong` | — | `{"event":"ping"}` → `{"event":"pong"}` |
+//! | server → client | `welcome` | `id`, `nick`, `limits` (+ `session`, `session_ttl_ms` with history on) | `{"event":"welcome","id":"3f…","nick":"guest-3f2a",…,"session":"9c0e…","session_ttl_ms":120000}` |
+//! | server → client | `message` | `from`, `nick`, `to`, `text` (+ `seq` with history on) | `{"event":"message","from":"3f…","nick":"ana","to":["lobby"],"text":"hi","seq":{"lobby":42}}` |
+//! | server → client | `joined` / `left` | `room`, `id`, `nick` (+ `reason` for left, + `seq`) | `{"event":"left","room":"lobby","id":"3f…","nick":"ana","reason":"disconnect"}` |
+//! | server → client | `resumed` | `id` (the original), `nick`, `rooms`, `session` (a new token), `replayed` | `{"event":"resumed","id":"3f…","nick":"ana","rooms":["lobby"],"session":"77ab…","replayed":3}` |
+//! | server → client | `gap` | `key`, `from`, `to`, `kept_from`, `message` (before a replay that cannot be complete) | `{"event":"gap","key":"lobby","from":42,"to":57,"kept_from":58,"message":"…"}` |
 //! | server → client | `nick` | `id`, `old`, `nick` | `{"event":"nick","id":"3f…","old":"guest-3f2a","nick":"ana"}` |
 //! | server → client | `rooms` / `who` | `rooms` / `room`, `members` | `{"event":"who","room":"lobby","members":[{"id":"3f…","nick":"ana"}]}` |
 //! | server → client | `ack` | `ack`, `ok`, `reached` or `error`+`message` | `{"event":"ack","ack":3,"ok":true,"reached":4}` |
 //! | server → client | `error` | `code`, `message` | `{"event":"error","code":"invalid_json","message":"…"}` |
 //! | server → client | `dropped` | `count` | `{"event":"dropped","count":12}` |
 //! | server → client | `bye` | `code`, `message` (then the server closes) | `{"event":"bye","code":"too_many_strikes","message":"…"}` |
+//!
+//! With `netlab serve --history N` every *recorded* event (`message`,
+//! `joined`, `left`) carries `"seq"`: for each history key it was addressed
+//! to (a room, a connection id for a private message, `*` for everyone) its
+//! number in that key's sequence 1, 2, 3, … A client that remembers the last
+//! seq it saw per key can ask for exactly what it missed (`resume`,
+//! `join` with `since`) and drop what it already has (every seq not above
+//! what it saw: a duplicate).
 //!
 //! Parsing treats every frame as hostile: [`parse_client_event`] never panics,
 //! and says which rule a bad frame broke ([`Refusal`]) so the server can answer
@@ -33,9 +47,15 @@ use super::id::ConnId;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// The names of the events a client may send, as they appear on the wire.
-pub const CLIENT_EVENTS: &[&str] = &["nick", "join", "leave", "message", "rooms", "who"];
+pub const CLIENT_EVENTS: &[&str] = &[
+    "nick", "join", "leave", "message", "rooms", "who", "resume", "seen", "ping", "pong",
+];
+
+/// Per history key (a room, a connection id, `*`), a sequence number.
+pub type SeqMap = BTreeMap<String, u64>;
 
 /// An event a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +70,10 @@ pub enum ClientEvent {
     Join {
         /// The room.
         room: String,
+        /// Also replay this room's recorded events with a seq above this one
+        /// (needs a server with history).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
     },
     /// Leave a room (Socket.IO: `socket.leave(room)`).
     Leave {
@@ -77,6 +101,24 @@ pub enum ClientEvent {
         /// The room.
         room: String,
     },
+    /// Become the session this token belongs to again, and get what it missed
+    /// (must be the first event on a connection).
+    Resume {
+        /// The token from the last `welcome` or `resumed`.
+        session: String,
+        /// Per history key, the last seq this client saw.
+        #[serde(default)]
+        last: SeqMap,
+    },
+    /// Confirms recorded events up to these seqs (cumulative, per key).
+    Seen {
+        /// Per history key, the highest seq handled.
+        seq: SeqMap,
+    },
+    /// Are you there? (answered with `pong`)
+    Ping,
+    /// The answer to the server's `ping`.
+    Pong,
 }
 
 /// A client event with its optional ack id.
@@ -147,6 +189,12 @@ pub enum ServerEvent {
         nick: String,
         /// What you may do.
         limits: WireLimits,
+        /// The token that resumes this session after a disconnect (history on only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
+        /// How long a disconnected session waits to be resumed, in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_ttl_ms: Option<u64>,
     },
     /// Someone said something.
     Message {
@@ -158,6 +206,9 @@ pub enum ServerEvent {
         to: Vec<String>,
         /// The text.
         text: String,
+        /// Its number in each history key it was recorded under (history on only).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        seq: SeqMap,
     },
     /// A connection joined a room you are in.
     Joined {
@@ -167,6 +218,9 @@ pub enum ServerEvent {
         id: ConnId,
         /// Their nickname.
         nick: String,
+        /// Its number in each history key it was recorded under (history on only).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        seq: SeqMap,
     },
     /// A connection left a room you are in.
     Left {
@@ -178,6 +232,9 @@ pub enum ServerEvent {
         nick: String,
         /// Left, or went away.
         reason: LeaveReason,
+        /// Its number in each history key it was recorded under (history on only).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        seq: SeqMap,
     },
     /// Someone in one of your rooms changed nickname.
     Nick {
@@ -235,12 +292,78 @@ pub enum ServerEvent {
         /// Why, in words.
         message: String,
     },
+    /// The answer to `resume`: this connection is the old session again.
+    Resumed {
+        /// The session's original id.
+        id: ConnId,
+        /// Its nickname.
+        nick: String,
+        /// Its named rooms, sorted.
+        rooms: Vec<String>,
+        /// A fresh token for the next resume (the old one no longer works).
+        session: String,
+        /// How many missed events follow.
+        replayed: u64,
+    },
+    /// Events `from..=to` of `key` are older than the history keeps: they
+    /// cannot be replayed (sent before the replay of what remains).
+    Gap {
+        /// The history key.
+        key: String,
+        /// First missed seq that is gone.
+        from: u64,
+        /// Last missed seq that is gone.
+        to: u64,
+        /// The oldest seq still kept (the replay starts there).
+        kept_from: u64,
+        /// The same in words.
+        message: String,
+    },
+    /// Are you there? (answer with `pong`)
+    Ping,
+    /// The answer to a client's `ping`.
+    Pong,
 }
 
 impl ServerEvent {
     /// The event as JSON bytes, ready to be framed once and sent to many.
     pub fn to_bytes(&self) -> Bytes {
         Bytes::from(serde_json::to_vec(self).expect("server events always serialize"))
+    }
+
+    /// The seq map of a recorded event (`None` if it was not recorded: history
+    /// off, or an event history does not keep).
+    pub fn seq(&self) -> Option<&SeqMap> {
+        match self {
+            ServerEvent::Message { seq, .. }
+            | ServerEvent::Joined { seq, .. }
+            | ServerEvent::Left { seq, .. }
+                if !seq.is_empty() =>
+            {
+                Some(seq)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether history records this kind of event (messages, joins, leaves).
+    pub fn is_recordable(&self) -> bool {
+        matches!(
+            self,
+            ServerEvent::Message { .. } | ServerEvent::Joined { .. } | ServerEvent::Left { .. }
+        )
+    }
+
+    /// The same event carrying `seq` (for recordable events; others unchanged).
+    pub fn with_seq(&self, new: SeqMap) -> ServerEvent {
+        let mut e = self.clone();
+        if let ServerEvent::Message { seq, .. }
+        | ServerEvent::Joined { seq, .. }
+        | ServerEvent::Left { seq, .. } = &mut e
+        {
+            *seq = new;
+        }
+        e
     }
 }
 
@@ -280,6 +403,18 @@ pub enum ErrorCode {
     TooManyStrikes,
     /// The server holds as many connections as it may.
     ServerFull,
+    /// The session token is unknown, expired or already used.
+    SessionUnknown,
+    /// `resume` came after other events on this connection.
+    ResumeNotFirst,
+    /// The event needs history, and the server keeps none.
+    HistoryOff,
+    /// The session was resumed on another connection: this one is closed.
+    SessionResumed,
+    /// Recorded events stayed unconfirmed through every resend: the peer is treated as dead.
+    NoConfirmation,
+    /// The peer sent nothing, not even a pong, within the heartbeat timeout.
+    HeartbeatTimeout,
 }
 
 impl ErrorCode {
@@ -302,6 +437,12 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooManyStrikes => "too_many_strikes",
             ErrorCode::ServerFull => "server_full",
+            ErrorCode::SessionUnknown => "session_unknown",
+            ErrorCode::ResumeNotFirst => "resume_not_first",
+            ErrorCode::HistoryOff => "history_off",
+            ErrorCode::SessionResumed => "session_resumed",
+            ErrorCode::NoConfirmation => "no_confirmation",
+            ErrorCode::HeartbeatTimeout => "heartbeat_timeout",
         }
     }
 }
@@ -325,7 +466,7 @@ pub enum Refusal {
     #[error("the object has no \"event\" string field; say which event it is, e.g. {{\"event\":\"join\",\"room\":\"lobby\"}}")]
     MissingEvent,
     /// Only the events in the protocol table exist.
-    #[error("unknown event `{0}`; the events are nick, join, leave, message, rooms, who")]
+    #[error("unknown event `{0}`; the events are nick, join, leave, message, rooms, who, resume, seen, ping, pong")]
     UnknownEvent(String),
     /// Fields must match the event.
     #[error("bad fields for `{event}`: {detail}")]
@@ -392,6 +533,32 @@ pub enum Refusal {
         /// The limit.
         max: usize,
     },
+    /// A token resumes only a live session, once.
+    #[error("no session has this token (unknown, expired or already used); start fresh and join your rooms again with `since`")]
+    SessionUnknown,
+    /// Resume replaces a connection's identity, so it must come before anything else.
+    #[error("`resume` must be the first event on a connection (before join, nick or message); reconnect and send it first")]
+    ResumeNotFirst,
+    /// Resume, `since` and `seen` need recorded events.
+    #[error(
+        "this server keeps no history, so `{0}` cannot work; start the server with --history N"
+    )]
+    HistoryOff(&'static str),
+    /// A session lives on one connection at a time.
+    #[error("this session was resumed on another connection; this one is closed")]
+    SessionResumed,
+    /// Server→client confirmations: unconfirmed after every resend.
+    #[error("no confirmation after {retries} retries; closing (the session stays resumable: reconnect and send resume)")]
+    NoConfirmation {
+        /// Resends made.
+        retries: u32,
+    },
+    /// Heartbeats: nothing from the peer within the timeout.
+    #[error("nothing received within {timeout_ms} ms of a ping (heartbeat timeout); closing")]
+    HeartbeatTimeout {
+        /// The timeout.
+        timeout_ms: u64,
+    },
 }
 
 impl Refusal {
@@ -414,6 +581,12 @@ impl Refusal {
             Refusal::RateLimited { .. } => ErrorCode::RateLimited,
             Refusal::TooManyStrikes { .. } => ErrorCode::TooManyStrikes,
             Refusal::ServerFull { .. } => ErrorCode::ServerFull,
+            Refusal::SessionUnknown => ErrorCode::SessionUnknown,
+            Refusal::ResumeNotFirst => ErrorCode::ResumeNotFirst,
+            Refusal::HistoryOff(_) => ErrorCode::HistoryOff,
+            Refusal::SessionResumed => ErrorCode::SessionResumed,
+            Refusal::NoConfirmation { .. } => ErrorCode::NoConfirmation,
+            Refusal::HeartbeatTimeout { .. } => ErrorCode::HeartbeatTimeout,
         }
     }
 
@@ -501,7 +674,8 @@ mod tests {
             f,
             ClientFrame {
                 event: ClientEvent::Join {
-                    room: "lobby".into()
+                    room: "lobby".into(),
+                    since: None
                 },
                 ack: Some(7)
             }
@@ -575,6 +749,7 @@ mod tests {
             nick: "ana".into(),
             to: vec!["lobby".into()],
             text: "hi".into(),
+            seq: SeqMap::new(),
         };
         assert_eq!(
             std::str::from_utf8(&e.to_bytes()).unwrap(),

@@ -416,7 +416,10 @@ pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
     }
     if let Some(room) = args.room.clone() {
         match client
-            .call(ClientEvent::Join { room: room.clone() })
+            .call(ClientEvent::Join {
+                room: room.clone(),
+                since: None,
+            })
             .await?
         {
             Some(AckOutcome::Refused(_, why)) => {

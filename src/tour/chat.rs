@@ -39,9 +39,12 @@ pub async fn rooms_and_broadcast() -> Result<(), TourError> {
         c.call(ClientEvent::Nick { nick: nick.into() })
             .await
             .map_err(fail)?;
-        c.call(ClientEvent::Join { room: room.into() })
-            .await
-            .map_err(fail)?;
+        c.call(ClientEvent::Join {
+            room: room.into(),
+            since: None,
+        })
+        .await
+        .map_err(fail)?;
         say(format!(
             "{nick:<4} id {} (128 random bits), joined {room}",
             c.id()

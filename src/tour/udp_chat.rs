@@ -85,6 +85,7 @@ pub async fn loss_made_visible() -> Result<(), TourError> {
             .map_err(fail)?;
         c.call(ClientEvent::Join {
             room: "lobby".into(),
+            since: None,
         })
         .await
         .map_err(fail)?;
@@ -94,6 +95,7 @@ pub async fn loss_made_visible() -> Result<(), TourError> {
         ClientEvent::Nick { nick: "bob".into() },
         ClientEvent::Join {
             room: "lobby".into(),
+            since: None,
         },
     ] {
         bob.call(e)

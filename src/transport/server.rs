@@ -8,6 +8,7 @@
 use super::heartbeat::HeartbeatConfig;
 use super::outbound::Outbound;
 use crate::chat::adapter::{Adapter, LocalAdapter};
+use crate::chat::history::HistoryConfig;
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;
 use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DEFAULT_MAX_QUEUE};
@@ -17,10 +18,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How a chat server is configured (every field is a `netlab serve` flag).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Per-connection limits of the hub.
     pub limits: Limits,
+    /// Missed events (lesson 07): history, sessions, confirmations; all off by default.
+    pub history: HistoryConfig,
     /// Largest frame a client may send (bytes).
     pub max_frame: usize,
     /// Outbound queue per connection (events).
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
+            history: HistoryConfig::default(),
             max_frame: DEFAULT_MAX_FRAME,
             max_queue: DEFAULT_MAX_QUEUE,
             max_connections: DEFAULT_MAX_CONNECTIONS,

@@ -404,6 +404,8 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
                 id,
                 nick: h.nick(id).unwrap_or_default().to_string(),
                 limits: wire_limits(h.limits()),
+                session: None,
+                session_ttl_ms: None,
             });
             s.queue.push(welcome.to_bytes());
         }
@@ -692,6 +694,8 @@ mod tests {
             id: "ffffffffffffffffffffffffffffffff".parse().unwrap(),
             nick: "n".repeat(64),
             limits: wire_limits(&crate::chat::limits::Limits::default()),
+            session: None,
+            session_ttl_ms: None,
         }
         .to_bytes();
         assert!(HEADER_LEN + welcome.len() < HELLO_MIN_LEN);
