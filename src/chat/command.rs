@@ -715,7 +715,12 @@ fn chat(args: ChatArgs) -> CliResult {
         })?;
         Endpoint::Tcp(addr.to_string())
     };
-    runtime(Some(1))?.block_on(terminal(to, args))
+    let rt = runtime(Some(1))?;
+    let outcome = rt.block_on(terminal(to, args));
+    // The stdin reader may still be blocked in read(2) when the server closed
+    // the session: do not wait for it.
+    rt.shutdown_background();
+    outcome
 }
 
 #[cfg(test)]

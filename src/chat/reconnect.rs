@@ -224,7 +224,7 @@ impl Chat {
                 ));
                 return self.resend_unanswered().await;
             }
-            Incoming::ResumeRefused { message, rejoin } => {
+            Incoming::ResumeRefused { message } => {
                 if let Some(id) = self.fresh_id {
                     self.me = id;
                 }
@@ -242,11 +242,7 @@ impl Chat {
                         rooms.join(", ")
                     }
                 ));
-                for frame in rejoin {
-                    self.quiet_last_sent(&frame);
-                    self.send(&frame).await?;
-                }
-                return self.resend_unanswered().await;
+                return self.start_again(true).await;
             }
             Incoming::Answered { ack, .. } if self.quiet.remove(&ack) => {
                 if let Ok(e) = serde_json::from_value::<ServerEvent>(v.clone()) {
@@ -366,11 +362,22 @@ impl Chat {
         self.status(
             "reconnected as a new connection: events sent while you were away are lost (the server keeps no history: netlab serve --history N)",
         );
-        for frame in self.state.rejoin(Instant::now(), false) {
+        self.start_again(false).await
+    }
+
+    /// The nickname and rooms again (`since` the last seq seen, with
+    /// history), then whatever typed events were still unanswered.
+    async fn start_again(&mut self, since: bool) -> Result<(), Lost> {
+        let now = Instant::now();
+        let unanswered = self.state.unanswered_frames(now);
+        for frame in self.state.rejoin(now, since) {
             self.quiet_last_sent(&frame);
             self.send(&frame).await?;
         }
-        self.resend_unanswered().await
+        for frame in unanswered {
+            self.send(&frame).await?;
+        }
+        Ok(())
     }
 }
 

@@ -79,13 +79,11 @@ pub enum Incoming {
         replayed: u64,
     },
     /// The server refused our `resume` (the session expired, or the server
-    /// restarted without it): start again with these frames (`nick`, then
-    /// `join` with `since` for every room we were in).
+    /// restarted without it): start again with [`Resume::rejoin`] (`nick`,
+    /// then `join` with `since` for every room we were in).
     ResumeRefused {
         /// Why, as the server said it.
         message: String,
-        /// The frames to send, in order.
-        rejoin: Vec<Vec<u8>>,
     },
     /// An acked event of ours was answered (it is no longer retried).
     Answered {
@@ -276,10 +274,7 @@ impl Resume {
                         .and_then(Value::as_str)
                         .unwrap_or("the server refused the session")
                         .to_string();
-                    return Incoming::ResumeRefused {
-                        message,
-                        rejoin: self.rejoin(now, true),
-                    };
+                    return Incoming::ResumeRefused { message };
                 }
                 if let Some(p) = ack.and_then(|a| self.pending.remove(&a)) {
                     if ok {
@@ -595,10 +590,11 @@ mod tests {
         let refused = v(
             r#"{"event":"ack","ack":3,"ok":false,"error":"session_unknown","message":"start fresh"}"#,
         );
-        let Incoming::ResumeRefused { message, rejoin } = c.on_event(&refused, t) else {
+        let Incoming::ResumeRefused { message } = c.on_event(&refused, t) else {
             panic!("a refused resume is reported");
         };
         assert_eq!(message, "start fresh");
+        let rejoin = c.rejoin(t, true);
         let rejoin: Vec<Value> = rejoin.iter().map(|f| v(&text(f))).collect();
         assert_eq!(
             rejoin,

@@ -1,0 +1,311 @@
+//! `netlab chat` losing its connection, with the real binaries: a TCP proxy
+//! sits between the chat client and `netlab serve`, and the test cuts it
+//! (both sockets closed: a network cut) or freezes it (sockets open, nothing
+//! forwarded: a laptop lid closed somewhere on the path). The client must
+//! notice, reconnect by itself, and show what the server's settings promise:
+//! without history, the events said meanwhile are gone (at-most-once); with
+//! `--history`, each of them exactly once after "resumed".
+
+mod support;
+
+use netlab::chat::client::{AckOutcome, ChatClient};
+use netlab::chat::protocol::ClientEvent;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// Bound for "this line must appear": a hang fails instead of blocking.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A child process killed when the test ends, whatever happens.
+struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    fn spawn(args: &[&str]) -> Proc {
+        let mut child = Command::new(support::netlab_bin())
+            .args(["--color", "never"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("netlab runs");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Proc {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a line containing `text`; returns it.
+    fn expect(&mut self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
+            }
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes stdin, waits for the exit, and returns every line printed.
+    fn finish(mut self) -> (bool, Vec<String>) {
+        drop(self.stdin.take());
+        let status = self.child.wait().unwrap();
+        let mut all: Vec<String> = std::mem::take(&mut self.seen);
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            all.push(l);
+        }
+        (status.success(), all)
+    }
+}
+
+fn serve(extra: &[&str]) -> (Proc, String) {
+    let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--quiet"];
+    args.extend_from_slice(extra);
+    let mut server = Proc::spawn(&args);
+    let first = server.expect("listening on ");
+    let addr = first
+        .trim_start_matches("listening on tcp://")
+        .trim()
+        .to_string();
+    (server, addr)
+}
+
+/// A TCP proxy the test can cut or freeze. Connections opened after a cut
+/// or a freeze are forwarded normally: the client can come back.
+struct Proxy {
+    addr: String,
+    conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Connections numbered up to this one forward nothing any more.
+    frozen_upto: Arc<AtomicU64>,
+    accepted: Arc<AtomicU64>,
+    _accept: JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let frozen_upto = Arc::new(AtomicU64::new(0));
+        let accepted = Arc::new(AtomicU64::new(0));
+        let (c, f, a) = (conns.clone(), frozen_upto.clone(), accepted.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((down, _)) = listener.accept().await {
+                let n = a.fetch_add(1, Ordering::SeqCst) + 1;
+                let Ok(up) = TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (dr, dw) = down.into_split();
+                let (ur, uw) = up.into_split();
+                let (f1, f2) = (f.clone(), f.clone());
+                let task = tokio::spawn(async move {
+                    tokio::join!(pipe(dr, uw, n, f1), pipe(ur, dw, n, f2));
+                });
+                c.lock().unwrap().push(task);
+            }
+        });
+        Proxy {
+            addr,
+            conns,
+            frozen_upto,
+            accepted,
+            _accept: accept,
+        }
+    }
+
+    /// Closes every connection open now (the client sees its socket close).
+    fn cut(&self) {
+        for t in self.conns.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    /// Stops forwarding on every connection open now, sockets left open.
+    fn freeze(&self) {
+        self.frozen_upto
+            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    fn connections(&self) -> u64 {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    n: u64,
+    frozen_upto: Arc<AtomicU64>,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let Ok(got) = from.read(&mut buf).await else {
+            return;
+        };
+        if got == 0 {
+            let _ = to.shutdown().await;
+            return;
+        }
+        if n <= frozen_upto.load(Ordering::SeqCst) {
+            // Frozen: hold both sockets open forever, forward nothing.
+            std::future::pending::<()>().await;
+        }
+        if to.write_all(&buf[..got]).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn say(text: &str) -> ClientEvent {
+    ClientEvent::Message {
+        to: vec!["lobby".into()],
+        except: vec![],
+        text: text.into(),
+        include_self: false,
+    }
+}
+
+async fn watcher(server: &str) -> ChatClient {
+    let mut bob = ChatClient::connect(server).await.unwrap();
+    for e in [
+        ClientEvent::Nick { nick: "bob".into() },
+        ClientEvent::Join {
+            room: "lobby".into(),
+            since: None,
+        },
+    ] {
+        assert!(matches!(bob.call(e).await.unwrap(), AckOutcome::Reached(_)));
+    }
+    bob
+}
+
+/// Waits (off the async threads) for a line from a chat process.
+async fn expect(p: &mut Proc, text: &str) -> String {
+    tokio::task::block_in_place(|| p.expect(text))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_history_a_cut_client_reconnects_and_what_was_said_meanwhile_is_lost() {
+    let (_server, server_addr) = serve(&[]);
+    let proxy = Proxy::start(server_addr.clone()).await;
+    let mut bob = watcher(&server_addr).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&[
+        "chat",
+        &url,
+        "--nick",
+        "ana",
+        "--room",
+        "lobby",
+        "--reconnect",
+    ]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+
+    proxy.cut();
+    expect(&mut ana, "connection lost").await;
+    let line = expect(&mut ana, "reconnecting in").await;
+    assert!(line.ends_with("s…"), "{line}");
+    // Said while ana is away: at-most-once, she never sees it.
+    bob.call(say("said during the cut")).await.unwrap();
+    expect(&mut ana, "reconnected as a new connection").await;
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    bob.call(say("welcome back")).await.unwrap();
+    assert_eq!(
+        expect(&mut ana, "bob:").await,
+        "[lobby] bob: welcome back",
+        "the event said while away was lost, the one after arrives"
+    );
+    let (ok, lines) = tokio::task::block_in_place(|| ana.finish());
+    assert!(ok, "{lines:#?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("said during the cut")),
+        "{lines:#?}"
+    );
+    assert_eq!(proxy.connections(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_path_is_noticed_by_the_heartbeat_and_the_client_comes_back() {
+    let (_server, server_addr) = serve(&[]);
+    let proxy = Proxy::start(server_addr.clone()).await;
+    let mut bob = watcher(&server_addr).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&[
+        "chat",
+        &url,
+        "--nick",
+        "ana",
+        "--room",
+        "lobby",
+        "--reconnect",
+        "--heartbeat",
+        "300ms",
+        "--heartbeat-timeout",
+        "300ms",
+    ]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    proxy.freeze();
+    // Nothing closes: only the unanswered ping tells the client.
+    let lost = expect(&mut ana, "connection lost").await;
+    assert!(lost.contains("did not answer a ping"), "{lost}");
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    bob.call(say("are you back?")).await.unwrap();
+    assert_eq!(expect(&mut ana, "bob:").await, "[lobby] bob: are you back?");
+    assert_eq!(proxy.connections(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_reconnect_a_cut_ends_the_session() {
+    let (_server, server_addr) = serve(&[]);
+    let proxy = Proxy::start(server_addr).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    proxy.cut();
+    expect(&mut ana, "connection closed").await;
+    let status = tokio::task::block_in_place(|| ana.child.wait().unwrap());
+    assert!(status.success(), "nothing was left unanswered");
+    assert_eq!(proxy.connections(), 1, "no reconnect without a session");
+}
