@@ -9,6 +9,7 @@
 //! publishes every broadcast over Redis so rooms span several servers
 //! (lesson 12).
 
+use super::history::History;
 use super::hub::Output;
 use super::protocol::ServerEvent;
 use super::rooms::{Rooms, Target};
@@ -26,6 +27,16 @@ pub trait Adapter: Send {
         event: Arc<ServerEvent>,
         out: &mut Vec<Output>,
     ) -> usize;
+
+    /// The history this adapter records into, if it keeps one (lesson 07).
+    fn history(&self) -> Option<&History> {
+        None
+    }
+
+    /// The same, to replay from or forget keys.
+    fn history_mut(&mut self) -> Option<&mut History> {
+        None
+    }
 }
 
 /// A boxed adapter is an adapter, so a server can pick one at run time
@@ -39,6 +50,14 @@ impl Adapter for Box<dyn Adapter> {
         out: &mut Vec<Output>,
     ) -> usize {
         (**self).broadcast(rooms, target, event, out)
+    }
+
+    fn history(&self) -> Option<&History> {
+        (**self).history()
+    }
+
+    fn history_mut(&mut self) -> Option<&mut History> {
+        (**self).history_mut()
     }
 }
 

@@ -14,13 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The chat commands (flattened into `netlab`'s top level).
-// Parsed once per process: the size of the larger variant costs nothing.
+// `serve` has many flags; the value is parsed once per process, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
     #[command(
-        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 127.0.0.1:7100 --heartbeat 10s --heartbeat-timeout 5s     (drop silent clients within 15s)\n  netlab serve --tcp 0.0.0.0:7100 --quiet"
+        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet\n  netlab serve --tcp 127.0.0.1:7100 --heartbeat 10s --heartbeat-timeout 5s     (drop silent clients within 15s)\n  netlab serve --tcp 127.0.0.1:7100 --history 100 --session-ttl 60s     (lesson 07: resume, join since)\n  netlab serve --tcp 127.0.0.1:7100 --history-file chat.log --confirm-timeout 2s --confirm-retries 3"
     )]
     Serve(ServeArgs),
     /// Chat from the terminal: type to talk, /help for commands. Works with piped stdin too.
@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// A browser origin (e.g. http://localhost:8080) whose pages may use /ws besides this server's own; repeat it, or `*` for any.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
+    /// Missed events: history, sessions and confirmations (lesson 07).
+    #[command(flatten)]
+    pub history: HistoryArgs,
     /// Socket.IO (on --http, path /socket.io/): time between the server's pings.
     #[arg(long, value_parser = crate::units::parse_duration, default_value = "25s")]
     pub ping_interval: Duration,
@@ -75,6 +78,52 @@ pub struct ServeArgs {
     /// Worker threads (default: one per core this process may use).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+/// Lesson 07's flags: what the hub does for a client that missed events.
+#[derive(Debug, Args, Clone)]
+pub struct HistoryArgs {
+    /// Keep the last N events of each room, id and `*` (each with a per-key seq) and offer sessions a reconnecting client can resume; 0: off.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub history: usize,
+    /// Durable history: append every recorded event to PATH and rebuild the history from it on start (implies --history 1000 unless given).
+    #[arg(long, value_name = "PATH")]
+    pub history_file: Option<std::path::PathBuf>,
+    /// How long a disconnected session waits to be resumed before it leaves its rooms.
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "120s")]
+    pub session_ttl: Duration,
+    /// Recorded events must be confirmed with `seen` within this, else they are resent from history; 0: off.
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "0s")]
+    pub confirm_timeout: Duration,
+    /// Resends of unconfirmed events before the peer is treated as dead (its session stays resumable).
+    #[arg(long, value_name = "N", default_value_t = crate::chat::history::DEFAULT_CONFIRM_RETRIES)]
+    pub confirm_retries: u32,
+}
+
+impl HistoryArgs {
+    /// The history configuration these flags describe.
+    pub fn config(&self) -> Result<crate::chat::history::HistoryConfig, String> {
+        let len = match (self.history, &self.history_file) {
+            (0, Some(_)) => crate::chat::history::DEFAULT_FILE_HISTORY,
+            (n, _) => n,
+        };
+        let on = len > 0;
+        if !on && !self.confirm_timeout.is_zero() {
+            return Err("--confirm-timeout resends from history: give --history N too".into());
+        }
+        if on && self.session_ttl.is_zero() {
+            return Err(
+                "--session-ttl must be above 0 (a session must be resumable for some time)".into(),
+            );
+        }
+        Ok(crate::chat::history::HistoryConfig {
+            len,
+            file: self.history_file.clone(),
+            session_ttl: self.session_ttl,
+            confirm_timeout: (!self.confirm_timeout.is_zero()).then_some(self.confirm_timeout),
+            confirm_retries: self.confirm_retries,
+        })
+    }
 }
 
 /// Every limit of the chat server, as flags.
@@ -204,6 +253,7 @@ fn short(id: ConnId) -> String {
 fn serve(args: ServeArgs) -> CliResult {
     let mut config = args.limits.config()?;
     config.heartbeat = args.heartbeat_config()?;
+    config.history = args.history.config()?;
     let udp_config = args.udp_config()?;
     if args.ping_interval.is_zero() || args.ping_timeout.is_zero() {
         return Err("--ping-interval and --ping-timeout must be above 0".into());
@@ -263,7 +313,46 @@ fn serve(args: ServeArgs) -> CliResult {
                 ))
             );
         }
-        let server = ChatServer::new(config).with_observer(move |note| {
+        if config.history.enabled() {
+            let h = &config.history;
+            if h.len > config.max_queue {
+                anstream::eprintln!(
+                    "{} --history {} is above --max-queue {}: a replay longer than the queue loses its oldest events (the client sees `dropped`); raise --max-queue",
+                    term::bad("!"),
+                    h.len,
+                    config.max_queue
+                );
+            }
+            anstream::eprintln!(
+                "{}",
+                term::dim(format!(
+                    "history: last {} events per room/id/everyone{}; sessions resumable for {:?}; {}",
+                    h.len,
+                    h.file.as_ref().map(|f| format!(", appended to {}", f.display())).unwrap_or_default(),
+                    h.session_ttl,
+                    match h.confirm_timeout {
+                        Some(t) => format!("unconfirmed events resent after {t:?}, peer dropped after {} resends", h.confirm_retries),
+                        None => "no confirmations asked".into(),
+                    }
+                ))
+            );
+        }
+        let (server, recovery) = ChatServer::open(config).map_err(|e| e.to_string())?;
+        if let Some(r) = recovery {
+            anstream::eprintln!(
+                "{}",
+                term::dim(format!("history file: {} records read back", r.records))
+            );
+            if let Some(torn) = r.torn {
+                anstream::eprintln!(
+                    "{} history file: a torn last record ({} bytes at offset {}, a crash mid-write) was cut off",
+                    term::bad("!"),
+                    torn.bytes,
+                    torn.offset
+                );
+            }
+        }
+        let server = server.with_observer(move |note| {
             // Accept failures are printed even with --quiet: the server is in trouble.
             if quiet && !matches!(note, ServerNote::AcceptFailed { .. }) {
                 return;
@@ -285,6 +374,17 @@ fn serve(args: ServeArgs) -> CliResult {
                     "{} accept failed: {error} (out of file descriptors? raise ulimit -n)",
                     term::bad("!")
                 ),
+                ServerNote::Detached { id, reason } => anstream::eprintln!(
+                    "{} {} detached ({reason}): resumable, still in its rooms",
+                    term::dim("~"),
+                    short(*id)
+                ),
+                ServerNote::Resumed { id, from } => anstream::eprintln!(
+                    "{} {} resumed (on the connection first known as {})",
+                    term::good("+"),
+                    short(*id),
+                    short(*from)
+                ),
                 ServerNote::Closed { id } => anstream::eprintln!(
                     "{} {} closed by the server (broke the rules)",
                     term::bad("!"),
@@ -293,6 +393,7 @@ fn serve(args: ServeArgs) -> CliResult {
             }
         });
         let server = Arc::new(server);
+        server.start_ticker();
         let udp = async {
             match udp {
                 Some(socket) => udp_serve(socket, server.clone(), udp_config, quiet).await,

@@ -19,15 +19,25 @@
 //!
 //! Server code (like Socket.IO's `io.to(room)`) may address any room from
 //! outside with [`Hub::emit`].
+//!
+//! Lesson 07: with an adapter that keeps history ([`super::history`]) and
+//! [`Hub::with_sessions`], every connection is a session
+//! ([`super::session`]): a disconnect *detaches* it instead of removing it,
+//! `resume` on a new connection makes that connection the old session again
+//! and replays what it missed, and [`Hub::tick`] expires sessions and resends
+//! what a client did not confirm. Time only enters through `now` arguments:
+//! the hub still does no I/O and reads no clock of its own in tests.
 
 use super::adapter::{Adapter, LocalAdapter};
+use super::history::{Viewer, KEY_EVERYONE};
 use super::id::ConnId;
 use super::limits::{check_name, Limits, RateLimiter};
 use super::protocol::{
-    parse_client_event, ClientEvent, ClientFrame, LeaveReason, Member, Refusal, ServerEvent,
-    WireLimits,
+    parse_client_event, ClientEvent, ClientFrame, LeaveReason, Member, Refusal, SeqMap,
+    ServerEvent, WireLimits,
 };
 use super::rooms::{RoomName, Rooms, Target};
+use super::session::{Confirm, Session, SessionConfig, Tokens};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -62,6 +72,22 @@ pub enum Output {
         /// Why, in words.
         reason: String,
     },
+    /// A session's connection went away but the session stays, in its rooms,
+    /// until it is resumed or expires (lesson 07).
+    Detached {
+        /// Who.
+        id: ConnId,
+        /// Why the connection went away.
+        reason: String,
+    },
+    /// The connection known as `from` is now session `to` (a resume): what
+    /// goes to `to` from here on goes out on `from`'s connection.
+    Rebind {
+        /// The connection's provisional id (dropped).
+        from: ConnId,
+        /// The session it became.
+        to: ConnId,
+    },
 }
 
 /// What the hub keeps per connection besides its rooms.
@@ -71,6 +97,8 @@ struct Conn {
     limiter: RateLimiter,
     /// Violations since the last accepted event.
     strikes: u32,
+    /// Its session, when the hub keeps sessions.
+    session: Option<Session>,
 }
 
 /// Where connection ids come from: the OS generator, or a test's own source.
@@ -83,6 +111,8 @@ pub struct Hub<A: Adapter = LocalAdapter> {
     adapter: A,
     limits: Limits,
     ids: IdSource,
+    tokens: Tokens,
+    sessions: Option<SessionConfig>,
 }
 
 impl Hub<LocalAdapter> {
@@ -101,7 +131,35 @@ impl<A: Adapter> Hub<A> {
             adapter,
             limits,
             ids: Box::new(ConnId::random),
+            tokens: Tokens::new(),
+            sessions: None,
         }
+    }
+
+    /// Turns sessions on (lesson 07): tokens in the welcome, detach instead of
+    /// remove, resume, idempotent receive, confirmations. Takes effect only
+    /// with an adapter that keeps history.
+    pub fn with_sessions(mut self, config: SessionConfig) -> Self {
+        self.sessions = Some(config);
+        self
+    }
+
+    /// The session settings, when sessions are on.
+    pub fn sessions(&self) -> Option<SessionConfig> {
+        self.sessions.filter(|_| self.adapter.history().is_some())
+    }
+
+    /// The adapter (e.g. to read its history).
+    pub fn adapter(&self) -> &A {
+        &self.adapter
+    }
+
+    /// Whether `id` is a session whose connection went away (still resumable).
+    pub fn is_detached(&self, id: ConnId) -> bool {
+        self.conns
+            .get(&id)
+            .and_then(|c| c.session.as_ref())
+            .is_some_and(|s| !s.attached())
     }
 
     /// Replaces where ids come from (tests use this to force a repeat and see
@@ -165,12 +223,27 @@ impl<A: Adapter> Hub<A> {
         };
         let hex = id.to_hex();
         let nick = format!("guest-{}", &hex[..4]);
+        let mut token = None;
+        let mut session = None;
+        if let Some(cfg) = self.sessions() {
+            let (t, digest) = self.tokens.issue(id)?;
+            let everyone = self
+                .adapter
+                .history()
+                .map_or(0, |h| h.last_seq(KEY_EVERYONE));
+            session = Some(Session::new(
+                digest,
+                SeqMap::from([(KEY_EVERYONE.to_string(), everyone)]),
+            ));
+            token = Some((t, cfg.ttl.as_millis() as u64));
+        }
         self.conns.insert(
             id,
             Conn {
                 nick: nick.clone(),
                 limiter: RateLimiter::new(self.limits.rate, self.limits.burst, now),
                 strikes: 0,
+                session,
             },
         );
         self.rooms.add_conn(id);
@@ -188,8 +261,8 @@ impl<A: Adapter> Hub<A> {
                     rate: l.rate,
                     burst: l.burst,
                 },
-                session: None,
-                session_ttl_ms: None,
+                session_ttl_ms: token.as_ref().map(|t| t.1),
+                session: token.map(|t| t.0),
             }),
         });
         Ok(id)
@@ -199,8 +272,12 @@ impl<A: Adapter> Hub<A> {
     /// no membership check, because the server is trusted. Returns how many
     /// connections were reached.
     pub fn emit(&mut self, target: &Target, event: ServerEvent, out: &mut Vec<Output>) -> usize {
-        self.adapter
-            .broadcast(&self.rooms, target, Arc::new(event), out)
+        let start = out.len();
+        let n = self
+            .adapter
+            .broadcast(&self.rooms, target, Arc::new(event), out);
+        self.track(start, out, Instant::now());
+        n
     }
 
     /// One frame from connection `id`: parse, check, apply, answer.
@@ -221,37 +298,88 @@ impl<A: Adapter> Hub<A> {
             };
             return self.refuse(id, None, r, out);
         }
+        let start = out.len();
         match parse_client_event(payload) {
-            Ok(frame) => self.handle_event(id, frame, out),
+            Ok(frame) => self.handle_event_at(id, frame, now, out),
             Err((ack, r)) => self.refuse(id, ack, r, out),
         }
+        self.track(start, out, now);
     }
 
     /// A parsed event from connection `id` (no rate limit applied here).
     pub fn handle_event(&mut self, id: ConnId, frame: ClientFrame, out: &mut Vec<Output>) {
-        if !self.conns.contains_key(&id) {
+        let start = out.len();
+        let now = Instant::now();
+        self.handle_event_at(id, frame, now, out);
+        self.track(start, out, now);
+    }
+
+    fn handle_event_at(
+        &mut self,
+        id: ConnId,
+        frame: ClientFrame,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(conn) = self.conns.get_mut(&id) else {
             return;
-        }
+        };
         let ClientFrame { event, ack } = frame;
+        if let Some(session) = conn.session.as_mut() {
+            // Idempotent receive: a retried ack id is answered, not applied again.
+            if let Some(answer) = ack.and_then(|a| session.acks.get(a)) {
+                out.push(Output::Deliver {
+                    to: vec![id],
+                    event: answer.clone(),
+                });
+                return;
+            }
+            if !matches!(
+                event,
+                ClientEvent::Resume { .. }
+                    | ClientEvent::Ping
+                    | ClientEvent::Pong
+                    | ClientEvent::Seen { .. }
+            ) {
+                session.fresh = false;
+            }
+        }
+        if let ClientEvent::Resume { session, last } = event {
+            return self.resume(id, &session, last, ack, now, out);
+        }
         match self.apply(id, event, out) {
             Ok(reached) => {
                 if let Some(c) = self.conns.get_mut(&id) {
                     c.strikes = 0;
                 }
                 if let Some(ack) = ack {
+                    let answer = Arc::new(ServerEvent::Ack {
+                        ack,
+                        ok: true,
+                        reached: Some(reached),
+                        error: None,
+                        message: None,
+                    });
+                    self.remember(id, ack, &answer);
                     out.push(Output::Deliver {
                         to: vec![id],
-                        event: Arc::new(ServerEvent::Ack {
-                            ack,
-                            ok: true,
-                            reached: Some(reached),
-                            error: None,
-                            message: None,
-                        }),
+                        event: answer,
                     });
                 }
             }
-            Err(r) => self.refuse(id, ack, r, out),
+            Err(r) => {
+                if let Some(ack) = ack {
+                    self.remember(id, ack, &Arc::new(r.to_event(Some(ack))));
+                }
+                self.refuse(id, ack, r, out)
+            }
+        }
+    }
+
+    /// Keeps the answer to `ack` for a retry of the same event (sessions only).
+    fn remember(&mut self, id: ConnId, ack: u64, answer: &Arc<ServerEvent>) {
+        if let Some(s) = self.conns.get_mut(&id).and_then(|c| c.session.as_mut()) {
+            s.acks.remember(ack, answer.clone());
         }
     }
 
@@ -292,7 +420,7 @@ impl<A: Adapter> Hub<A> {
     ) -> Result<usize, Refusal> {
         match event {
             ClientEvent::Nick { nick } => self.set_nick(id, nick, out),
-            ClientEvent::Join { room, .. } => self.join(id, &room, out),
+            ClientEvent::Join { room, since } => self.join(id, &room, since, out),
             ClientEvent::Leave { room } => self.leave(id, &room, out),
             ClientEvent::Message {
                 to,
@@ -336,8 +464,15 @@ impl<A: Adapter> Hub<A> {
                 Ok(1)
             }
             ClientEvent::Pong => Ok(0),
-            ClientEvent::Resume { .. } => Err(Refusal::HistoryOff("resume")),
-            ClientEvent::Seen { .. } => Err(Refusal::HistoryOff("seen")),
+            // Resume is handled before `apply` (it changes who `id` is).
+            ClientEvent::Resume { .. } => Err(Refusal::ResumeNotFirst),
+            ClientEvent::Seen { seq } => {
+                if self.sessions().is_none() {
+                    return Err(Refusal::HistoryOff("seen"));
+                }
+                self.seen(id, &seq);
+                Ok(0)
+            }
         }
     }
 
@@ -367,16 +502,36 @@ impl<A: Adapter> Hub<A> {
         Ok(())
     }
 
-    /// Joins `room` and tells its members (the joiner included).
-    fn join(&mut self, id: ConnId, room: &str, out: &mut Vec<Output>) -> Result<usize, Refusal> {
+    /// Joins `room` and tells its members (the joiner included). With
+    /// `since`, first replays the room's recorded events after that seq, so
+    /// the joiner's own `joined` comes after what it missed.
+    fn join(
+        &mut self,
+        id: ConnId,
+        room: &str,
+        since: Option<u64>,
+        out: &mut Vec<Output>,
+    ) -> Result<usize, Refusal> {
         self.check_room(room)?;
-        if self.rooms.is_member(id, room) {
-            return Ok(0); // joining twice changes nothing and tells no one
+        if since.is_some() && self.sessions().is_none() {
+            return Err(Refusal::HistoryOff("join with since"));
         }
-        if self.rooms.room_count(id) >= self.limits.max_rooms {
+        let member = self.rooms.is_member(id, room);
+        if !member && self.rooms.room_count(id) >= self.limits.max_rooms {
             return Err(Refusal::TooManyRooms {
                 max: self.limits.max_rooms,
             });
+        }
+        let last = self.adapter.history().map_or(0, |h| h.last_seq(room));
+        if let Some(since) = since {
+            self.replay_to(id, &[(room.to_string(), since, last)], out);
+        }
+        if member {
+            return Ok(0); // joining twice changes nothing and tells no one
+        }
+        if let Some(s) = self.conns.get_mut(&id).and_then(|c| c.session.as_mut()) {
+            s.bases
+                .insert(room.to_string(), since.map_or(last, |x| x.min(last)));
         }
         self.rooms.join(id, room);
         let event = Arc::new(ServerEvent::Joined {
@@ -407,6 +562,9 @@ impl<A: Adapter> Hub<A> {
             .adapter
             .broadcast(&self.rooms, &Target::rooms([room]), event, out);
         self.rooms.leave(id, room);
+        if let Some(s) = self.conns.get_mut(&id).and_then(|c| c.session.as_mut()) {
+            s.bases.remove(room);
+        }
         Ok(reached)
     }
 
@@ -457,10 +615,47 @@ impl<A: Adapter> Hub<A> {
     /// Connection `id` is gone: `disconnecting` (rooms still visible), a
     /// `left` notice to each of its rooms, then `disconnect`. Calling it again
     /// for the same id does nothing.
+    ///
+    /// With sessions on, a session that did anything is *detached* instead
+    /// ([`Output::Detached`]): it stays in its rooms until it is resumed or
+    /// [`Hub::tick`] expires it.
     pub fn disconnect(&mut self, id: ConnId, reason: &str, out: &mut Vec<Output>) {
+        self.disconnect_at(id, reason, Instant::now(), out)
+    }
+
+    /// [`Hub::disconnect`] at a given time (when the session's TTL starts).
+    pub fn disconnect_at(&mut self, id: ConnId, reason: &str, now: Instant, out: &mut Vec<Output>) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if let Some(s) = conn.session.as_mut() {
+            if !s.attached() {
+                return; // already detached: expiry or resume decides
+            }
+            // A connection that never did anything has nothing to resume:
+            // remove it at once, so connect-and-drop floods cannot fill the
+            // server with detached sessions.
+            if !s.fresh {
+                s.detached_at = Some(now);
+                s.confirm = Confirm::default();
+                out.push(Output::Detached {
+                    id,
+                    reason: reason.to_string(),
+                });
+                return;
+            }
+        }
+        self.remove(id, reason, out)
+    }
+
+    /// Removes `id` for good: `disconnecting`, `left` notices, `disconnect`.
+    fn remove(&mut self, id: ConnId, reason: &str, out: &mut Vec<Output>) {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
+        if let Some(s) = &conn.session {
+            self.tokens.revoke(&s.token);
+        }
         let nick = conn.nick.clone();
         out.push(Output::Disconnecting {
             id,
@@ -481,10 +676,245 @@ impl<A: Adapter> Hub<A> {
         }
         self.rooms.remove_conn(id);
         self.conns.remove(&id);
+        if let Some(h) = self.adapter.history_mut() {
+            h.forget(&id.to_hex());
+        }
         out.push(Output::Disconnected {
             id,
             reason: reason.to_string(),
         });
+    }
+
+    /// Resume (the first event on connection `id`): `token` names the session
+    /// this connection becomes; it gets `resumed` and then what it missed
+    /// after `last`, in one step so no live event can slip in between.
+    fn resume(
+        &mut self,
+        id: ConnId,
+        token: &str,
+        last: SeqMap,
+        ack: Option<u64>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        let _ = now;
+        if self.sessions().is_none() {
+            return self.refuse(id, ack, Refusal::HistoryOff("resume"), out);
+        }
+        let fresh = self
+            .conns
+            .get(&id)
+            .and_then(|c| c.session.as_ref())
+            .is_some_and(|s| s.fresh);
+        if !fresh {
+            return self.refuse(id, ack, Refusal::ResumeNotFirst, out);
+        }
+        let Some(sid) = self
+            .tokens
+            .take(token)
+            .filter(|s| self.conns.contains_key(s))
+        else {
+            return self.refuse(id, ack, Refusal::SessionUnknown, out);
+        };
+        let Ok((new_token, digest)) = self.tokens.issue(sid) else {
+            return self.refuse(id, ack, Refusal::SessionUnknown, out);
+        };
+        if sid != id {
+            // The provisional connection was in no room: it goes silently.
+            if let Some(c) = self.conns.remove(&id) {
+                if let Some(s) = c.session {
+                    self.tokens.revoke(&s.token);
+                }
+            }
+            self.rooms.remove_conn(id);
+            if let Some(h) = self.adapter.history_mut() {
+                h.forget(&id.to_hex());
+            }
+            if !self.is_detached(sid) {
+                // A half-open connection the server has not noticed yet.
+                self.close(sid, Refusal::SessionResumed, out);
+            }
+            out.push(Output::Rebind { from: id, to: sid });
+        }
+        let named: Vec<String> = self.rooms.rooms_of(sid).map(|r| r.to_string()).collect();
+        let conn = self.conns.get_mut(&sid).expect("checked above");
+        conn.strikes = 0;
+        let nick = conn.nick.clone();
+        let session = conn.session.as_mut().expect("sessions are on");
+        session.token = digest;
+        session.detached_at = None;
+        session.fresh = false;
+        let mut wants = Vec::new();
+        let mut have = SeqMap::new();
+        let history = self.adapter.history();
+        for key in named
+            .iter()
+            .cloned()
+            .chain([sid.to_hex(), KEY_EVERYONE.to_string()])
+        {
+            let base = session.bases.get(&key).copied().unwrap_or(0);
+            let after = last.get(&key).copied().unwrap_or(0).max(base);
+            let upto = history.map_or(0, |h| h.last_seq(&key));
+            have.insert(key.clone(), after.min(upto));
+            wants.push((key, after, upto));
+        }
+        session.confirm.reset_to(have);
+        let replay = history
+            .map(|h| {
+                h.replay(
+                    &wants,
+                    &Viewer {
+                        id: sid,
+                        rooms: &named,
+                    },
+                )
+            })
+            .unwrap_or_default();
+        let replayed = replay.events.len();
+        out.push(Output::Deliver {
+            to: vec![sid],
+            event: Arc::new(ServerEvent::Resumed {
+                id: sid,
+                nick,
+                rooms: named,
+                session: new_token,
+                replayed: replayed as u64,
+            }),
+        });
+        for event in replay.into_events() {
+            out.push(Output::Deliver {
+                to: vec![sid],
+                event,
+            });
+        }
+        if let Some(ack) = ack {
+            let answer = Arc::new(ServerEvent::Ack {
+                ack,
+                ok: true,
+                reached: Some(replayed),
+                error: None,
+                message: None,
+            });
+            self.remember(sid, ack, &answer);
+            out.push(Output::Deliver {
+                to: vec![sid],
+                event: answer,
+            });
+        }
+    }
+
+    /// Sends `id` the recorded events of each `(key, after, upto)` it should
+    /// see (gaps first); returns how many events.
+    fn replay_to(
+        &mut self,
+        id: ConnId,
+        wants: &[(String, u64, u64)],
+        out: &mut Vec<Output>,
+    ) -> usize {
+        let Some(history) = self.adapter.history() else {
+            return 0;
+        };
+        let named: Vec<String> = self.rooms.rooms_of(id).map(|r| r.to_string()).collect();
+        let replay = history.replay(wants, &Viewer { id, rooms: &named });
+        let n = replay.events.len();
+        for event in replay.into_events() {
+            out.push(Output::Deliver {
+                to: vec![id],
+                event,
+            });
+        }
+        n
+    }
+
+    /// Client `id` confirms it has handled recorded events up to `seq` (per key).
+    pub fn seen(&mut self, id: ConnId, seq: &SeqMap) {
+        if let Some(s) = self.conns.get_mut(&id).and_then(|c| c.session.as_mut()) {
+            s.confirm.seen(seq);
+        }
+    }
+
+    /// Time-driven work: sessions detached longer than the TTL leave for good
+    /// (`left` notices, reason `disconnect`); connections that left recorded
+    /// events unconfirmed past `--confirm-timeout` get them again, and after
+    /// `--confirm-retries` resends are closed as dead (their session stays resumable).
+    pub fn tick(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let Some(cfg) = self.sessions() else {
+            return;
+        };
+        let start = out.len();
+        let expired: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                c.session
+                    .as_ref()
+                    .and_then(|s| s.detached_at)
+                    .is_some_and(|t| now.saturating_duration_since(t) >= cfg.ttl)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            self.remove(id, "session expired (not resumed in time)", out);
+        }
+        if let Some(timeout) = cfg.confirm_timeout {
+            let due: Vec<ConnId> = self
+                .conns
+                .iter()
+                .filter(|(_, c)| {
+                    c.session
+                        .as_ref()
+                        .is_some_and(|s| s.attached() && s.confirm.overdue(now, timeout))
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            for id in due {
+                let s = self
+                    .conns
+                    .get_mut(&id)
+                    .and_then(|c| c.session.as_mut())
+                    .expect("listed above");
+                if s.confirm.retries >= cfg.confirm_retries {
+                    s.confirm.waiting_since = None;
+                    let retries = s.confirm.retries;
+                    self.close(id, Refusal::NoConfirmation { retries }, out);
+                } else {
+                    s.confirm.retries += 1;
+                    s.confirm.waiting_since = Some(now);
+                    let wants = s.confirm.unconfirmed();
+                    self.replay_to(id, &wants, out);
+                }
+            }
+        }
+        self.track(start, out, now);
+    }
+
+    /// With confirmations on, notes per recipient the highest seq of each of
+    /// its keys that went out in `out[start..]`.
+    fn track(&mut self, start: usize, out: &[Output], now: Instant) {
+        if self.sessions().and_then(|c| c.confirm_timeout).is_none() {
+            return;
+        }
+        for o in &out[start..] {
+            let Output::Deliver { to, event } = o else {
+                continue;
+            };
+            let Some(seq) = event.seq() else {
+                continue;
+            };
+            for id in to {
+                let Some(s) = self.conns.get_mut(id).and_then(|c| c.session.as_mut()) else {
+                    continue;
+                };
+                if !s.attached() {
+                    continue;
+                }
+                for (key, &n) in seq {
+                    if key == KEY_EVERYONE || self.rooms.is_member(*id, key) {
+                        s.confirm.sent(key, n, now);
+                    }
+                }
+            }
+        }
     }
 }
 

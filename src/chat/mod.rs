@@ -8,6 +8,7 @@
 //! | [`routing`] | the same rules on plain sets, as the lessons (and their exercises) state them |
 //! | [`adapter`] | the one seam every broadcast goes through (history, Redis later) |
 //! | [`history`] | per-key rings of recorded events with their seqs, replayed to who missed them (lesson 07) |
+//! | [`session`] | tokens that resume a session, idempotent receive, server→client confirmations (lesson 07) |
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
 //! | [`log`] | durable history: an append-only file with a checksum per record; a torn last record is dropped (lesson 07) |
@@ -34,6 +35,7 @@ pub mod reconnect;
 pub mod resume;
 pub mod rooms;
 pub mod routing;
+pub mod session;
 pub mod udp_client;
 
 pub use hub::{Hub, Output};

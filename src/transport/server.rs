@@ -4,18 +4,33 @@
 //! connection's frames, and turns the hub's [`Output`]s into queued bytes.
 //! An event going to 1,000 connections is encoded to JSON **once**; each
 //! queue then holds a cheap reference-counted handle to the same bytes.
+//!
+//! With history on (lesson 07) a connection can *become* an older session
+//! (`resume`). Transports never learn that: they keep calling
+//! [`ChatServer::handle_frames`] and [`ChatServer::disconnect`] with the id
+//! [`ChatServer::connect`] gave them, and the server maps that id to the
+//! session it now is. The connection a session replaced may still disconnect
+//! later; that disconnect is recognised as stale and changes nothing.
 
 use super::heartbeat::HeartbeatConfig;
 use super::outbound::Outbound;
 use crate::chat::adapter::{Adapter, LocalAdapter};
-use crate::chat::history::HistoryConfig;
+use crate::chat::history::{History, HistoryAdapter, HistoryConfig, HistoryError};
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;
 use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DEFAULT_MAX_QUEUE};
+use crate::chat::log::Recovery;
 use crate::chat::protocol::{Refusal, ServerEvent};
-use std::collections::HashMap;
+use crate::chat::session::SessionConfig;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The ticker never runs more often than this.
+pub const MIN_TICK: Duration = Duration::from_millis(10);
+/// Nor less often than this.
+pub const MAX_TICK: Duration = Duration::from_secs(1);
 
 /// How a chat server is configured (every field is a `netlab serve` flag).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +87,20 @@ pub enum ServerNote {
         /// Why.
         reason: String,
     },
+    /// A session's connection went away; the session waits to be resumed (lesson 07).
+    Detached {
+        /// The session.
+        id: ConnId,
+        /// Why the connection went away.
+        reason: String,
+    },
+    /// A new connection resumed a session.
+    Resumed {
+        /// The session (its original id).
+        id: ConnId,
+        /// The id the connection was given at first (now dropped).
+        from: ConnId,
+    },
     /// The server closed a connection for breaking the rules.
     Closed {
         /// Who.
@@ -94,6 +123,20 @@ struct State {
     hub: ServerHub,
     queues: HashMap<ConnId, Arc<Outbound>>,
     out: Vec<Output>,
+    /// A transport's id → the session it became by resuming.
+    alias: HashMap<ConnId, ConnId>,
+    /// A resumed session → the transport id that carries it now.
+    owner: HashMap<ConnId, ConnId>,
+}
+
+impl State {
+    /// The session transport id `t` speaks for, if `t` still carries it
+    /// (`None`: a connection whose session was resumed elsewhere).
+    fn route(&self, t: ConnId) -> Option<ConnId> {
+        let sid = self.alias.get(&t).copied().unwrap_or(t);
+        let current = self.owner.get(&sid).map_or(sid == t, |o| *o == t);
+        current.then_some(sid)
+    }
 }
 
 /// A hub and the outbound queues of its connections, shared by all transports.
@@ -107,19 +150,56 @@ pub struct ChatServer {
 }
 
 impl ChatServer {
-    /// A server with `config`, the in-memory adapter and no observer.
+    /// A server with `config`, the in-memory adapter and no observer. With
+    /// `config.history.len > 0` it keeps history in memory; a history *file*
+    /// needs [`ChatServer::open`] (opening it can fail).
     pub fn new(config: ServerConfig) -> Self {
         Self::with_adapter(config, Box::new(LocalAdapter))
     }
 
+    /// Like [`ChatServer::new`], and with `config.history.file` the history is
+    /// rebuilt from that file and appended to it; returns what reading it found.
+    pub fn open(config: ServerConfig) -> Result<(Self, Option<Recovery>), HistoryError> {
+        match (&config.history.file, config.history.enabled()) {
+            (Some(path), true) => {
+                let (history, recovery) = History::open(config.history.len, path)?;
+                let adapter: Box<dyn Adapter> = Box::new(LocalAdapter);
+                Ok((Self::build(config, adapter, Some(history)), Some(recovery)))
+            }
+            _ => Ok((Self::new(config), None)),
+        }
+    }
+
     /// A server whose broadcasts go through `adapter` (the seam later
-    /// lessons plug history and Redis into).
+    /// lessons plug history and Redis into). With history on, a
+    /// [`HistoryAdapter`] (in memory) wraps it.
     pub fn with_adapter(config: ServerConfig, adapter: Box<dyn Adapter>) -> Self {
+        let history = config
+            .history
+            .enabled()
+            .then(|| History::new(config.history.len));
+        Self::build(config, adapter, history)
+    }
+
+    fn build(config: ServerConfig, adapter: Box<dyn Adapter>, history: Option<History>) -> Self {
+        let hub = match history {
+            Some(h) => {
+                let adapter: Box<dyn Adapter> = Box::new(HistoryAdapter::new(adapter, h));
+                Hub::with_adapter(config.limits, adapter).with_sessions(SessionConfig {
+                    ttl: config.history.session_ttl,
+                    confirm_timeout: config.history.confirm_timeout,
+                    confirm_retries: config.history.confirm_retries,
+                })
+            }
+            None => Hub::with_adapter(config.limits, adapter),
+        };
         Self {
             state: Mutex::new(State {
-                hub: Hub::with_adapter(config.limits, adapter),
+                hub,
                 queues: HashMap::new(),
                 out: Vec::new(),
+                alias: HashMap::new(),
+                owner: HashMap::new(),
             }),
             config,
             on_note: None,
@@ -167,12 +247,16 @@ impl ChatServer {
         Ok((id, queue))
     }
 
-    /// Frames that arrived from `id`, in order.
+    /// Frames that arrived from `id` (the id [`ChatServer::connect`] gave), in order.
     pub fn handle_frames<'a>(&self, id: ConnId, frames: impl IntoIterator<Item = &'a [u8]>) {
         let mut st = self.state.lock().expect("hub lock");
         let mut out = std::mem::take(&mut st.out);
         for f in frames {
-            st.hub.handle(id, f, &mut out);
+            // Looked up per frame: a `resume` changes who the next frame is from.
+            let Some(sid) = st.route(id) else { break };
+            st.hub.handle(sid, f, &mut out);
+            // Deliver now: a resume's rebinding must happen before the next frame's answers.
+            self.dispatch(&mut st, &mut out);
         }
         self.dispatch(&mut st, &mut out);
         st.out = out;
@@ -183,21 +267,81 @@ impl ChatServer {
     pub fn close_for(&self, id: ConnId, why: Refusal) {
         let mut st = self.state.lock().expect("hub lock");
         let mut out = std::mem::take(&mut st.out);
-        st.hub.close(id, why, &mut out);
+        if let Some(sid) = st.route(id) {
+            st.hub.close(sid, why, &mut out);
+        }
         self.dispatch(&mut st, &mut out);
         st.out = out;
     }
 
-    /// `id` is gone (its socket closed or failed).
+    /// `id` is gone (its socket closed or failed). With history on its
+    /// session is detached, not removed; a connection whose session was
+    /// resumed elsewhere changes nothing.
     pub fn disconnect(&self, id: ConnId, reason: &str) {
         let mut st = self.state.lock().expect("hub lock");
         let mut out = std::mem::take(&mut st.out);
-        st.hub.disconnect(id, reason, &mut out);
-        self.dispatch(&mut st, &mut out);
-        if let Some(q) = st.queues.remove(&id) {
-            self.peak_queue.fetch_max(q.peak(), Ordering::Relaxed);
+        let route = st.route(id);
+        st.alias.remove(&id);
+        if let Some(sid) = route {
+            st.owner.remove(&sid);
+            st.hub.disconnect(sid, reason, &mut out);
+            self.dispatch(&mut st, &mut out);
+            if let Some(q) = st.queues.remove(&sid) {
+                self.peak_queue.fetch_max(q.peak(), Ordering::Relaxed);
+            }
         }
         st.out = out;
+    }
+
+    /// Client `id` confirms it handled recorded events up to `seq` per key
+    /// (the `seen` event; the Socket.IO transport calls this when a client
+    /// answers a server-emitted ack request). Ignored with history off.
+    pub fn seen(&self, id: ConnId, seq: &BTreeMap<String, u64>) {
+        let mut st = self.state.lock().expect("hub lock");
+        if let Some(sid) = st.route(id) {
+            st.hub.seen(sid, seq);
+        }
+    }
+
+    /// Time-driven work of the hub at `now`: expire detached sessions, resend
+    /// unconfirmed events, close peers that never confirm.
+    pub fn tick(&self, now: Instant) {
+        let mut st = self.state.lock().expect("hub lock");
+        let mut out = std::mem::take(&mut st.out);
+        st.hub.tick(now, &mut out);
+        self.dispatch(&mut st, &mut out);
+        st.out = out;
+    }
+
+    /// How often the ticker runs: a quarter of the shortest deadline it
+    /// serves, between [`MIN_TICK`] and [`MAX_TICK`]; `None` when nothing needs it.
+    pub fn tick_period(&self) -> Option<Duration> {
+        let h = &self.config.history;
+        if !h.enabled() {
+            return None;
+        }
+        let shortest = h
+            .confirm_timeout
+            .map_or(h.session_ttl, |c| c.min(h.session_ttl));
+        Some((shortest / 4).clamp(MIN_TICK, MAX_TICK))
+    }
+
+    /// Spawns the task that calls [`ChatServer::tick`] periodically, when a
+    /// feature needs it (history on). It stops when the server is dropped.
+    pub fn start_ticker(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+        let period = self.tick_period()?;
+        let server = Arc::downgrade(self);
+        Some(tokio::spawn(async move {
+            let mut every = tokio::time::interval(period);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let Some(server) = server.upgrade() else {
+                    return;
+                };
+                server.tick(Instant::now());
+            }
+        }))
     }
 
     /// Server code emitting to any target (no membership check).
@@ -277,6 +421,16 @@ impl ChatServer {
                 }
                 Output::Disconnected { id, reason } => {
                     self.note(&ServerNote::Disconnected { id, reason })
+                }
+                Output::Detached { id, reason } => self.note(&ServerNote::Detached { id, reason }),
+                Output::Rebind { from, to } => {
+                    // `from`'s queue (its transport) now carries session `to`.
+                    if let Some(q) = st.queues.remove(&from) {
+                        st.queues.insert(to, q);
+                    }
+                    st.alias.insert(from, to);
+                    st.owner.insert(to, from);
+                    self.note(&ServerNote::Resumed { id: to, from });
                 }
             }
         }
