@@ -119,6 +119,8 @@ struct Proxy {
     conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// Connections numbered up to this one forward nothing any more.
     frozen_upto: Arc<AtomicU64>,
+    /// … and these forward nothing from the server to the client.
+    frozen_down_upto: Arc<AtomicU64>,
     accepted: Arc<AtomicU64>,
     /// While set, new connections are closed at once (the server looks down).
     refusing: Arc<std::sync::atomic::AtomicBool>,
@@ -131,11 +133,13 @@ impl Proxy {
         let addr = listener.local_addr().unwrap().to_string();
         let conns = Arc::new(Mutex::new(Vec::new()));
         let frozen_upto = Arc::new(AtomicU64::new(0));
+        let frozen_down_upto = Arc::new(AtomicU64::new(0));
         let accepted = Arc::new(AtomicU64::new(0));
         let refusing = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (c, f, a, r) = (
+        let (c, f, fd, a, r) = (
             conns.clone(),
             frozen_upto.clone(),
+            frozen_down_upto.clone(),
             accepted.clone(),
             refusing.clone(),
         );
@@ -151,9 +155,9 @@ impl Proxy {
                 };
                 let (dr, dw) = down.into_split();
                 let (ur, uw) = up.into_split();
-                let (f1, f2) = (f.clone(), f.clone());
+                let (f1, f2, f3) = (f.clone(), f.clone(), fd.clone());
                 let task = tokio::spawn(async move {
-                    tokio::join!(pipe(dr, uw, n, f1), pipe(ur, dw, n, f2));
+                    tokio::join!(pipe(dr, uw, n, f1, None), pipe(ur, dw, n, f2, Some(f3)));
                 });
                 c.lock().unwrap().push(task);
             }
@@ -162,6 +166,7 @@ impl Proxy {
             addr,
             conns,
             frozen_upto,
+            frozen_down_upto,
             accepted,
             refusing,
             _accept: accept,
@@ -181,6 +186,13 @@ impl Proxy {
             .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
+    /// Stops forwarding from the server to the client on every connection
+    /// open now (what the client sends still arrives: its acks get lost).
+    fn freeze_down(&self) {
+        self.frozen_down_upto
+            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
     /// Closes new connections at once (or, with `false`, forwards them again).
     fn refuse(&self, on: bool) {
         self.refusing.store(on, Ordering::SeqCst);
@@ -196,6 +208,7 @@ async fn pipe(
     mut to: tokio::net::tcp::OwnedWriteHalf,
     n: u64,
     frozen_upto: Arc<AtomicU64>,
+    frozen_too: Option<Arc<AtomicU64>>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -206,7 +219,9 @@ async fn pipe(
             let _ = to.shutdown().await;
             return;
         }
-        if n <= frozen_upto.load(Ordering::SeqCst) {
+        let frozen = n <= frozen_upto.load(Ordering::SeqCst)
+            || frozen_too.as_ref().is_some_and(|f| n <= f.load(Ordering::SeqCst));
+        if frozen {
             // Frozen: hold both sockets open forever, forward nothing.
             std::future::pending::<()>().await;
         }
@@ -417,4 +432,86 @@ async fn an_expired_session_rejoins_its_room_since_the_last_seq_seen() {
     expect(&mut ana, "said while she was away").await;
     let (ok, lines) = tokio::task::block_in_place(|| ana.finish());
     assert!(ok, "{lines:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_event_whose_ack_was_lost_is_applied_once() {
+    // The server gets ana's line but its ack never reaches her: she resends
+    // it with the same ack id after resuming, and the hub does not apply it twice.
+    let (_server, server_addr) = serve(&["--history", "100"]);
+    let proxy = Proxy::start(server_addr.clone()).await;
+    let mut bob = watcher(&server_addr).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&[
+        "chat",
+        &url,
+        "--nick",
+        "ana",
+        "--room",
+        "lobby",
+        "--heartbeat",
+        "300ms",
+        "--heartbeat-timeout",
+        "300ms",
+    ]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    proxy.freeze_down();
+    ana.type_line("only once please");
+    // Bob sees it (the server applied it); ana never gets the ack.
+    let got = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let netlab::chat::protocol::ServerEvent::Message { text, .. } =
+                bob.next_event().await.unwrap()
+            {
+                return text;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, "only once please");
+    expect(&mut ana, "connection lost").await;
+    expect(&mut ana, "resumed:").await;
+    bob.call(say("got it")).await.unwrap();
+    expect(&mut ana, "got it").await;
+    // Everything bob received after the first copy: no second one.
+    let mut later = Vec::new();
+    while let Ok(Ok(e)) = tokio::time::timeout(Duration::from_millis(500), bob.next_event()).await {
+        later.push(e);
+    }
+    assert!(
+        !later.iter().any(|e| matches!(e, netlab::chat::protocol::ServerEvent::Message { text, .. } if text == "only once please")),
+        "the resent event was applied twice: {later:?}"
+    );
+    let (ok, lines) = tokio::task::block_in_place(|| ana.finish());
+    assert!(ok, "the retried event was answered: {lines:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_more_than_the_history_keeps_shows_the_gap() {
+    let (_server, server_addr) = serve(&["--history", "2"]);
+    let proxy = Proxy::start(server_addr.clone()).await;
+    let mut bob = watcher(&server_addr).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    proxy.refuse(true);
+    proxy.cut();
+    for i in 1..=5 {
+        bob.call(say(&format!("line {i}"))).await.unwrap();
+    }
+    proxy.refuse(false);
+    let gap = expect(&mut ana, "gap:").await;
+    assert!(gap.contains("lobby"), "{gap}");
+    expect(&mut ana, "line 5").await;
+    let (_, lines) = tokio::task::block_in_place(|| ana.finish());
+    let said: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("[lobby] bob: "))
+        .collect();
+    assert_eq!(
+        said,
+        vec!["line 4", "line 5"],
+        "only what is kept: {lines:#?}"
+    );
 }
