@@ -891,6 +891,50 @@ mod tests {
         assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
     }
 
+    fn history_flags(flags: &[&str]) -> Result<crate::chat::history::HistoryConfig, String> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"].iter().chain(flags))
+            .map_err(|e| e.to_string())?;
+        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        args.history.config()
+    }
+
+    #[test]
+    fn history_is_off_unless_asked_for() {
+        use crate::chat::history::*;
+        assert_eq!(history_flags(&[]).unwrap(), HistoryConfig::default());
+        assert!(!HistoryConfig::default().enabled());
+        let c = history_flags(&["--history-file", "h.log"]).unwrap();
+        assert_eq!(c.len, DEFAULT_FILE_HISTORY, "a file implies a history");
+        let c = history_flags(&[
+            "--history",
+            "5",
+            "--session-ttl",
+            "3s",
+            "--confirm-timeout",
+            "250ms",
+            "--confirm-retries",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(
+            c,
+            HistoryConfig {
+                len: 5,
+                file: None,
+                session_ttl: Duration::from_secs(3),
+                confirm_timeout: Some(Duration::from_millis(250)),
+                confirm_retries: 7,
+            }
+        );
+        assert!(history_flags(&["--confirm-timeout", "1s"])
+            .unwrap_err()
+            .contains("--history"));
+        assert!(history_flags(&["--history", "5", "--session-ttl", "0"]).is_err());
+    }
+
     #[test]
     fn the_udp_flags_reach_their_fields_and_default_to_the_constants() {
         use clap::Parser;

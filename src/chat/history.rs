@@ -415,3 +415,157 @@ impl<A: Adapter> Adapter for HistoryAdapter<A> {
         Some(&mut self.history)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::protocol::LeaveReason;
+
+    fn msg(text: &str) -> ServerEvent {
+        ServerEvent::Message {
+            from: ConnId(1),
+            nick: "ana".into(),
+            to: vec![],
+            text: text.into(),
+            seq: SeqMap::new(),
+        }
+    }
+
+    fn texts(r: &Replay) -> Vec<String> {
+        r.events
+            .iter()
+            .map(|e| match &**e {
+                ServerEvent::Message { text, .. } => text.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    const NOBODY: Viewer<'static> = Viewer {
+        id: ConnId(99),
+        rooms: &[],
+    };
+
+    #[test]
+    fn each_key_counts_its_own_seqs() {
+        let mut h = History::new(10);
+        let a = h.record(&["a".into()], &[], None, &msg("1"));
+        let ab = h.record(&["a".into(), "b".into()], &[], None, &msg("2"));
+        assert_eq!(a.seq(), Some(&SeqMap::from([("a".into(), 1)])));
+        assert_eq!(
+            ab.seq(),
+            Some(&SeqMap::from([("a".into(), 2), ("b".into(), 1)]))
+        );
+        assert_eq!(
+            (h.last_seq("a"), h.last_seq("b"), h.last_seq("c")),
+            (2, 1, 0)
+        );
+    }
+
+    #[test]
+    fn an_event_in_two_keys_is_replayed_once_in_record_order() {
+        let mut h = History::new(10);
+        h.record(&["b".into()], &[], None, &msg("b1"));
+        h.record(&["a".into(), "b".into()], &[], None, &msg("ab"));
+        h.record(&["a".into()], &[], None, &msg("a2"));
+        let r = h.replay(&[("a".into(), 0, 2), ("b".into(), 0, 2)], &NOBODY);
+        assert_eq!(texts(&r), ["b1", "ab", "a2"]);
+        assert!(r.gaps.is_empty());
+    }
+
+    #[test]
+    fn a_ring_of_three_keeps_the_last_three_and_says_what_is_gone() {
+        let mut h = History::new(3);
+        for i in 1..=7 {
+            h.record(&["a".into()], &[], None, &msg(&format!("m{i}")));
+        }
+        assert_eq!(h.kept_from("a"), Some(5));
+        let r = h.replay(&[("a".into(), 1, 7)], &NOBODY);
+        assert_eq!(texts(&r), ["m5", "m6", "m7"]);
+        match &r.gaps[..] {
+            [ServerEvent::Gap {
+                key,
+                from,
+                to,
+                kept_from,
+                ..
+            }] => assert_eq!((key.as_str(), *from, *to, *kept_from), ("a", 2, 4, 5)),
+            other => panic!("{other:?}"),
+        }
+        // Asking from seq 4: nothing is missing, no gap.
+        let r = h.replay(&[("a".into(), 4, 7)], &NOBODY);
+        assert!(r.gaps.is_empty());
+        assert_eq!(texts(&r), ["m5", "m6", "m7"]);
+    }
+
+    #[test]
+    fn replay_keeps_the_except_and_self_rules() {
+        let mut h = History::new(10);
+        let sender = ConnId(1);
+        h.record(
+            &["*".into()],
+            &["quiet".into()],
+            None,
+            &msg("not for quiet"),
+        );
+        h.record(&["*".into()], &[], Some(sender), &msg("not for the sender"));
+        let quiet_rooms = ["quiet".to_string()];
+        let quiet = Viewer {
+            id: ConnId(2),
+            rooms: &quiet_rooms,
+        };
+        let wants = [("*".to_string(), 0, 2)];
+        assert_eq!(texts(&h.replay(&wants, &quiet)), ["not for the sender"]);
+        let me = Viewer {
+            id: sender,
+            rooms: &[],
+        };
+        assert_eq!(texts(&h.replay(&wants, &me)), ["not for quiet"]);
+        assert_eq!(h.replay(&wants, &NOBODY).events.len(), 2);
+    }
+
+    #[test]
+    fn only_messages_joins_and_leaves_are_recorded() {
+        let rooms = {
+            let mut r = Rooms::new();
+            r.add_conn(ConnId(1));
+            r.join(ConnId(1), "a");
+            r
+        };
+        let mut adapter = HistoryAdapter::new(LocalAdapter, History::new(10));
+        let mut out = Vec::new();
+        let left = ServerEvent::Left {
+            room: "a".into(),
+            id: ConnId(1),
+            nick: "ana".into(),
+            reason: LeaveReason::Leave,
+            seq: SeqMap::new(),
+        };
+        adapter.broadcast(&rooms, &Target::rooms(["a"]), Arc::new(left), &mut out);
+        adapter.broadcast(
+            &rooms,
+            &Target::rooms(["a"]),
+            Arc::new(ServerEvent::Pong),
+            &mut out,
+        );
+        // A private message to an id nobody has reaches no one and is not kept.
+        let ghost = ConnId(5).to_hex();
+        adapter.broadcast(
+            &rooms,
+            &Target::rooms([ghost.as_str()]),
+            Arc::new(msg("x")),
+            &mut out,
+        );
+        let h = adapter.history().unwrap();
+        assert_eq!(
+            (h.recorded(), h.last_seq("a"), h.last_seq(&ghost)),
+            (1, 1, 0)
+        );
+        match &out[0] {
+            Output::Deliver { event, .. } => {
+                assert_eq!(event.seq(), Some(&SeqMap::from([("a".into(), 1)])))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

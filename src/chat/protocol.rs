@@ -792,6 +792,84 @@ mod tests {
         assert_eq!(parse_client_event(&f.to_json()).unwrap(), f);
     }
 
+    #[test]
+    fn the_missed_event_additions_have_their_documented_wire_form() {
+        let f = parse_client_event(
+            br#"{"event":"resume","session":"9c0e","last":{"lobby":41,"*":7},"ack":1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f.event,
+            ClientEvent::Resume {
+                session: "9c0e".into(),
+                last: SeqMap::from([("lobby".into(), 41), ("*".into(), 7)])
+            }
+        );
+        let f = parse_client_event(br#"{"event":"join","room":"lobby","since":41}"#).unwrap();
+        assert_eq!(
+            f.event,
+            ClientEvent::Join {
+                room: "lobby".into(),
+                since: Some(41)
+            }
+        );
+        let f = parse_client_event(br#"{"event":"seen","seq":{"lobby":57}}"#).unwrap();
+        assert_eq!(
+            f.event,
+            ClientEvent::Seen {
+                seq: SeqMap::from([("lobby".into(), 57)])
+            }
+        );
+        assert_eq!(
+            parse_client_event(br#"{"event":"ping"}"#).unwrap().event,
+            ClientEvent::Ping
+        );
+        let code = |b: &[u8]| parse_client_event(b).unwrap_err().1.code();
+        assert_eq!(
+            code(br#"{"event":"join","room":"a","since":-1}"#),
+            ErrorCode::InvalidFields
+        );
+        assert_eq!(
+            code(br#"{"event":"seen","seq":{"a":"x"}}"#),
+            ErrorCode::InvalidFields
+        );
+        assert_eq!(code(br#"{"event":"resume"}"#), ErrorCode::InvalidFields);
+        let left = ServerEvent::Left {
+            room: "lobby".into(),
+            id: ConnId(1),
+            nick: "ana".into(),
+            reason: LeaveReason::Disconnect,
+            seq: SeqMap::from([("lobby".into(), 3)]),
+        };
+        assert_eq!(
+            std::str::from_utf8(&left.to_bytes()).unwrap(),
+            r#"{"event":"left","room":"lobby","id":"00000000000000000000000000000001","nick":"ana","reason":"disconnect","seq":{"lobby":3}}"#
+        );
+        assert_eq!(left.seq(), Some(&SeqMap::from([("lobby".into(), 3)])));
+        let gap = ServerEvent::Gap {
+            key: "lobby".into(),
+            from: 42,
+            to: 57,
+            kept_from: 58,
+            message: "m".into(),
+        };
+        assert_eq!(
+            std::str::from_utf8(&gap.to_bytes()).unwrap(),
+            r#"{"event":"gap","key":"lobby","from":42,"to":57,"kept_from":58,"message":"m"}"#
+        );
+        assert_eq!(gap.seq(), None);
+        assert_eq!(&ServerEvent::Pong.to_bytes()[..], br#"{"event":"pong"}"#);
+        for (code, wire) in [
+            (ErrorCode::SessionUnknown, "session_unknown"),
+            (ErrorCode::ResumeNotFirst, "resume_not_first"),
+            (ErrorCode::HistoryOff, "history_off"),
+            (ErrorCode::SessionResumed, "session_resumed"),
+        ] {
+            assert_eq!(code.as_str(), wire);
+            assert_eq!(serde_json::to_value(code).unwrap(), Value::from(wire));
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn any_bytes_are_refused_or_parsed_never_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
