@@ -220,7 +220,9 @@ async fn pipe(
             return;
         }
         let frozen = n <= frozen_upto.load(Ordering::SeqCst)
-            || frozen_too.as_ref().is_some_and(|f| n <= f.load(Ordering::SeqCst));
+            || frozen_too
+                .as_ref()
+                .is_some_and(|f| n <= f.load(Ordering::SeqCst));
         if frozen {
             // Frozen: hold both sockets open forever, forward nothing.
             std::future::pending::<()>().await;
