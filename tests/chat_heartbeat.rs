@@ -7,6 +7,8 @@
 //! The clients here read raw JSON, not the library's event types, so what is
 //! checked is exactly what is on the wire.
 
+mod support;
+
 use futures_util::{SinkExt, StreamExt};
 use netlab::framing::FrameCodec;
 use netlab::transport::{tcp, ChatServer, HeartbeatConfig, ServerConfig, ServerNote};
@@ -281,4 +283,50 @@ async fn without_the_flag_a_silent_client_is_never_pinged() {
     let got = tokio::time::timeout(3 * (HEARTBEAT.interval + HEARTBEAT.timeout), c.recv()).await;
     assert!(got.is_err(), "nothing arrives without --heartbeat: {got:?}");
     assert_eq!(server.conn_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_binary_pings_then_drops_a_client_that_stays_silent() {
+    let (mut server, url, _) = support::start_listening(&[
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--quiet",
+        "--heartbeat",
+        "200ms",
+        "--heartbeat-timeout",
+        "300ms",
+    ]);
+    let addr = url.trim_start_matches("tcp://");
+    let mut watcher = Raw::open(addr).await;
+    watcher.join("lobby").await;
+    // The watcher answers pings all along and reports who left.
+    let watching = tokio::spawn(async move {
+        loop {
+            let e = watcher.recv().await.expect("the watcher stays");
+            if e["event"] == "ping" {
+                watcher.send(json!({"event":"pong"})).await;
+            }
+            if e["event"] == "left" {
+                return e;
+            }
+        }
+    });
+    let mut silent = Raw::open(addr).await;
+    let silent_id = silent.join("lobby").await;
+    // It reads (to see what arrives) but never answers.
+    let first = tokio::time::timeout(PATIENCE, silent.recv()).await.unwrap();
+    assert_eq!(first, Some(json!({"event":"ping"})));
+    let then = tokio::time::timeout(PATIENCE, silent.recv()).await.unwrap();
+    assert_eq!(
+        then, None,
+        "after the timeout the server closes the connection"
+    );
+    let left = tokio::time::timeout(PATIENCE, watching)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(left["id"], silent_id.as_str());
+    let _ = server.kill();
+    let _ = server.wait();
 }
