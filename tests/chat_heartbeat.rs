@@ -317,6 +317,12 @@ async fn the_real_binary_pings_then_drops_a_client_that_stays_silent() {
     // It reads (to see what arrives) but never answers.
     let first = tokio::time::timeout(PATIENCE, silent.recv()).await.unwrap();
     assert_eq!(first, Some(json!({"event":"ping"})));
+    let bye = tokio::time::timeout(PATIENCE, silent.recv())
+        .await
+        .unwrap()
+        .expect("a bye before the close");
+    assert_eq!(bye["event"], "bye");
+    assert_eq!(bye["code"], "heartbeat_timeout");
     let then = tokio::time::timeout(PATIENCE, silent.recv()).await.unwrap();
     assert_eq!(
         then, None,

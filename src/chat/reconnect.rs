@@ -263,8 +263,16 @@ impl Chat {
                 anstream::println!("{} {message}", term::bad("gap:"));
             }
         } else {
+            // A `bye` for a connection the client will replace (it looked
+            // dead to the server) is no failure of the session.
+            let replaced = self.reconnect
+                && v["event"] == "bye"
+                && matches!(
+                    v["code"].as_str(),
+                    Some("heartbeat_timeout" | "no_confirmation" | "session_resumed")
+                );
             if let Ok(e) = serde_json::from_value::<ServerEvent>(v.clone()) {
-                if settle(&e, &mut self.waiting, &mut self.current) {
+                if settle(&e, &mut self.waiting, &mut self.current) && !replaced {
                     self.failed = true;
                 }
             }

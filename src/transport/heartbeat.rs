@@ -11,6 +11,8 @@
 //! TCP and WebSocket transports and the `netlab chat` client drive it from a
 //! `select!` with a sleep until [`Heartbeat::deadline`].
 
+use crate::chat::protocol::{Refusal, ServerEvent};
+use bytes::Bytes;
 use std::time::{Duration, Instant};
 
 /// The `ping` event as it goes on the wire (either direction).
@@ -90,6 +92,19 @@ impl Heartbeat {
     /// The configuration.
     pub fn config(&self) -> HeartbeatConfig {
         self.config
+    }
+
+    /// The `bye` a peer declared dead gets, in case it is only slow and
+    /// still reads: `{"event":"bye","code":"heartbeat_timeout",...}`.
+    pub fn bye(&self) -> Bytes {
+        let why = Refusal::HeartbeatTimeout {
+            timeout_ms: u64::try_from(self.config.timeout.as_millis()).unwrap_or(u64::MAX),
+        };
+        ServerEvent::Bye {
+            code: why.code(),
+            message: why.to_string(),
+        }
+        .to_bytes()
     }
 }
 

@@ -111,7 +111,12 @@ async fn read_loop(rd: OwnedReadHalf, id: ConnId, queue: &Outbound, server: &Cha
                 if let Some(h) = &mut heartbeat {
                     match h.due(Instant::now().into_std()) {
                         Some(Beat::Ping) => { queue.push(Bytes::from_static(PING)); }
-                        Some(Beat::Dead) => return HEARTBEAT_TIMEOUT.into(),
+                        Some(Beat::Dead) => {
+                            // Said once, in case it still reads; the writer
+                            // gets CLOSE_LINGER to deliver it, then it is gone.
+                            queue.push(h.bye());
+                            return HEARTBEAT_TIMEOUT.into();
+                        }
                         None => {}
                     }
                 }

@@ -86,6 +86,9 @@ where
                         }
                     }
                     Some(Beat::Dead) => {
+                        if let Some(h) = &heartbeat {
+                            let _ = ws.feed(&text(h.bye()));
+                        }
                         // §7.4.1: 1001 "going away" fits a peer we gave up on;
                         // a dead peer gets a short grace, not a wait.
                         let _ = tokio::time::timeout(CLOSE_GRACE, ws.close(CloseCode::GoingAway, HEARTBEAT_TIMEOUT)).await;
