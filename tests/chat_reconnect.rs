@@ -517,3 +517,35 @@ async fn missing_more_than_the_history_keeps_shows_the_gap() {
         "only what is kept: {lines:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_but_live_server_answers_the_clients_pings_and_the_client_stays() {
+    let (_server, server_addr) = serve(&[]);
+    let proxy = Proxy::start(server_addr).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&[
+        "chat",
+        &url,
+        "--nick",
+        "ana",
+        "--room",
+        "lobby",
+        "--reconnect",
+        "--heartbeat",
+        "200ms",
+        "--heartbeat-timeout",
+        "2s",
+    ]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Ten heartbeat intervals of silence from everyone: pings and pongs only.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    ana.type_line("/rooms");
+    expect(&mut ana, "your rooms:").await;
+    let (ok, lines) = tokio::task::block_in_place(|| ana.finish());
+    assert!(ok, "{lines:#?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("connection lost")),
+        "the pongs kept the connection: {lines:#?}"
+    );
+    assert_eq!(proxy.connections(), 1);
+}
