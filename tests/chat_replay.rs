@@ -984,3 +984,51 @@ async fn chaos_kills_and_resumes_lose_nothing_and_repeat_nothing() {
         chaos(seed, 4, 250).await;
     }
 }
+
+/// A history file that is not one, or is damaged before its last record, is
+/// refused with a clear error before the server listens: never replayed as garbage.
+#[test]
+fn a_damaged_history_file_is_refused_with_a_clear_error() {
+    // One well-formed record (documented format: len, CRC-32 of the payload,
+    // CRC-32 of those 8 bytes, payload) whose payload is not a history entry.
+    let record = |payload: &[u8]| {
+        let mut r = Vec::new();
+        r.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        r.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        let head_crc = crc32fast::hash(&r);
+        r.extend_from_slice(&head_crc.to_le_bytes());
+        r.extend_from_slice(payload);
+        r
+    };
+    let not_an_entry = [b"nlog v1\n".to_vec(), record(b"hello")].concat();
+    let mut flipped = [b"nlog v1\n".to_vec(), record(b"{}"), record(b"{}")].concat();
+    flipped[8 + 12] ^= 0xff; // the first payload, with a whole record after it
+    for (bytes, says) in [
+        (not_an_entry, "is not a history entry"),
+        (flipped, "corrupt"),
+        (b"GIF89a....".to_vec(), "is not a netlab history log"),
+    ] {
+        let file = TempFile::new("damaged");
+        std::fs::write(&file.0, &bytes).unwrap();
+        let out = std::process::Command::new(support::netlab_bin())
+            .args([
+                "serve",
+                "--tcp",
+                "127.0.0.1:0",
+                "--history-file",
+                file.arg(),
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stdout.contains("listening"), "{stdout}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(
+            std::fs::read(&file.0).unwrap(),
+            bytes,
+            "the file is left as it was"
+        );
+    }
+}

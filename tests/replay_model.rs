@@ -232,3 +232,26 @@ proptest! {
         prop_assert_eq!(w.server.conn_count(), MEMBERS);
     }
 }
+
+/// A repeated welcome (UDP's answer to a second hello) carries a new token;
+/// the first one stops working, the new one resumes.
+#[test]
+fn a_welcome_said_again_rotates_the_token() {
+    let mut w = World::new();
+    let (t, _) = w.members[0].conn.clone().unwrap();
+    let again = w.server.welcome_again(t).unwrap();
+    let again = serde_json::to_value(&again).unwrap();
+    let fresh = again["session"].as_str().unwrap().to_string();
+    assert_ne!(fresh, w.members[0].token);
+    assert_eq!(again["id"], w.members[0].id.as_str());
+    // The old token is refused...
+    let (p, q) = w.server.connect("model").unwrap();
+    w.take(&q);
+    let old = json!({"event":"resume","session":w.members[0].token,"ack":1});
+    w.server
+        .handle_frames(p, [serde_json::to_vec(&old).unwrap().as_slice()]);
+    assert_eq!(w.take(&q)[0]["error"], "session_unknown");
+    // ...the new one works.
+    w.members[0].token = fresh;
+    w.resume(0);
+}

@@ -2,6 +2,9 @@
 // served by Node's Socket.IO (WebSocket transport, no compression).
 //
 //   node server.js [PORT]      prints "listening on ws://127.0.0.1:PORT" first
+//   RECOVERY=1 node server.js  with Socket.IO's connection state recovery on
+//                              (it keeps every room packet for replay): the peer
+//                              for `netlab serve --history` in scripts/bench-replay
 //
 // Clients emit "join" (room, ack) and "message" ({room, text}); a message goes
 // to the room but the sender: socket.to(room).emit(...), as in netlab.
@@ -15,6 +18,9 @@ const io = new Server(httpServer, {
   transports: ["websocket"],
   perMessageDeflate: false,
   serveClient: false,
+  ...(process.env.RECOVERY === "1"
+    ? { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true } }
+    : {}),
 });
 
 io.on("connection", (socket) => {

@@ -260,6 +260,8 @@ fn serve(args: ServeArgs) -> CliResult {
     }
     let quiet = args.quiet;
     runtime(args.threads)?.block_on(async move {
+        // The history file first: a server that cannot use it must not say it is listening.
+        let (server, recovery) = ChatServer::open(config.clone()).map_err(|e| e.to_string())?;
         let listener = tokio::net::TcpListener::bind(&args.tcp)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.tcp))?;
@@ -337,7 +339,6 @@ fn serve(args: ServeArgs) -> CliResult {
                 ))
             );
         }
-        let (server, recovery) = ChatServer::open(config).map_err(|e| e.to_string())?;
         if let Some(r) = recovery {
             anstream::eprintln!(
                 "{}",

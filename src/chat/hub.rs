@@ -247,25 +247,47 @@ impl<A: Adapter> Hub<A> {
             },
         );
         self.rooms.add_conn(id);
-        let l = self.limits;
         out.push(Output::Deliver {
             to: vec![id],
-            event: Arc::new(ServerEvent::Welcome {
-                id,
-                nick,
-                limits: WireLimits {
-                    max_nick: l.max_nick,
-                    max_room: l.max_room,
-                    max_rooms: l.max_rooms,
-                    max_text: l.max_text,
-                    rate: l.rate,
-                    burst: l.burst,
-                },
-                session_ttl_ms: token.as_ref().map(|t| t.1),
-                session: token.map(|t| t.0),
-            }),
+            event: Arc::new(self.welcome_event(id, nick, token)),
         });
         Ok(id)
+    }
+
+    fn welcome_event(&self, id: ConnId, nick: String, token: Option<(String, u64)>) -> ServerEvent {
+        let l = self.limits;
+        ServerEvent::Welcome {
+            id,
+            nick,
+            limits: WireLimits {
+                max_nick: l.max_nick,
+                max_room: l.max_room,
+                max_rooms: l.max_rooms,
+                max_text: l.max_text,
+                rate: l.rate,
+                burst: l.burst,
+            },
+            session_ttl_ms: token.as_ref().map(|t| t.1),
+            session: token.map(|t| t.0),
+        }
+    }
+
+    /// The welcome again, for a transport whose first one may have been lost
+    /// (UDP). With sessions on it carries a *new* token (the server keeps only
+    /// digests, so the old one cannot be repeated) and the old one stops working.
+    pub fn welcome_again(&mut self, id: ConnId) -> Option<ServerEvent> {
+        let ttl = self.sessions().map(|c| c.ttl.as_millis() as u64);
+        let conn = self.conns.get_mut(&id)?;
+        let nick = conn.nick.clone();
+        let mut token = None;
+        if let (Some(s), Some(ttl)) = (conn.session.as_mut(), ttl) {
+            if let Ok((t, digest)) = self.tokens.issue(id) {
+                self.tokens.revoke(&s.token);
+                s.token = digest;
+                token = Some((t, ttl));
+            }
+        }
+        Some(self.welcome_event(id, nick, token))
     }
 
     /// Server code emitting to any target (Socket.IO's `io.to(...).emit`):

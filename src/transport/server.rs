@@ -293,6 +293,14 @@ impl ChatServer {
         st.out = out;
     }
 
+    /// `id`'s welcome again (a UDP client whose welcome was lost says hello
+    /// twice); with sessions on it carries a fresh token.
+    pub fn welcome_again(&self, id: ConnId) -> Option<ServerEvent> {
+        let mut st = self.state.lock().expect("hub lock");
+        let sid = st.route(id)?;
+        st.hub.welcome_again(sid)
+    }
+
     /// Client `id` confirms it handled recorded events up to `seq` per key
     /// (the `seen` event; the Socket.IO transport calls this when a client
     /// answers a server-emitted ack request). Ignored with history off.

@@ -40,7 +40,7 @@
 use super::outbound::Outbound;
 use super::server::ChatServer;
 use crate::chat::id::ConnId;
-use crate::chat::protocol::{ErrorCode, Refusal, ServerEvent, WireLimits};
+use crate::chat::protocol::{ErrorCode, Refusal, ServerEvent};
 use crate::udp::{Arrival, DatagramHeader, ReceiveTracker, Sequencer, HEADER_LEN, MAX_MESSAGE};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -400,13 +400,9 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
     match control {
         Some(Control::Hello) => {
             // The welcome was lost (or the client restarted): say it again.
-            let welcome = shared.server.with_hub(|h| ServerEvent::Welcome {
-                id,
-                nick: h.nick(id).unwrap_or_default().to_string(),
-                limits: wire_limits(h.limits()),
-                session: None,
-                session_ttl_ms: None,
-            });
+            let Some(welcome) = shared.server.welcome_again(id) else {
+                return;
+            };
             s.queue.push(welcome.to_bytes());
         }
         Some(Control::Heartbeat { id: echoed }) => {
@@ -438,8 +434,9 @@ fn from_client(t: &ReceiveTracker) -> String {
     )
 }
 
-fn wire_limits(l: &crate::chat::limits::Limits) -> WireLimits {
-    WireLimits {
+#[cfg(test)]
+fn wire_limits(l: &crate::chat::limits::Limits) -> crate::chat::protocol::WireLimits {
+    crate::chat::protocol::WireLimits {
         max_nick: l.max_nick,
         max_room: l.max_room,
         max_rooms: l.max_rooms,
