@@ -101,7 +101,10 @@ impl Proc {
 }
 
 fn serve(extra: &[&str]) -> (Proc, String) {
-    let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--quiet"];
+    let mut args = vec!["serve", "--quiet"];
+    if !extra.contains(&"--tcp") {
+        args.extend(["--tcp", "127.0.0.1:0"]);
+    }
     args.extend_from_slice(extra);
     let mut server = Proc::spawn(&args);
     let first = server.expect("listening on ");
@@ -548,4 +551,47 @@ async fn a_quiet_but_live_server_answers_the_clients_pings_and_the_client_stays(
         "the pongs kept the connection: {lines:#?}"
     );
     assert_eq!(proxy.connections(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_server_restart_the_client_rejoins_and_gets_the_missed_lines_from_the_history_file()
+{
+    let file = std::env::temp_dir().join(format!("netlab-restart-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let path = file.to_str().unwrap().to_string();
+    let (server, server_addr) = serve(&["--history-file", &path]);
+    let proxy = Proxy::start(server_addr.clone()).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    let mut bob = watcher(&server_addr).await;
+    bob.call(say("before the restart")).await.unwrap();
+    expect(&mut ana, "before the restart").await;
+
+    // The server dies (its sessions with it) and comes back on the same
+    // address with the same file; ana cannot get through meanwhile.
+    proxy.refuse(true);
+    drop(server); // killed
+    drop(bob);
+    let (_server, again) = serve(&["--tcp", &server_addr, "--history-file", &path]);
+    assert_eq!(again, server_addr);
+    let mut bob = watcher(&server_addr).await;
+    bob.call(say("said after the restart")).await.unwrap();
+    proxy.refuse(false);
+
+    let line = expect(&mut ana, "session expired: rejoined lobby since").await;
+    assert!(line.contains("lobby since"), "{line}");
+    expect(&mut ana, "said after the restart").await;
+    let (ok, lines) = tokio::task::block_in_place(|| ana.finish());
+    assert!(ok, "{lines:#?}");
+    let said: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("[lobby] bob: "))
+        .collect();
+    assert_eq!(
+        said,
+        vec!["before the restart", "said after the restart"],
+        "each once, nothing from before replayed twice: {lines:#?}"
+    );
+    let _ = std::fs::remove_file(&file);
 }
