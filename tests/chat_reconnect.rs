@@ -595,3 +595,16 @@ async fn after_a_server_restart_the_client_rejoins_and_gets_the_missed_lines_fro
     );
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn zero_timeouts_are_refused_with_a_clear_error() {
+    for flag in ["--ack-timeout", "--heartbeat-timeout"] {
+        let out = Command::new(support::netlab_bin())
+            .args(["chat", "tcp://127.0.0.1:9", flag, "0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("must be above 0"), "{flag}: {err}");
+    }
+}
