@@ -13,6 +13,7 @@
 //! | [`udp`] | 05 | datagrams: the sequence header, the MTU cap, gap/duplicate/late tracking, RFC 3550 loss and jitter |
 //! | [`transport::udp`], [`chat::udp_client`] | 05 | the chat hub over UDP: sessions without a connection (hello, heartbeat, expiry), loss shown inline, no amplification |
 //! | [`lab`] | 06 | TCP vs UDP under the same loss, reordering, duplication and a slow receiver (`netlab compare`) |
+//! | [`chat::history`], [`chat::session`], [`chat::log`] | 07 | missed events, the hub side: per-key seqs in bounded rings, replay with `gap`, resumable sessions with single-use tokens, idempotent receive, `seen` confirmations, durable history |
 //! | [`reliable`] | 07 | reliable delivery over UDP: sequence numbers, cumulative acks, the RFC 6298 RTO, a sliding window, de-duplication and reordering |
 //! | [`chat::resume`], [`chat::reconnect`], [`transport::heartbeat`] | 07 | missed events, the client side: de-duplication by seq, resume, `seen`, retries with the same ack id, heartbeats both ways, reconnecting with backoff and jitter |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |

@@ -223,6 +223,9 @@ impl History {
                 detail,
             });
         }
+        // Sessions do not survive a restart and ids are never reused: no one
+        // can ask for an old connection's private key again, so keep none.
+        h.rings.retain(|key, _| !ConnId::looks_like_id(key));
         h.log = Some(log);
         Ok((h, recovery))
     }
