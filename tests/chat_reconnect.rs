@@ -608,3 +608,45 @@ fn zero_timeouts_are_refused_with_a_clear_error() {
         assert!(err.contains("must be above 0"), "{flag}: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirmations_are_batched_so_a_busy_room_does_not_rate_limit_the_client() {
+    // 4 senders × 55 lines = 220 events to ana, far more than her 60-event
+    // burst: one `seen` per event would get her refused and closed.
+    let (_server, addr) = serve(&["--history", "1000", "--rate", "50", "--burst", "60"]);
+    let mut ana = Proc::spawn(&[
+        "chat",
+        &format!("tcp://{addr}"),
+        "--nick",
+        "ana",
+        "--room",
+        "lobby",
+    ]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    let mut senders = Vec::new();
+    for s in 0..4 {
+        let addr = addr.clone();
+        senders.push(tokio::spawn(async move {
+            let mut c = watcher(&addr).await;
+            for i in 0..55 {
+                let outcome = c.call(say(&format!("s{s} line {i}"))).await.unwrap();
+                assert!(matches!(outcome, AckOutcome::Reached(_)), "{outcome:?}");
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    ana.type_line("/who");
+    expect(&mut ana, "in lobby:").await;
+    let (ok, lines) = tokio::task::block_in_place(|| ana.finish());
+    let got = lines.iter().filter(|l| l.contains(" line ")).count();
+    assert_eq!(got, 220, "every line once");
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("rate_limited") || l.contains("closed")),
+        "{lines:#?}"
+    );
+    assert!(ok);
+}

@@ -278,7 +278,7 @@ impl Chat {
             }
             self.show(&v);
         }
-        if let Some(seen) = self.state.seen_frame() {
+        if let Some(seen) = self.state.seen_frame(Instant::now()) {
             self.send(&seen).await?;
         }
         Ok(())
@@ -305,7 +305,9 @@ impl Chat {
     async fn on_timer(&mut self) -> Result<(), Lost> {
         for action in self.state.poll(Instant::now()) {
             match action {
-                Action::Resend(frame) | Action::Ping(frame) => self.send(&frame).await?,
+                Action::Resend(frame) | Action::Seen(frame) | Action::Ping(frame) => {
+                    self.send(&frame).await?
+                }
                 Action::GaveUp { ack } => {
                     self.waiting.remove(&ack);
                     self.quiet.remove(&ack);

@@ -35,6 +35,11 @@ pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many times an unanswered event is sent again before giving up (`--retries`).
 pub const DEFAULT_RETRIES: u32 = 3;
 
+/// At most one `seen` per this interval: confirmations are client events and
+/// count against the server's rate limit, so a busy room is confirmed in
+/// batches (one cumulative `seen` covers every event before it).
+pub const SEEN_EVERY: Duration = Duration::from_millis(100);
+
 /// First reconnect delay (before jitter); it doubles with each failed attempt.
 pub const RECONNECT_BASE: Duration = Duration::from_millis(500);
 
@@ -104,6 +109,8 @@ pub enum Action {
         /// Its ack id.
         ack: u64,
     },
+    /// Confirm what we handled: send this `seen`.
+    Seen(Vec<u8>),
     /// The server has been silent: send this `ping`.
     Ping(Vec<u8>),
     /// The server did not answer our ping in time: it is dead, reconnect.
@@ -127,6 +134,7 @@ pub struct Resume {
     session: Option<String>,
     last: BTreeMap<String, u64>,
     confirmed: BTreeMap<String, u64>,
+    seen_sent_at: Option<Instant>,
     pending: BTreeMap<u64, Pending>,
     next_ack: u64,
     resume_ack: Option<u64>,
@@ -144,6 +152,7 @@ impl Resume {
             session: None,
             last: BTreeMap::new(),
             confirmed: BTreeMap::new(),
+            seen_sent_at: None,
             pending: BTreeMap::new(),
             next_ack: first_ack,
             resume_ack: None,
@@ -223,11 +232,17 @@ impl Resume {
     }
 
     /// `{"event":"seen","seq":{…}}` when we handled events the server has not
-    /// heard about yet (and it keeps history); `None` otherwise.
-    pub fn seen_frame(&mut self) -> Option<Vec<u8>> {
+    /// heard about yet (and it keeps history), at most once per
+    /// [`SEEN_EVERY`]; `None` otherwise (then [`Resume::deadline`] says when
+    /// [`Resume::poll`] sends the batch).
+    pub fn seen_frame(&mut self, now: Instant) -> Option<Vec<u8>> {
         if !self.history || self.last == self.confirmed {
             return None;
         }
+        if self.seen_sent_at.is_some_and(|at| now < at + SEEN_EVERY) {
+            return None;
+        }
+        self.seen_sent_at = Some(now);
         self.confirmed = self.last.clone();
         Some(
             json!({"event": "seen", "seq": self.last})
@@ -313,16 +328,20 @@ impl Resume {
             .map(|p| p.sent_at + self.config.ack_timeout)
             .min();
         let beat = self.heartbeat.as_ref().map(Heartbeat::deadline);
-        match (retry, beat) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let seen = match self.seen_sent_at {
+            Some(at) if self.history && self.last != self.confirmed => Some(at + SEEN_EVERY),
+            _ => None,
+        };
+        [retry, beat, seen].into_iter().flatten().min()
     }
 
-    /// What is due at `now`: resends, give-ups, a ping, or the verdict that
-    /// the server is dead.
+    /// What is due at `now`: resends, give-ups, a batched `seen`, a ping, or
+    /// the verdict that the server is dead.
     pub fn poll(&mut self, now: Instant) -> Vec<Action> {
         let mut actions = Vec::new();
+        if let Some(seen) = self.seen_frame(now) {
+            actions.push(Action::Seen(seen));
+        }
         let timeout = self.config.ack_timeout;
         let mut gave_up = Vec::new();
         for (ack, p) in &mut self.pending {
@@ -520,7 +539,7 @@ mod tests {
         assert_eq!(c.resume_frame(), None);
         c.on_event(&v(r#"{"event":"message","seq":{"lobby":1}}"#), t);
         assert_eq!(
-            c.seen_frame(),
+            c.seen_frame(t),
             None,
             "seen would be refused with history off"
         );
@@ -530,12 +549,28 @@ mod tests {
     fn seen_confirms_the_highest_seq_per_key_once() {
         let t = Instant::now();
         let mut c = client(t);
-        assert_eq!(c.seen_frame(), None, "nothing handled yet");
+        assert_eq!(c.seen_frame(t), None, "nothing handled yet");
         c.on_event(&v(r#"{"event":"message","seq":{"lobby":56}}"#), t);
         c.on_event(&v(r#"{"event":"message","seq":{"lobby":57}}"#), t);
-        let seen = c.seen_frame().unwrap();
+        let seen = c.seen_frame(t).unwrap();
         assert_eq!(v(&text(&seen)), v(r#"{"event":"seen","seq":{"lobby":57}}"#));
-        assert_eq!(c.seen_frame(), None, "already confirmed");
+        assert_eq!(c.seen_frame(t), None, "already confirmed");
+        assert_eq!(c.deadline(), None, "nothing left to confirm");
+        // More within 100 ms: batched, sent by poll when the 100 ms are up.
+        let ms = Duration::from_millis(1);
+        c.on_event(&v(r#"{"event":"message","seq":{"lobby":58}}"#), t + 10 * ms);
+        c.on_event(
+            &v(r#"{"event":"message","seq":{"lobby":59,"*":3}}"#),
+            t + 20 * ms,
+        );
+        assert_eq!(c.seen_frame(t + 20 * ms), None, "too soon after the last");
+        assert_eq!(c.deadline(), Some(t + 100 * ms));
+        assert_eq!(c.poll(t + 99 * ms), vec![]);
+        let batch = v(r#"{"event":"seen","seq":{"lobby":59,"*":3}}"#);
+        match c.poll(t + 100 * ms).as_slice() {
+            [Action::Seen(f)] => assert_eq!(v(&text(f)), batch),
+            other => panic!("one batched seen, got {other:?}"),
+        }
     }
 
     #[test]
