@@ -208,7 +208,7 @@ pub struct ChatArgs {
     /// tcp/ws: never reconnect; exit when the connection is lost.
     #[arg(long)]
     pub no_reconnect: bool,
-    /// tcp/ws: an acked event with no answer after this is sent again (same ack id).
+    /// tcp/ws: an acked event with no answer after this is sent again with the same ack id (only to a server with sessions: it de-duplicates).
     #[arg(long, value_parser = crate::units::parse_duration, default_value = "5s")]
     pub ack_timeout: Duration,
     /// tcp/ws: how many times an unanswered event is sent again before giving up on it.

@@ -372,6 +372,16 @@ impl Chat {
         self.status(
             "reconnected as a new connection: events sent while you were away are lost (the server keeps no history: netlab serve --history N)",
         );
+        for ack in self.state.forget_unanswered() {
+            self.quiet.remove(&ack);
+            if self.waiting.remove(&ack).is_some() {
+                self.failed = true;
+                anstream::println!(
+                    "{} event {ack} was unanswered when the connection broke; not sent again (without sessions the server could apply it twice)",
+                    term::bad("!")
+                );
+            }
+        }
         self.start_again(false).await
     }
 

@@ -221,6 +221,13 @@ impl Resume {
             .collect()
     }
 
+    /// Drops every unanswered event and returns their ack ids: after a
+    /// reconnect to a server without sessions nothing can tell whether they
+    /// were applied, and a resend could apply them twice.
+    pub fn forget_unanswered(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.pending).into_keys().collect()
+    }
+
     /// The first frame on a new connection when we hold a session:
     /// `{"event":"resume","session":…,"last":{…},"ack":N}`. `None` without one.
     pub fn resume_frame(&mut self) -> Option<Vec<u8>> {
@@ -353,7 +360,11 @@ impl Resume {
             } else {
                 p.resent += 1;
                 p.sent_at = now;
-                actions.push(Action::Resend(p.frame.clone()));
+                // Only a server with sessions remembers ack ids; anywhere
+                // else a resend could apply the event twice, so we only wait.
+                if self.history {
+                    actions.push(Action::Resend(p.frame.clone()));
+                }
             }
         }
         for ack in gave_up {
@@ -592,6 +603,32 @@ mod tests {
         assert_eq!(c.poll(t + 3 * S), vec![Action::GaveUp { ack: 1 }]);
         assert_eq!(c.unanswered(), 0);
         assert_eq!(c.deadline(), None);
+    }
+
+    #[test]
+    fn without_sessions_nothing_is_resent_but_the_give_up_comes_on_time() {
+        // The server remembers no ack ids: a resend could apply the event twice.
+        let t = Instant::now();
+        let mut c = Resume::new(
+            ResumeConfig {
+                ack_timeout: S,
+                retries: 2,
+                heartbeat: None,
+            },
+            1,
+            t,
+        );
+        c.on_event(
+            &v(r#"{"event":"welcome","id":"aa","nick":"g","limits":{}}"#),
+            t,
+        );
+        let (ack, _) = c.send(v(r#"{"event":"message","text":"hi"}"#), t);
+        assert_eq!(c.poll(t + S), vec![]);
+        assert_eq!(c.poll(t + 2 * S), vec![]);
+        assert_eq!(c.poll(t + 3 * S), vec![Action::GaveUp { ack }]);
+        c.send(v(r#"{"event":"message","text":"again"}"#), t);
+        assert_eq!(c.forget_unanswered(), vec![ack + 1]);
+        assert_eq!(c.unanswered(), 0);
     }
 
     #[test]
