@@ -650,3 +650,39 @@ async fn confirmations_are_batched_so_a_busy_room_does_not_rate_limit_the_client
     );
     assert!(ok);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_never_answered_is_resent_then_given_up_and_applied_once() {
+    let (_server, server_addr) = serve(&["--history", "100"]);
+    let proxy = Proxy::start(server_addr.clone()).await;
+    let mut bob = watcher(&server_addr).await;
+    let url = format!("tcp://{}", proxy.addr);
+    let mut ana = Proc::spawn(&[
+        "chat",
+        &url,
+        "--nick",
+        "ana",
+        "--room",
+        "lobby",
+        "--heartbeat",
+        "0",
+        "--ack-timeout",
+        "200ms",
+        "--retries",
+        "2",
+    ]);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    proxy.freeze_down(); // her lines arrive, no answer comes back
+    ana.type_line("is anyone there");
+    let gave_up = expect(&mut ana, "giving up").await;
+    assert!(gave_up.contains("after 2 retries"), "{gave_up}");
+    let mut texts = Vec::new();
+    while let Ok(Ok(e)) = tokio::time::timeout(Duration::from_millis(500), bob.next_event()).await {
+        if let netlab::chat::protocol::ServerEvent::Message { text, .. } = e {
+            texts.push(text);
+        }
+    }
+    assert_eq!(texts, vec!["is anyone there"], "three sends, applied once");
+    let (ok, _) = tokio::task::block_in_place(|| ana.finish());
+    assert!(!ok, "an event given up on makes the exit status non-zero");
+}
