@@ -218,6 +218,9 @@ impl Chat {
                 if let Some(id) = v.get("id").and_then(Value::as_str) {
                     self.me = id.parse().unwrap_or(self.me);
                 }
+                if self.json {
+                    println!("{v}"); // scripts see the resume too
+                }
                 self.status(format!(
                     "resumed: {replayed} missed event{} replayed",
                     if replayed == 1 { "" } else { "s" }
