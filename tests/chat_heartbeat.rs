@@ -74,6 +74,10 @@ enum Raw {
 
 impl Raw {
     async fn open(to: &str) -> Self {
+        Self::open_with_welcome(to).await.0
+    }
+
+    async fn open_with_welcome(to: &str) -> (Self, Value) {
         let mut c = if to.starts_with("ws://") {
             let (ws, _) = connect(to, &ClientConfig::default()).await.unwrap();
             Raw::Ws(Box::new(ws))
@@ -83,7 +87,7 @@ impl Raw {
         };
         let welcome = c.recv().await.expect("a welcome");
         assert_eq!(welcome["event"], "welcome");
-        c
+        (c, welcome)
     }
 
     async fn send(&mut self, v: Value) {
@@ -140,9 +144,14 @@ impl Raw {
     }
 }
 
+/// Why `id`'s connection ended: removed (no sessions) or detached (sessions on).
 fn disconnect_reason(notes: &Notes, id: &str) -> Option<String> {
     notes.lock().unwrap().iter().find_map(|n| match n {
-        ServerNote::Disconnected { id: who, reason } if who.to_hex() == id => Some(reason.clone()),
+        ServerNote::Disconnected { id: who, reason } | ServerNote::Detached { id: who, reason }
+            if who.to_hex() == id =>
+        {
+            Some(reason.clone())
+        }
         _ => None,
     })
 }
@@ -337,4 +346,80 @@ async fn the_real_binary_pings_then_drops_a_client_that_stays_silent() {
     assert_eq!(left["id"], silent_id.as_str());
     let _ = server.kill();
     let _ = server.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sessions_a_heartbeat_timeout_detaches_and_the_client_can_resume() {
+    let notes = Arc::new(Mutex::new(Vec::new()));
+    let sink = notes.clone();
+    let config = ServerConfig {
+        heartbeat: Some(HEARTBEAT),
+        history: netlab::chat::history::HistoryConfig {
+            len: 100,
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    };
+    let server = Arc::new(
+        ChatServer::new(config).with_observer(move |n| sink.lock().unwrap().push(n.clone())),
+    );
+    let _ticker = server.start_ticker();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(tcp::serve(listener, server));
+
+    let (mut silent, welcome) = Raw::open_with_welcome(&addr).await;
+    let token = welcome["session"]
+        .as_str()
+        .expect("a session token")
+        .to_string();
+    let silent_id = silent.join("lobby").await;
+    let mut watcher = Raw::open(&addr).await;
+    watcher.join("lobby").await;
+    // The silent client read everything so far (its own join included): its last seq.
+    let mut last = 0;
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(100), silent.recv()).await {
+        last = last.max(e["seq"]["lobby"].as_u64().unwrap_or(0));
+    }
+    assert!(last > 0, "recorded events carry a seq");
+    // Now it goes silent; the watcher answers pings until the server gives up on it.
+    tokio::time::timeout(PATIENCE, async {
+        while disconnect_reason(&notes, &silent_id).is_none() {
+            if let Ok(Some(e)) =
+                tokio::time::timeout(Duration::from_millis(50), watcher.recv()).await
+            {
+                assert_ne!(e["event"], "left", "a detached session does not leave: {e}");
+                if e["event"] == "ping" {
+                    watcher.send(json!({"event":"pong"})).await;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the silent client timed out");
+    assert_eq!(
+        disconnect_reason(&notes, &silent_id).as_deref(),
+        Some("heartbeat timeout")
+    );
+    assert!(
+        notes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|n| matches!(n, ServerNote::Detached { id, .. } if id.to_hex() == silent_id)),
+        "detached, not removed"
+    );
+    watcher
+        .send(json!({"event":"message","to":["lobby"],"text":"while detached","ack":50}))
+        .await;
+    drop(silent);
+    let mut back = Raw::open(&addr).await;
+    back.send(json!({"event":"resume","session":token,"last":{"lobby":last},"ack":1}))
+        .await;
+    let resumed = back.recv().await.unwrap();
+    assert_eq!(resumed["event"], "resumed", "{resumed}");
+    assert_eq!(resumed["id"], silent_id.as_str());
+    assert_eq!(resumed["replayed"], 1);
+    let replayed = back.recv().await.unwrap();
+    assert_eq!(replayed["text"], "while detached");
 }
