@@ -423,3 +423,24 @@ async fn with_sessions_a_heartbeat_timeout_detaches_and_the_client_can_resume() 
     let replayed = back.recv().await.unwrap();
     assert_eq!(replayed["text"], "while detached");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_a_client_that_only_answers_websocket_pings_stays_like_a_browser() {
+    // A browser page never answers the JSON ping, but its WebSocket answers
+    // the protocol-level Ping the server sends with it (RFC 6455 §5.5.2).
+    let (url, notes) = start_ws().await;
+    let mut c = Raw::open(&url).await;
+    let id = c.join("lobby").await;
+    let mut pings = 0;
+    tokio::time::timeout(PATIENCE, async {
+        while pings < 3 {
+            // recv() answers WebSocket Pings by itself; JSON pings are ignored.
+            if c.recv().await.expect("still connected")["event"] == "ping" {
+                pings += 1;
+            }
+        }
+    })
+    .await
+    .expect("three heartbeats went by");
+    assert_eq!(disconnect_reason(&notes, &id), None);
+}

@@ -81,6 +81,9 @@ where
                 match heartbeat.as_mut().and_then(|h| h.due(Instant::now().into_std())) {
                     Some(Beat::Ping) => {
                         let _ = ws.feed(&text(Bytes::from_static(PING)));
+                        // A WebSocket Ping too: browsers answer it by themselves
+                        // (RFC 6455 §5.5.2), so an idle page is not taken for dead.
+                        let _ = ws.feed(&Message::Ping(Bytes::from_static(b"heartbeat")));
                         if let Err(e) = ws.flush().await {
                             return format!("write failed: {e}");
                         }
