@@ -686,3 +686,31 @@ async fn an_event_never_answered_is_resent_then_given_up_and_applied_once() {
     let (ok, _) = tokio::task::block_in_place(|| ana.finish());
     assert!(!ok, "an event given up on makes the exit status non-zero");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listen_only_client_resumes_too() {
+    // No --nick, no --room: it listens to messages for everyone.
+    let (_server, server_addr) = serve(&["--history", "100"]);
+    let proxy = Proxy::start(server_addr.clone()).await;
+    let mut bob = watcher(&server_addr).await;
+    let mut ana = Proc::spawn(&["chat", &format!("tcp://{}", proxy.addr)]);
+    expect(&mut ana, "connected as").await;
+    let all = |text: &str| ClientEvent::Message {
+        to: vec![],
+        except: vec![],
+        text: text.into(),
+        include_self: false,
+    };
+    bob.call(all("first")).await.unwrap();
+    expect(&mut ana, "[everyone] bob: first").await;
+    proxy.cut();
+    bob.call(all("while cut")).await.unwrap();
+    expect(&mut ana, "resumed: 1 missed event replayed").await;
+    expect(&mut ana, "[everyone] bob: while cut").await;
+    let (ok, lines) = tokio::task::block_in_place(|| ana.finish());
+    assert!(ok, "{lines:#?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("your rooms")),
+        "the client's own rooms question is not shown: {lines:#?}"
+    );
+}

@@ -157,6 +157,8 @@ struct Chat {
     fresh_id: Option<ConnId>,
     /// `--retries`, for the give-up message.
     retries: u32,
+    /// The answer to the client's own `rooms` (sent to become resumable) is not shown.
+    hide_rooms_answer: bool,
 }
 
 /// The connection ended under the session (as opposed to an error of ours).
@@ -257,6 +259,10 @@ impl Chat {
                 return Ok(());
             }
             Incoming::Answered { .. } | Incoming::Fresh => {}
+        }
+        if v["event"] == "rooms" && self.hide_rooms_answer {
+            self.hide_rooms_answer = false;
+            return Ok(());
         }
         if v["event"] == "gap" {
             let message = v["message"].as_str().unwrap_or("some events are lost");
@@ -449,6 +455,7 @@ pub(crate) async fn terminal(to: Endpoint, args: ChatArgs) -> CliResult {
         current: None,
         failed: false,
         fresh_id: None,
+        hide_rooms_answer: false,
         retries: args.retries,
     };
     chat.show(&welcome);
@@ -463,6 +470,14 @@ pub(crate) async fn terminal(to: Endpoint, args: ChatArgs) -> CliResult {
         chat.send_event(e, Some(room.clone()), true)
             .await
             .map_err(|l| l.0)?;
+    }
+    if args.nick.is_none() && args.room.is_none() && chat.state.has_session() {
+        // A session that never sent an event is not kept when its connection
+        // drops (connect-and-drop floods must not pile up): one silent
+        // `rooms` makes a listen-only client resumable.
+        chat.hide_rooms_answer = true;
+        let e = json!({"event": "rooms"});
+        chat.send_event(e, None, true).await.map_err(|l| l.0)?;
     }
     while !chat.waiting.is_empty() {
         let event = tokio::time::timeout(DRAIN_TIMEOUT, chat.link.recv())
