@@ -694,7 +694,8 @@ async fn a_listen_only_client_resumes_too() {
     let proxy = Proxy::start(server_addr.clone()).await;
     let mut bob = watcher(&server_addr).await;
     let mut ana = Proc::spawn(&["chat", &format!("tcp://{}", proxy.addr)]);
-    expect(&mut ana, "connected as").await;
+    // Said once the server has kept the session (after the client's silent `rooms`).
+    expect(&mut ana, "this session resumes").await;
     let all = |text: &str| ClientEvent::Message {
         to: vec![],
         except: vec![],

@@ -480,15 +480,36 @@ pub(crate) async fn terminal(to: Endpoint, args: ChatArgs) -> CliResult {
         chat.send_event(e, None, true).await.map_err(|l| l.0)?;
     }
     while !chat.waiting.is_empty() {
-        let event = tokio::time::timeout(DRAIN_TIMEOUT, chat.link.recv())
+        let got = tokio::time::timeout(DRAIN_TIMEOUT, chat.link.recv())
             .await
-            .map_err(|_| format!("no answer to the nick and join after {DRAIN_TIMEOUT:?}"))??
-            .ok_or("the server closed the connection")?;
-        if event["event"] == "ack" && event["ok"] == false {
-            let why = event["message"].as_str().unwrap_or_default();
-            return Err(format!("the server refused the nickname or room: {why}").into());
+            .map_err(|_| format!("no answer to the nick and join after {DRAIN_TIMEOUT:?}"))?;
+        let lost = match got {
+            Ok(Some(event)) => {
+                let ours = event["ack"]
+                    .as_u64()
+                    .is_some_and(|a| chat.waiting.contains_key(&a));
+                if ours && event["event"] == "ack" && event["ok"] == false {
+                    let why = event["message"].as_str().unwrap_or_default();
+                    return Err(format!("the server refused the nickname or room: {why}").into());
+                }
+                chat.on_event(event).await.err()
+            }
+            Ok(None) => Some(Lost("the server closed the connection".into())),
+            Err(e) => Some(Lost(e)),
+        };
+        // Cut before the nick and room were settled: the same as later.
+        if let Some(Lost(why)) = lost {
+            if !chat.reconnect {
+                return Err(why.into());
+            }
+            chat.reconnect(&why).await?;
         }
-        chat.on_event(event).await.map_err(|l| l.0)?;
+    }
+    if let Some(ttl) = welcome["session_ttl_ms"].as_u64() {
+        chat.status(format!(
+            "the server keeps history: after a cut this session resumes (it waits {:.0}s for you)",
+            ttl as f64 / 1000.0
+        ));
     }
     run(&mut chat).await
 }
