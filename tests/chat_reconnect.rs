@@ -280,6 +280,9 @@ async fn without_history_a_cut_client_reconnects_and_what_was_said_meanwhile_is_
         "--reconnect",
     ]);
     expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Typed lines are read once the nick and room are settled: an answer proves it.
+    ana.type_line("/rooms");
+    expect(&mut ana, "your rooms:").await;
 
     proxy.cut();
     expect(&mut ana, "connection lost").await;
@@ -324,6 +327,9 @@ async fn a_frozen_path_is_noticed_by_the_heartbeat_and_the_client_comes_back() {
         "1s",
     ]);
     expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Typed lines are read once the nick and room are settled: an answer proves it.
+    ana.type_line("/rooms");
+    expect(&mut ana, "your rooms:").await;
     proxy.freeze();
     // Nothing closes: only the unanswered ping tells the client.
     let lost = expect(&mut ana, "connection lost").await;
@@ -341,6 +347,9 @@ async fn without_reconnect_a_cut_ends_the_session() {
     let url = format!("tcp://{}", proxy.addr);
     let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
     expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Typed lines are read once the nick and room are settled: an answer proves it.
+    ana.type_line("/rooms");
+    expect(&mut ana, "your rooms:").await;
     proxy.cut();
     expect(&mut ana, "connection closed").await;
     let status = tokio::task::block_in_place(|| ana.child.wait().unwrap());
@@ -365,7 +374,8 @@ async fn resumes_and_shows_exactly_the_missed_events(ws: bool) {
     };
     // No --reconnect: the session in the welcome turns it on.
     let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Settled (nick and room acknowledged): the session is kept from here.
+    expect(&mut ana, "this session resumes").await;
     bob.call(say("before the cut")).await.unwrap();
     expect(&mut ana, "before the cut").await;
 
@@ -424,7 +434,8 @@ async fn an_expired_session_rejoins_its_room_since_the_last_seq_seen() {
     let mut bob = watcher(&server_addr).await;
     let url = format!("tcp://{}", proxy.addr);
     let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Settled (nick and room acknowledged): the session is kept from here.
+    expect(&mut ana, "this session resumes").await;
     // Keep ana away past the TTL: her reconnects are refused for 1.5 s.
     proxy.refuse(true);
     proxy.cut();
@@ -459,7 +470,8 @@ async fn a_retried_event_whose_ack_was_lost_is_applied_once() {
         "--heartbeat-timeout",
         "1s",
     ]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Settled (nick and room acknowledged): the session is kept from here.
+    expect(&mut ana, "this session resumes").await;
     proxy.freeze_down();
     ana.type_line("only once please");
     // Bob sees it (the server applied it); ana never gets the ack.
@@ -499,7 +511,8 @@ async fn missing_more_than_the_history_keeps_shows_the_gap() {
     let mut bob = watcher(&server_addr).await;
     let url = format!("tcp://{}", proxy.addr);
     let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Settled (nick and room acknowledged): the session is kept from here.
+    expect(&mut ana, "this session resumes").await;
     proxy.refuse(true);
     proxy.cut();
     for i in 1..=5 {
@@ -540,6 +553,9 @@ async fn a_quiet_but_live_server_answers_the_clients_pings_and_the_client_stays(
         "2s",
     ]);
     expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Typed lines are read once the nick and room are settled: an answer proves it.
+    ana.type_line("/rooms");
+    expect(&mut ana, "your rooms:").await;
     // Ten heartbeat intervals of silence from everyone: pings and pongs only.
     tokio::time::sleep(Duration::from_secs(2)).await;
     ana.type_line("/rooms");
@@ -563,7 +579,8 @@ async fn after_a_server_restart_the_client_rejoins_and_gets_the_missed_lines_fro
     let proxy = Proxy::start(server_addr.clone()).await;
     let url = format!("tcp://{}", proxy.addr);
     let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Settled (nick and room acknowledged): the session is kept from here.
+    expect(&mut ana, "this session resumes").await;
     let mut bob = watcher(&server_addr).await;
     bob.call(say("before the restart")).await.unwrap();
     expect(&mut ana, "before the restart").await;
@@ -622,7 +639,8 @@ async fn confirmations_are_batched_so_a_busy_room_does_not_rate_limit_the_client
         "--room",
         "lobby",
     ]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Settled (nick and room acknowledged): the session is kept from here.
+    expect(&mut ana, "this session resumes").await;
     let mut senders = Vec::new();
     for s in 0..4 {
         let addr = addr.clone();
@@ -671,7 +689,8 @@ async fn an_event_never_answered_is_resent_then_given_up_and_applied_once() {
         "--retries",
         "2",
     ]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Settled (nick and room acknowledged): the session is kept from here.
+    expect(&mut ana, "this session resumes").await;
     proxy.freeze_down(); // her lines arrive, no answer comes back
     ana.type_line("is anyone there");
     let gave_up = expect(&mut ana, "giving up").await;

@@ -507,8 +507,8 @@ pub(crate) async fn terminal(to: Endpoint, args: ChatArgs) -> CliResult {
     }
     if let Some(ttl) = welcome["session_ttl_ms"].as_u64() {
         chat.status(format!(
-            "the server keeps history: after a cut this session resumes (it waits {:.0}s for you)",
-            ttl as f64 / 1000.0
+            "the server keeps history: after a cut this session resumes (it waits {:?} for you)",
+            std::time::Duration::from_millis(ttl)
         ));
     }
     run(&mut chat).await
