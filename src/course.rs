@@ -144,7 +144,7 @@ pub const LESSONS: &[Lesson] = &[
         dir: "07-missed-events",
         title: "Missed events: acks, retries, heartbeats, replay",
         text: Some(include_str!("../lessons/07-missed-events/README.md")),
-        examples: &["07_reliable_udp"],
+        examples: &["07_reliable_udp", "07_missed_events"],
         exercise: Some(Exercise {
             task: "the receiver's de-duplication and reordering buffer; the RFC 6298 RTO estimator",
             hint: "offer: below next_expected or already in `held` is a Duplicate (check that first); then `seq - next_expected >= window` is OutOfWindow (subtract, never add, so u64::MAX cannot overflow). pop: remove held[next_expected] and only then advance. RTO: first sample SRTT = r, RTTVAR = r / 2; later RTTVAR = (RTTVAR * 3 + |SRTT - r|) / 4 BEFORE SRTT = (SRTT * 7 + r) / 8; RTO = SRTT + max(granularity, RTTVAR * 4), then clamp(min, max). on_timeout: (rto * 2).min(max).",

@@ -15,6 +15,7 @@
 //! | [`lab`] | 06 | TCP vs UDP under the same loss, reordering, duplication and a slow receiver (`netlab compare`) |
 //! | [`chat::history`], [`chat::session`], [`chat::log`] | 07 | missed events, the hub side: per-key seqs in bounded rings, replay with `gap`, resumable sessions with single-use tokens, idempotent receive, `seen` confirmations, durable history |
 //! | [`reliable`] | 07 | reliable delivery over UDP: sequence numbers, cumulative acks, the RFC 6298 RTO, a sliding window, de-duplication and reordering |
+//! | [`chat::resume`], [`chat::reconnect`], [`transport::heartbeat`] | 07 | missed events, the client side: de-duplication by seq, resume, `seen`, retries with the same ack id, heartbeats both ways, reconnecting with backoff and jitter |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
 //! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
 //! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |

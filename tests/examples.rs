@@ -119,3 +119,24 @@ fn the_socketio_example_shows_each_packet_both_ways() {
         assert!(text.contains(packet), "missing {packet:?} in:\n{text}");
     }
 }
+
+/// Lesson 07's example shows the loss first (at-most-once), then the fix
+/// (history and resume: exactly the missed events, once, in order).
+#[test]
+fn missed_events_shows_the_loss_then_the_exact_replay() {
+    let out = run(built_examples(), "07_missed_events");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the example's own claims failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ana MISSED 3 events"),
+        "part 1 shows the loss: {stdout}"
+    );
+    assert!(
+        stdout.contains("resumed: 3 missed events follow"),
+        "part 2 shows the replay: {stdout}"
+    );
+}

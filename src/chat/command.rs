@@ -1,21 +1,17 @@
 //! `netlab serve` and `netlab chat`: the chat hub's command line.
 
-use super::client::{parse_server_event, ChatClient};
 use super::id::ConnId;
 use super::limits::{self, Limits};
-use super::protocol::{ClientEvent, ClientFrame, LeaveReason, ServerEvent};
+use super::protocol::{ClientEvent, LeaveReason, ServerEvent};
 use crate::cli::{parse_size, CliResult};
 use crate::term;
-use crate::transport::{self, ChatServer, ServerConfig, ServerNote};
-use bytes::Bytes;
+use crate::transport::{self, ChatServer, HeartbeatConfig, ServerConfig, ServerNote};
 use clap::{Args, Subcommand};
-use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::error::Error;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncBufReadExt;
 
 /// The chat commands (flattened into `netlab`'s top level).
 // `serve` has many flags; the value is parsed once per process, so its size does not matter.
@@ -24,12 +20,12 @@ use tokio::io::AsyncBufReadExt;
 pub enum ChatCommand {
     /// Run the chat hub (lessons 03–04): rooms, broadcast, private messages.
     #[command(
-        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet\n  netlab serve --tcp 127.0.0.1:7100 --history 100 --session-ttl 60s     (lesson 07: resume, join since)\n  netlab serve --tcp 127.0.0.1:7100 --history-file chat.log --confirm-timeout 2s --confirm-retries 3"
+        after_help = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet\n  netlab serve --tcp 127.0.0.1:7100 --heartbeat 10s --heartbeat-timeout 5s     (drop silent clients within 15s)\n  netlab serve --tcp 127.0.0.1:7100 --history 100 --session-ttl 60s     (lesson 07: resume, join since)\n  netlab serve --tcp 127.0.0.1:7100 --history-file chat.log --confirm-timeout 2s --confirm-retries 3"
     )]
     Serve(ServeArgs),
     /// Chat from the terminal: type to talk, /help for commands. Works with piped stdin too.
     #[command(
-        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json\n  netlab chat udp://127.0.0.1:7101 --nick bob --room lobby     (lost, duplicated, late datagrams shown inline)\n  netlab chat ws://127.0.0.1:8080/ws --nick cy --room lobby"
+        after_help = "Commands: /join ROOM, /leave [ROOM], /to ROOM|ID MESSAGE, /all MESSAGE, /nick NAME,\n/rooms, /who [ROOM], /quit, /help. Other lines go to your current room (everyone if none).\n\nExamples:\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby\n  printf 'hello\\n/join dev\\n/to dev hi dev\\n' | netlab chat tcp://127.0.0.1:7100 --nick bot\n  netlab chat tcp://127.0.0.1:7100 --nick spy --json\n  netlab chat udp://127.0.0.1:7101 --nick bob --room lobby     (lost, duplicated, late datagrams shown inline)\n  netlab chat ws://127.0.0.1:8080/ws --nick cy --room lobby\n  netlab chat tcp://127.0.0.1:7100 --nick ana --room lobby --ack-timeout 2s --retries 5 --heartbeat 5s\n\nOver tcp:// and ws:// the client reconnects by itself (backoff with jitter) when the server keeps\nhistory (netlab serve --history N): it resumes its session and shows each missed event once."
     )]
     Chat(ChatArgs),
 }
@@ -58,6 +54,12 @@ pub struct ServeArgs {
     /// Socket.IO: a client that does not answer a ping within this is dropped.
     #[arg(long, value_parser = crate::units::parse_duration, default_value = "20s")]
     pub ping_timeout: Duration,
+    /// Ping a TCP or WebSocket client after this much silence from it (e.g. 10s; 0: off).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "0")]
+    pub heartbeat: Duration,
+    /// After a ping, a client that sends no frame at all within this is dropped ("heartbeat timeout").
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "20s")]
+    pub heartbeat_timeout: Duration,
     /// Most UDP sessions at once.
     #[arg(long, default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
@@ -180,6 +182,7 @@ impl LimitArgs {
             max_frame: self.max_frame,
             max_queue: self.max_queue,
             max_connections: self.max_connections,
+            heartbeat: None,
             history: Default::default(),
         })
     }
@@ -199,6 +202,24 @@ pub struct ChatArgs {
     /// Print every server event as one JSON line instead of chat lines.
     #[arg(long)]
     pub json: bool,
+    /// tcp/ws: reconnect by itself when the connection is lost (the default when the server keeps history).
+    #[arg(long, conflicts_with = "no_reconnect")]
+    pub reconnect: bool,
+    /// tcp/ws: never reconnect; exit when the connection is lost.
+    #[arg(long)]
+    pub no_reconnect: bool,
+    /// tcp/ws: an acked event with no answer after this is sent again with the same ack id (only to a server with sessions: it de-duplicates).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "5s")]
+    pub ack_timeout: Duration,
+    /// tcp/ws: how many times an unanswered event is sent again before giving up on it.
+    #[arg(long, default_value_t = super::resume::DEFAULT_RETRIES)]
+    pub retries: u32,
+    /// tcp/ws: ping the server after this much silence from it (0: never).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "15s")]
+    pub heartbeat: Duration,
+    /// tcp/ws: after a ping, no frame within this and the server is taken for dead (reconnect).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "10s")]
+    pub heartbeat_timeout: Duration,
 }
 
 /// Runs a chat command.
@@ -231,6 +252,7 @@ fn short(id: ConnId) -> String {
 
 fn serve(args: ServeArgs) -> CliResult {
     let mut config = args.limits.config()?;
+    config.heartbeat = args.heartbeat_config()?;
     config.history = args.history.config()?;
     let udp_config = args.udp_config()?;
     if args.ping_interval.is_zero() || args.ping_timeout.is_zero() {
@@ -405,6 +427,22 @@ fn serve(args: ServeArgs) -> CliResult {
 }
 
 impl ServeArgs {
+    /// The native transports' heartbeat these flags describe (`None`: off).
+    pub fn heartbeat_config(&self) -> Result<Option<HeartbeatConfig>, String> {
+        if self.heartbeat.is_zero() {
+            return Ok(None);
+        }
+        if self.heartbeat_timeout.is_zero() {
+            return Err(
+                "--heartbeat-timeout must be above 0 (a pinged client needs time to answer)".into(),
+            );
+        }
+        Ok(Some(HeartbeatConfig {
+            interval: self.heartbeat,
+            timeout: self.heartbeat_timeout,
+        }))
+    }
+
     /// The UDP transport's limits these flags describe.
     pub fn udp_config(&self) -> Result<transport::udp::UdpConfig, String> {
         if self.udp_max_sessions == 0
@@ -763,126 +801,28 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
 }
 
 fn chat(args: ChatArgs) -> CliResult {
+    use super::reconnect::{terminal, Endpoint};
     if let Some(addr) = args.url.strip_prefix("udp://") {
         let addr = addr.to_string();
         return runtime(Some(1))?.block_on(super::udp_client::terminal(addr, args));
     }
-    if args.url.starts_with("ws://") {
-        let url = args.url.clone();
-        return runtime(Some(1))?.block_on(super::ws_client::terminal(url, args));
-    }
-    let addr = args
-        .url
-        .strip_prefix("tcp://")
-        .ok_or_else(|| {
+    let to = if args.url.starts_with("ws://") {
+        Endpoint::Ws(args.url.clone())
+    } else {
+        let addr = args.url.strip_prefix("tcp://").ok_or_else(|| {
             format!(
                 "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (or udp://127.0.0.1:7101, ws://127.0.0.1:8080/ws)",
                 args.url
             )
-        })?
-        .to_string();
-    runtime(Some(1))?.block_on(chat_session(addr, args))
-}
-
-async fn chat_session(addr: String, args: ChatArgs) -> CliResult {
-    let mut client = ChatClient::connect(&addr).await?;
-    let me = client.id();
-    let json = args.json;
-    let show = |e: &ServerEvent| {
-        if json {
-            println!("{}", serde_json::to_string(e).unwrap_or_default());
-        } else if let Some(line) = render_event(e, me) {
-            anstream::println!("{line}");
-        }
+        })?;
+        Endpoint::Tcp(addr.to_string())
     };
-    show(&client.welcome());
-    let mut current: Option<String> = None;
-    let mut failed = false;
-    if let Some(nick) = args.nick.clone() {
-        if let super::client::AckOutcome::Refused(_, why) =
-            client.call(ClientEvent::Nick { nick }).await?
-        {
-            return Err(format!("the server refused the nickname: {why}").into());
-        }
-    }
-    if let Some(room) = args.room.clone() {
-        if let super::client::AckOutcome::Refused(_, why) = client
-            .call(ClientEvent::Join {
-                room: room.clone(),
-                since: None,
-            })
-            .await?
-        {
-            return Err(format!("the server refused to let you join {room}: {why}").into());
-        }
-        current = Some(room);
-    }
-    for e in client.take_pending() {
-        show(&e);
-    }
-    let (framed, _) = client.into_framed();
-    let (mut sink, mut stream) = framed.split();
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    let mut next_ack = 1_000u64;
-    // Ack id → the room that becomes current if the event is accepted.
-    let mut waiting: HashMap<u64, Option<String>> = HashMap::new();
-    let mut input_open = true;
-    let drain_deadline = tokio::time::sleep(Duration::from_secs(u64::MAX / 4));
-    tokio::pin!(drain_deadline);
-    loop {
-        if !input_open && waiting.is_empty() {
-            break;
-        }
-        tokio::select! {
-            line = lines.next_line(), if input_open => {
-                let line = line?;
-                let Some(line) = line else {
-                    input_open = false;
-                    drain_deadline.as_mut().reset(tokio::time::Instant::now() + DRAIN_TIMEOUT);
-                    continue;
-                };
-                match parse_line(&line, current.as_deref()) {
-                    Line::Nothing => {}
-                    Line::Help => anstream::println!("{}", term::dim(HELP)),
-                    Line::Quit => { input_open = false; waiting.clear(); }
-                    Line::Bad(why) => { anstream::println!("{} {why}", term::bad("?")); failed = true; }
-                    Line::Send(event, becomes_current) => {
-                        if let ClientEvent::Leave { room } = &event {
-                            if current.as_deref() == Some(room.as_str()) {
-                                current = None;
-                            }
-                        }
-                        let ack = next_ack;
-                        next_ack += 1;
-                        waiting.insert(ack, becomes_current);
-                        let json = ClientFrame { event, ack: Some(ack) }.to_json();
-                        sink.send(Bytes::from(json)).await?;
-                    }
-                }
-            }
-            frame = stream.next() => {
-                let Some(frame) = frame else {
-                    if !json { anstream::println!("{}", term::dim("connection closed")); }
-                    return Ok(if failed || !waiting.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS });
-                };
-                let event = parse_server_event(&frame?)?;
-                if settle(&event, &mut waiting, &mut current) {
-                    failed = true;
-                }
-                show(&event);
-            }
-            _ = &mut drain_deadline, if !input_open => {
-                anstream::eprintln!("{} no answer to {} event(s) after {:?}", term::bad("!"), waiting.len(), DRAIN_TIMEOUT);
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-    }
-    let _ = sink.close().await;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    let rt = runtime(Some(1))?;
+    let outcome = rt.block_on(terminal(to, args));
+    // The stdin reader may still be blocked in read(2) when the server closed
+    // the session: do not wait for it.
+    rt.shutdown_background();
+    outcome
 }
 
 #[cfg(test)]
@@ -936,6 +876,7 @@ mod tests {
                 max_frame: 1024,
                 max_queue: 10,
                 max_connections: 11,
+                heartbeat: None,
                 history: Default::default(),
             }
         );
@@ -1047,6 +988,50 @@ mod tests {
         ])
         .is_err());
         assert!(parse(&["netlab", "serve", "--udp-max-sessions", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_heartbeat_flags_reach_their_fields_and_default_to_off() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+            let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+                panic!("parsed as another command");
+            };
+            args.heartbeat_config()
+        };
+        assert_eq!(parse(&["netlab", "serve"]).unwrap(), None);
+        assert_eq!(
+            parse(&["netlab", "serve", "--heartbeat", "10s"]).unwrap(),
+            Some(HeartbeatConfig {
+                interval: Duration::from_secs(10),
+                timeout: Duration::from_secs(20),
+            })
+        );
+        assert_eq!(
+            parse(&[
+                "netlab",
+                "serve",
+                "--heartbeat",
+                "1.5s",
+                "--heartbeat-timeout",
+                "300ms"
+            ])
+            .unwrap(),
+            Some(HeartbeatConfig {
+                interval: Duration::from_millis(1500),
+                timeout: Duration::from_millis(300),
+            })
+        );
+        assert!(parse(&[
+            "netlab",
+            "serve",
+            "--heartbeat",
+            "1s",
+            "--heartbeat-timeout",
+            "0"
+        ])
+        .is_err());
     }
 
     #[test]

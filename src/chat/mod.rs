@@ -14,7 +14,8 @@
 //! | [`log`] | durable history: an append-only file with a checksum per record; a torn last record is dropped (lesson 07) |
 //! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
 //! | [`udp_client`] | a client over UDP that shows lost, duplicated and late datagrams inline (lesson 05) |
-//! | [`ws_client`] | the terminal chat over the hub's WebSocket transport (lesson 10) |
+//! | [`resume`] | what a client remembers to get every event once: seq de-duplication, resume, `seen`, retries, heartbeat (lesson 07) |
+//! | [`reconnect`] | the terminal chat over TCP and WebSocket, reconnecting and resuming by itself (lessons 07, 10) |
 //! | [`command`] | `netlab serve` and `netlab chat` |
 //!
 //! The hub never touches a socket: transports ([`crate::transport`]) carry its
@@ -30,11 +31,12 @@ pub mod id;
 pub mod limits;
 pub mod log;
 pub mod protocol;
+pub mod reconnect;
+pub mod resume;
 pub mod rooms;
 pub mod routing;
 pub mod session;
 pub mod udp_client;
-pub mod ws_client;
 
 pub use hub::{Hub, Output};
 pub use id::ConnId;

@@ -7,6 +7,7 @@
 
 mod chat;
 mod inspect;
+mod missed;
 mod reliable;
 mod tcp;
 mod udp;
@@ -78,6 +79,11 @@ pub const STEPS: &[Step] = &[
         title: "Reliable delivery over UDP: acks and retries repair a 20% lossy link",
         lesson: 7,
         run: || Box::pin(reliable::repaired_loss()),
+    },
+    Step {
+        title: "A client cut off misses what was said; a hub with history replays exactly that",
+        lesson: 7,
+        run: || Box::pin(missed::missed_then_replayed()),
     },
     Step {
         title: "A WebSocket starts as an HTTP request",

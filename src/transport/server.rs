@@ -12,6 +12,7 @@
 //! session it now is. The connection a session replaced may still disconnect
 //! later; that disconnect is recognised as stale and changes nothing.
 
+use super::heartbeat::HeartbeatConfig;
 use super::outbound::Outbound;
 use crate::chat::adapter::{Adapter, LocalAdapter};
 use crate::chat::history::{History, HistoryAdapter, HistoryConfig, HistoryError};
@@ -44,6 +45,9 @@ pub struct ServerConfig {
     pub max_queue: usize,
     /// Most connections at once.
     pub max_connections: usize,
+    /// Ping native (TCP, WebSocket) clients after this much silence and drop
+    /// those that stay silent (`--heartbeat`); `None`: off.
+    pub heartbeat: Option<HeartbeatConfig>,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +58,7 @@ impl Default for ServerConfig {
             max_frame: DEFAULT_MAX_FRAME,
             max_queue: DEFAULT_MAX_QUEUE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            heartbeat: None,
         }
     }
 }

@@ -10,18 +10,23 @@
 //! it is empty, and the queue is empty. That is how 10,000 idle clients fit in
 //! a few KiB each (`netlab bench chat --idle`).
 
+use super::heartbeat::{Beat, Heartbeat, PING};
 use super::outbound::Outbound;
 use super::server::{ChatServer, ServerNote};
 use crate::chat::id::ConnId;
 use crate::chat::protocol::{Refusal, ServerEvent};
 use crate::framing::{decode_frame, encode_frame, truncated, FrameError};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::io::ErrorKind;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{sleep_until, Instant};
+
+/// The disconnect reason when a client stayed silent past the heartbeat.
+pub const HEARTBEAT_TIMEOUT: &str = "heartbeat timeout";
 
 /// How much the reader asks the kernel for at a time.
 pub const READ_CHUNK: usize = 4 * 1024;
@@ -86,16 +91,37 @@ pub async fn connection(stream: TcpStream, peer: &str, server: Arc<ChatServer>) 
     }
 }
 
-/// Reads frames until the peer closes, breaks the framing, or the server ends
-/// the connection; returns why it ended.
+/// Reads frames until the peer closes, breaks the framing, goes silent past
+/// the heartbeat, or the server ends the connection; returns why it ended.
 async fn read_loop(rd: OwnedReadHalf, id: ConnId, queue: &Outbound, server: &ChatServer) -> String {
     let max = server.config().max_frame;
+    let mut heartbeat = server
+        .config()
+        .heartbeat
+        .map(|c| Heartbeat::new(c, Instant::now().into_std()));
     let mut inbox = BytesMut::new();
     let mut frames = Vec::new();
     loop {
+        // Without a heartbeat the timer branch is disabled (and never polled).
+        let deadline = heartbeat.as_ref().map(|h| Instant::from_std(h.deadline()));
         tokio::select! {
             r = rd.readable() => if let Err(e) = r { return format!("read failed: {e}") },
             _ = queue.closing().cancelled() => return "closed by the server".into(),
+            _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                if let Some(h) = &mut heartbeat {
+                    match h.due(Instant::now().into_std()) {
+                        Some(Beat::Ping) => { queue.push(Bytes::from_static(PING)); }
+                        Some(Beat::Dead) => {
+                            // Said once, in case it still reads; the writer
+                            // gets CLOSE_LINGER to deliver it, then it is gone.
+                            queue.push(h.bye());
+                            return HEARTBEAT_TIMEOUT.into();
+                        }
+                        None => {}
+                    }
+                }
+                continue;
+            }
         }
         if inbox.capacity() - inbox.len() < READ_CHUNK / 4 {
             inbox.reserve(READ_CHUNK);
@@ -108,7 +134,12 @@ async fn read_loop(rd: OwnedReadHalf, id: ConnId, queue: &Outbound, server: &Cha
                     truncated(&inbox).to_string()
                 };
             }
-            Ok(_) => {}
+            Ok(_) => {
+                // Any bytes from the client are life (a pong, or anything else).
+                if let Some(h) = &mut heartbeat {
+                    h.heard(Instant::now().into_std());
+                }
+            }
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 // A readiness event with nothing to read (the first one
                 // after connecting, typically): keep no buffer while idle.
