@@ -4,91 +4,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use support::Proc;
 
-/// Bound for "this line must appear": a hang fails instead of blocking.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// A child process killed when the test ends, whatever happens.
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new(support::netlab_bin())
-            .args(["--color", "never"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("netlab runs");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        Proc {
-            child,
-            stdin,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line containing `text`; returns it.
-    fn expect(&mut self, text: &str) -> String {
-        let deadline = std::time::Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
-            }
-        }
-    }
-
-    fn type_line(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{line}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// Closes stdin and waits for the exit status.
-    fn finish(mut self) -> (bool, Vec<String>) {
-        drop(self.stdin.take());
-        let status = self.child.wait().unwrap();
-        let mut rest: Vec<String> = std::mem::take(&mut self.seen);
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            rest.push(l);
-        }
-        (status.success(), rest)
-    }
-}
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 fn start_server(extra: &[&str]) -> (Proc, String) {
     let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--quiet"];

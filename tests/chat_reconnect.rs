@@ -8,12 +8,13 @@
 
 mod support;
 
+use support::Proc;
+
 use netlab::chat::client::{AckOutcome, ChatClient};
 use netlab::chat::protocol::ClientEvent;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -21,84 +22,6 @@ use tokio::task::JoinHandle;
 
 /// Bound for "this line must appear": a hang fails instead of blocking.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-/// A child process killed when the test ends, whatever happens.
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new(support::netlab_bin())
-            .args(["--color", "never"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("netlab runs");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stdin = child.stdin.take();
-        Proc {
-            child,
-            stdin,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line containing `text`; returns it.
-    fn expect(&mut self, text: &str) -> String {
-        let deadline = std::time::Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
-            }
-        }
-    }
-
-    fn type_line(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{line}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// Closes stdin, waits for the exit, and returns every line printed.
-    fn finish(mut self) -> (bool, Vec<String>) {
-        drop(self.stdin.take());
-        let status = self.child.wait().unwrap();
-        let mut all: Vec<String> = std::mem::take(&mut self.seen);
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            all.push(l);
-        }
-        (status.success(), all)
-    }
-}
 
 fn serve(extra: &[&str]) -> (Proc, String) {
     let mut args = vec!["serve", "--quiet"];

@@ -4,11 +4,11 @@
 
 mod support;
 
+use support::Proc;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Bound for "this line must appear": a hang fails instead of blocking.
@@ -21,101 +21,18 @@ const MAX_DATAGRAM: usize = 1472;
 /// The smallest hello the server answers (QUIC's 1200, RFC 9000 §14.1).
 const HELLO_MIN: usize = 1200;
 
-/// A child process killed when the test ends; stdout and stderr lines both collected.
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new(support::netlab_bin())
-            .args(["--color", "never"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("netlab runs");
-        let (tx, lines) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        let err = child.stderr.take().unwrap();
-        let tx2 = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx2.send(line);
-            }
-        });
-        let stdin = child.stdin.take();
-        Proc {
-            child,
-            stdin,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line containing `text`; returns it.
-    fn expect(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
-            }
-        }
-    }
-
-    fn type_line(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{line}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// Closes stdin and waits for the exit status; returns every line seen.
-    fn finish(mut self) -> (bool, Vec<String>) {
-        drop(self.stdin.take());
-        let status = self.child.wait().unwrap();
-        let mut all: Vec<String> = std::mem::take(&mut self.seen);
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
-            all.push(l);
-        }
-        (status.success(), all)
-    }
-}
-
 /// `netlab serve` on port 0 for both transports; returns it and (tcp, udp) addresses.
 fn serve(extra: &[&str]) -> (Proc, String, String) {
     let mut args = vec!["serve", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let mut p = Proc::spawn(&args);
+    let mut p = Proc::spawn_with_stderr(&args);
     let tcp = p.expect("listening on tcp://")["listening on tcp://".len()..].to_string();
     let udp = p.expect("listening on udp://")["listening on udp://".len()..].to_string();
     (p, tcp, udp)
 }
 
 fn chat(url: &str, nick: &str, room: &str) -> Proc {
-    let mut p = Proc::spawn(&["chat", url, "--nick", nick, "--room", room]);
+    let mut p = Proc::spawn_with_stderr(&["chat", url, "--nick", nick, "--room", room]);
     p.expect(&format!("[{room}] → {nick} (you) joined"));
     p
 }
@@ -263,7 +180,7 @@ fn loss_on_the_link_shows_as_notices_that_add_up_to_what_the_link_dropped() {
         "--udp-expiry",
         "120s",
     ]);
-    let mut link = Proc::spawn(&[
+    let mut link = Proc::spawn_with_stderr(&[
         "link",
         "--listen",
         "127.0.0.1:0",
@@ -494,7 +411,7 @@ fn bad_udp_flags_are_refused_with_the_rule() {
 #[test]
 fn a_duplicating_link_shows_duplicates_and_each_message_once() {
     let (_server, tcp, udp) = serve(&[]);
-    let mut link = Proc::spawn(&[
+    let mut link = Proc::spawn_with_stderr(&[
         "link",
         "--listen",
         "127.0.0.1:0",
@@ -599,7 +516,7 @@ fn random_datagrams_never_crash_the_server_nor_get_more_bytes_back() {
 #[test]
 fn a_reordering_link_shows_late_arrivals_and_every_message_once() {
     let (_server, tcp, udp) = serve(&[]);
-    let mut link = Proc::spawn(&[
+    let mut link = Proc::spawn_with_stderr(&[
         "link",
         "--listen",
         "127.0.0.1:0",
@@ -669,7 +586,7 @@ fn the_client_notices_a_server_that_stops_answering() {
     // keeps its socket open and says nothing (no ICMP, as on a real network).
     let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = fake.local_addr().unwrap().to_string();
-    let mut bob = Proc::spawn(&["chat", &format!("udp://{addr}")]);
+    let mut bob = Proc::spawn_with_stderr(&["chat", &format!("udp://{addr}")]);
     let mut buf = [0u8; 2048];
     fake.set_read_timeout(Some(PATIENCE)).unwrap();
     let (n, client) = fake.recv_from(&mut buf).unwrap();

@@ -70,3 +70,113 @@ pub fn start_listening(args: &[&str]) -> (Child, String, BufReader<ChildStdout>)
         .to_string();
     (child, addr, out)
 }
+
+/// Bound for "this line must appear": a hang fails the test instead of
+/// blocking it. Never used to assert speed.
+pub const LINE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The real `netlab` binary run as a student would, driven through its
+/// standard input and output; killed when the test ends, whatever happens.
+pub struct Proc {
+    /// The process (for its pid, or to wait on it).
+    pub child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far.
+    pub seen: Vec<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// Starts `netlab --color never ARGS`; its stdout lines are collected.
+    pub fn spawn(args: &[&str]) -> Proc {
+        Self::start(args, false)
+    }
+
+    /// Like [`Proc::spawn`], with stderr's lines collected in the same stream.
+    pub fn spawn_with_stderr(args: &[&str]) -> Proc {
+        Self::start(args, true)
+    }
+
+    fn start(args: &[&str], with_stderr: bool) -> Proc {
+        let mut child = Command::new(netlab_bin())
+            .args(["--color", "never"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(if with_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .spawn()
+            .expect("netlab runs");
+        let (tx, lines) = std::sync::mpsc::channel();
+        let forward = |pipe: Box<dyn std::io::Read + Send>, tx: std::sync::mpsc::Sender<String>| {
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        };
+        forward(
+            Box::new(child.stdout.take().expect("piped stdout")),
+            tx.clone(),
+        );
+        if let Some(err) = child.stderr.take() {
+            forward(Box::new(err), tx);
+        }
+        let stdin = child.stdin.take();
+        Proc {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a line containing `text`; returns it.
+    pub fn expect(&mut self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + LINE_PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Types one line into its standard input.
+    pub fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write to stdin");
+        stdin.flush().expect("flush stdin");
+    }
+
+    /// Closes stdin, waits for the exit, and returns whether it succeeded
+    /// and every line it printed.
+    pub fn finish(mut self) -> (bool, Vec<String>) {
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("wait");
+        let mut all: Vec<String> = std::mem::take(&mut self.seen);
+        while let Ok(l) = self.lines.recv_timeout(std::time::Duration::from_secs(5)) {
+            all.push(l);
+        }
+        (status.success(), all)
+    }
+}
