@@ -187,25 +187,26 @@ async fn expect(p: &mut Proc, text: &str) -> String {
     tokio::task::block_in_place(|| p.expect(text))
 }
 
+/// `netlab chat URL --nick ana --room lobby EXTRA…`, returned once it has
+/// joined and reads typed lines (an answer to `/rooms` proves it), so a cut
+/// made afterwards never lands before the client has settled.
+async fn ana_in_lobby(url: &str, extra: &[&str]) -> Proc {
+    let mut args = vec!["chat", url, "--nick", "ana", "--room", "lobby"];
+    args.extend_from_slice(extra);
+    let mut ana = Proc::spawn(&args);
+    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    ana.type_line("/rooms");
+    expect(&mut ana, "your rooms:").await;
+    ana
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_history_a_cut_client_reconnects_and_what_was_said_meanwhile_is_lost() {
     let (_server, server_addr) = serve(&[]);
     let proxy = Proxy::start(server_addr.clone()).await;
     let mut bob = watcher(&server_addr).await;
     let url = format!("tcp://{}", proxy.addr);
-    let mut ana = Proc::spawn(&[
-        "chat",
-        &url,
-        "--nick",
-        "ana",
-        "--room",
-        "lobby",
-        "--reconnect",
-    ]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
-    // Typed lines are read once the nick and room are settled: an answer proves it.
-    ana.type_line("/rooms");
-    expect(&mut ana, "your rooms:").await;
+    let mut ana = ana_in_lobby(&url, &["--reconnect"]).await;
 
     proxy.cut();
     expect(&mut ana, "connection lost").await;
@@ -236,23 +237,17 @@ async fn a_frozen_path_is_noticed_by_the_heartbeat_and_the_client_comes_back() {
     let proxy = Proxy::start(server_addr.clone()).await;
     let mut bob = watcher(&server_addr).await;
     let url = format!("tcp://{}", proxy.addr);
-    let mut ana = Proc::spawn(&[
-        "chat",
+    let mut ana = ana_in_lobby(
         &url,
-        "--nick",
-        "ana",
-        "--room",
-        "lobby",
-        "--reconnect",
-        "--heartbeat",
-        "1s",
-        "--heartbeat-timeout",
-        "1s",
-    ]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
-    // Typed lines are read once the nick and room are settled: an answer proves it.
-    ana.type_line("/rooms");
-    expect(&mut ana, "your rooms:").await;
+        &[
+            "--reconnect",
+            "--heartbeat",
+            "1s",
+            "--heartbeat-timeout",
+            "1s",
+        ],
+    )
+    .await;
     proxy.freeze();
     // Nothing closes: only the unanswered ping tells the client.
     let lost = expect(&mut ana, "connection lost").await;
@@ -462,23 +457,17 @@ async fn a_quiet_but_live_server_answers_the_clients_pings_and_the_client_stays(
     let (_server, server_addr) = serve(&[]);
     let proxy = Proxy::start(server_addr).await;
     let url = format!("tcp://{}", proxy.addr);
-    let mut ana = Proc::spawn(&[
-        "chat",
+    let mut ana = ana_in_lobby(
         &url,
-        "--nick",
-        "ana",
-        "--room",
-        "lobby",
-        "--reconnect",
-        "--heartbeat",
-        "200ms",
-        "--heartbeat-timeout",
-        "2s",
-    ]);
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
-    // Typed lines are read once the nick and room are settled: an answer proves it.
-    ana.type_line("/rooms");
-    expect(&mut ana, "your rooms:").await;
+        &[
+            "--reconnect",
+            "--heartbeat",
+            "200ms",
+            "--heartbeat-timeout",
+            "2s",
+        ],
+    )
+    .await;
     // Ten heartbeat intervals of silence from everyone: pings and pongs only.
     tokio::time::sleep(Duration::from_secs(2)).await;
     ana.type_line("/rooms");
