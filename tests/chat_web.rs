@@ -421,22 +421,31 @@ async fn tcp_sees(tcp: &mut ChatClient, text: &str) -> String {
     }
 }
 
+/// Whether the interop tier's Node package `name` is installed (in tests/interop).
+fn node_module_available(name: &str) -> bool {
+    support::peer_available(
+        &format!("node {name}"),
+        Command::new("node")
+            .current_dir(support::interop_dir())
+            .args(["-e", &format!("require('{name}')")]),
+    )
+}
+
+/// Whether Debian's Chromium and playwright-core (which drives it) are installed.
+fn chromium_available() -> bool {
+    support::peer_available(
+        "chromium",
+        Command::new("/usr/bin/chromium").arg("--version"),
+    ) && node_module_available("playwright-core")
+}
+
 /// Interop: headless Chromium loads the page from `netlab serve`; two pages
 /// chat with each other and with a TCP client; a server restart shows the
 /// disconnected state and both pages reconnect and rejoin by themselves.
 /// The screenshot is kept at target/test-output/web-chat.png.
 #[test]
 fn chromium_pages_chat_with_each_other_and_a_tcp_client() {
-    let probe = support::peer_available(
-        "chromium",
-        Command::new("/usr/bin/chromium").arg("--version"),
-    ) && support::peer_available(
-        "node playwright-core",
-        Command::new("node")
-            .current_dir(support::interop_dir())
-            .args(["-e", "require('playwright-core')"]),
-    );
-    if !probe {
+    if !chromium_available() {
         return;
     }
     let out_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -520,12 +529,7 @@ fn chromium_pages_chat_with_each_other_and_a_tcp_client() {
 /// sends one back with an ack that says it reached one connection.
 #[test]
 fn socketio_client_chats_with_a_tcp_client() {
-    if !support::peer_available(
-        "node socket.io-client",
-        Command::new("node")
-            .current_dir(support::interop_dir())
-            .args(["-e", "require('socket.io-client')"]),
-    ) {
+    if !node_module_available("socket.io-client") {
         return;
     }
     let server = serve(&[]);
@@ -700,12 +704,7 @@ async fn socketio_heartbeat_drops_a_silent_client() {
 /// stops answering (frozen with SIGSTOP after the client saw it ping).
 #[test]
 fn socketio_client_detects_a_silent_server() {
-    if !support::peer_available(
-        "node socket.io-client",
-        Command::new("node")
-            .current_dir(support::interop_dir())
-            .args(["-e", "require('socket.io-client')"]),
-    ) {
+    if !node_module_available("socket.io-client") {
         return;
     }
     let server = serve(&["--ping-interval", "300ms", "--ping-timeout", "300ms"]);
@@ -862,12 +861,7 @@ async fn socketio_server_asks_for_acks_and_resends_what_is_unanswered() {
 /// same message (same seq) again — the server asked, and acted on the answers.
 #[test]
 fn socketio_clients_answer_server_ack_requests() {
-    if !support::peer_available(
-        "node socket.io-client",
-        Command::new("node")
-            .current_dir(support::interop_dir())
-            .args(["-e", "require('socket.io-client')"]),
-    ) {
+    if !node_module_available("socket.io-client") {
         return;
     }
     let server = serve(&[
@@ -994,16 +988,7 @@ impl std::ops::DerefMut for KillOnDrop {
 /// message it missed exactly once.
 #[test]
 fn chromium_page_confirms_and_resumes_its_session() {
-    let probe = support::peer_available(
-        "chromium",
-        Command::new("/usr/bin/chromium").arg("--version"),
-    ) && support::peer_available(
-        "node playwright-core",
-        Command::new("node")
-            .current_dir(support::interop_dir())
-            .args(["-e", "require('playwright-core')"]),
-    );
-    if !probe {
+    if !chromium_available() {
         return;
     }
     let server = serve(&[
