@@ -439,6 +439,27 @@ fn chromium_available() -> bool {
     ) && node_module_available("playwright-core")
 }
 
+/// The Chromium page scripts (tests/interop/web_*.js) print one line per step
+/// they reached; the returned check waits for the next line and insists it is
+/// `what` (a script that failed has printed its error to stderr instead).
+fn page_script_steps(node: &mut Child) -> impl Fn(&str) {
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = node.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    move |what: &str| {
+        let got = lines.recv_timeout(Duration::from_secs(60));
+        assert_eq!(
+            got.as_deref(),
+            Ok(what),
+            "the page script stopped (its error is above)"
+        );
+    }
+}
+
 /// Interop: headless Chromium loads the page from `netlab serve`; two pages
 /// chat with each other and with a TCP client; a server restart shows the
 /// disconnected state and both pages reconnect and rejoin by themselves.
@@ -481,21 +502,7 @@ fn chromium_pages_chat_with_each_other_and_a_tcp_client() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("node runs");
-    let (tx, lines) = std::sync::mpsc::channel();
-    let stdout = node.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    let expect = |what: &str| {
-        let got = lines.recv_timeout(Duration::from_secs(60));
-        assert_eq!(
-            got.as_deref(),
-            Ok(what),
-            "the page script stopped (its error is above)"
-        );
-    };
+    let expect = page_script_steps(&mut node);
     expect("pages-ready");
     rt.block_on(async {
         assert_eq!(tcp_sees(&mut tcp, "hello from alice").await, "alice");
@@ -1013,21 +1020,7 @@ fn chromium_page_confirms_and_resumes_its_session() {
             .spawn()
             .expect("node runs"),
     );
-    let (tx, lines) = std::sync::mpsc::channel();
-    let stdout = node.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    let expect = |what: &str| {
-        let got = lines.recv_timeout(Duration::from_secs(60));
-        assert_eq!(
-            got.as_deref(),
-            Ok(what),
-            "the page script stopped (its error is above)"
-        );
-    };
+    let expect = page_script_steps(&mut node);
     expect("ready");
     // A TCP client that says one thing in lobby and goes (it confirms nothing,
     // so it must not stay past the confirm deadline).
