@@ -23,7 +23,7 @@
 //! | [`inspect`] | 11 | the packet inspector: wire views per protocol, every byte labelled with its layer |
 //!
 //! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
-//! [`bench`] (load generators), [`term`] (colours by layer), [`units`] (sizes, rates,
+//! [`bench`](mod@bench) (load generators), [`term`] (colours by layer), [`units`] (sizes, rates,
 //! durations on the command line), [`cli`] (the command line).
 //!
 //! Modules depend downward: `cli` → `tour`/`bench` → `tcp` → `framing`/`layers`.

@@ -1,7 +1,7 @@
 //! Lesson 02 — a framed client: send messages, read their echoes.
 //!
 //! The client wraps its socket in tokio-util's `Framed` with our
-//! [`FrameCodec`](crate::framing::FrameCodec): the codec turns messages into
+//! [`crate::framing::FrameCodec`]: the codec turns messages into
 //! frames and the incoming byte stream back into messages, so this file only
 //! talks in whole messages.
 

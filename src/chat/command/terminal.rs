@@ -1,0 +1,320 @@
+//! `netlab chat`: the terminal client — typed lines become events, server
+//! events become lines — over tcp://, udp:// and ws://.
+
+use super::{runtime, short};
+use crate::chat::id::ConnId;
+use crate::chat::protocol::{ClientEvent, LeaveReason, ServerEvent};
+use crate::cli::CliResult;
+use crate::term;
+use clap::Args;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// `netlab chat`
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The server, e.g. tcp://127.0.0.1:7100, udp://127.0.0.1:7101 or ws://127.0.0.1:8080/ws.
+    pub url: String,
+    /// Your nickname.
+    #[arg(long)]
+    pub nick: Option<String>,
+    /// A room to join at once (it becomes your current room).
+    #[arg(long)]
+    pub room: Option<String>,
+    /// Print every server event as one JSON line instead of chat lines.
+    #[arg(long)]
+    pub json: bool,
+    /// tcp/ws: reconnect by itself when the connection is lost (the default when the server keeps history).
+    #[arg(long, conflicts_with = "no_reconnect")]
+    pub reconnect: bool,
+    /// tcp/ws: never reconnect; exit when the connection is lost.
+    #[arg(long)]
+    pub no_reconnect: bool,
+    /// tcp/ws: an acked event with no answer after this is sent again with the same ack id (only to a server with sessions: it de-duplicates).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "5s")]
+    pub ack_timeout: Duration,
+    /// tcp/ws: how many times an unanswered event is sent again before giving up on it.
+    #[arg(long, default_value_t = crate::chat::resume::DEFAULT_RETRIES)]
+    pub retries: u32,
+    /// tcp/ws: ping the server after this much silence from it (0: never).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "15s")]
+    pub heartbeat: Duration,
+    /// tcp/ws: after a ping, no frame within this and the server is taken for dead (reconnect).
+    #[arg(long, value_parser = crate::units::parse_duration, default_value = "10s")]
+    pub heartbeat_timeout: Duration,
+}
+
+/// How long `netlab chat` waits for the answers to what it sent once its
+/// input has ended.
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(crate) const HELP: &str = "commands:
+  /join ROOM            join a room (it becomes your current room)
+  /leave [ROOM]         leave a room (default: the current one)
+  /to ROOM|ID MESSAGE   say something in one room, or privately to one id
+  /all MESSAGE          say something to everyone on the server
+  /nick NAME            change your nickname
+  /rooms                list your rooms
+  /who [ROOM]           who is in a room (default: the current one)
+  /quit                 leave
+  anything else         goes to your current room (everyone if you have none)";
+
+/// What a typed line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Line {
+    Send(ClientEvent, Option<String>),
+    Help,
+    Quit,
+    Bad(String),
+    Nothing,
+}
+
+fn message(to: Vec<String>, text: &str) -> ClientEvent {
+    ClientEvent::Message {
+        to,
+        except: vec![],
+        text: text.to_string(),
+        include_self: false,
+    }
+}
+
+/// Turns one typed line into an event; `current` is the current room.
+pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.trim().is_empty() {
+        return Line::Nothing;
+    }
+    let Some(cmd) = line.strip_prefix('/') else {
+        let to = current.map(|r| vec![r.to_string()]).unwrap_or_default();
+        return Line::Send(message(to, line), None);
+    };
+    let (name, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
+    let rest = rest.trim();
+    let arg = |what: &str| -> Result<String, Line> {
+        match rest.split_whitespace().next() {
+            Some(a) => Ok(a.to_string()),
+            None => Err(Line::Bad(format!("/{name} needs {what}"))),
+        }
+    };
+    let or_current = |what: &str| -> Result<String, Line> {
+        match rest.split_whitespace().next().or(current) {
+            Some(a) => Ok(a.to_string()),
+            None => Err(Line::Bad(format!(
+                "/{name} needs {what} (you have no current room)"
+            ))),
+        }
+    };
+    let r = match name {
+        "join" => arg("a room").map(|room| {
+            Line::Send(
+                ClientEvent::Join {
+                    room: room.clone(),
+                    since: None,
+                },
+                Some(room),
+            )
+        }),
+        "leave" => or_current("a room").map(|room| Line::Send(ClientEvent::Leave { room }, None)),
+        "to" => match rest.split_once(' ') {
+            Some((room, text)) if !text.trim().is_empty() => Ok(Line::Send(
+                message(vec![room.to_string()], text.trim_start()),
+                None,
+            )),
+            _ => Err(Line::Bad("/to needs a room (or id) and a message".into())),
+        },
+        "all" if !rest.is_empty() => Ok(Line::Send(message(vec![], rest), None)),
+        "all" => Err(Line::Bad("/all needs a message".into())),
+        "nick" => arg("a name").map(|nick| Line::Send(ClientEvent::Nick { nick }, None)),
+        "rooms" => Ok(Line::Send(ClientEvent::Rooms, None)),
+        "who" => or_current("a room").map(|room| Line::Send(ClientEvent::Who { room }, None)),
+        "quit" | "exit" => Ok(Line::Quit),
+        "help" | "?" => Ok(Line::Help),
+        other => Err(Line::Bad(format!(
+            "unknown command /{other}; /help lists them"
+        ))),
+    };
+    r.unwrap_or_else(|bad| bad)
+}
+
+/// Settles `event` against the acks a terminal session waits for, the same for
+/// every transport: an accepted ack may make its room the current one. Returns
+/// `true` when the event means something was refused (a refused ack, an
+/// `error`, a `bye`), which makes the session's exit status non-zero.
+pub(crate) fn settle(
+    event: &ServerEvent,
+    waiting: &mut HashMap<u64, Option<String>>,
+    current: &mut Option<String>,
+) -> bool {
+    if let ServerEvent::Ack { ack, ok, .. } = event {
+        if let Some(becomes) = waiting.remove(ack) {
+            if !*ok {
+                return true;
+            }
+            if let Some(room) = becomes {
+                *current = Some(room);
+            }
+        }
+    }
+    matches!(event, ServerEvent::Bye { .. } | ServerEvent::Error { .. })
+}
+
+/// A chat line for one server event, as `netlab chat` prints it.
+pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
+    let name = |nick: &str, id: &ConnId| {
+        if *id == me {
+            format!("{nick} (you)")
+        } else {
+            nick.to_string()
+        }
+    };
+    Some(match e {
+        ServerEvent::Welcome { id, nick, .. } => format!("connected as {nick} (id {id})"),
+        ServerEvent::Message {
+            from,
+            nick,
+            to,
+            text,
+            ..
+        } => {
+            let place = if to.is_empty() {
+                "everyone".to_string()
+            } else if to.len() == 1 && to[0] == me.to_hex() {
+                "private".to_string()
+            } else {
+                to.join(",")
+            };
+            format!("[{place}] {}: {text}", term::bold(name(nick, from)))
+        }
+        ServerEvent::Joined { room, id, nick, .. } => {
+            term::dim(format!("[{room}] → {} joined", name(nick, id)))
+        }
+        ServerEvent::Left {
+            room,
+            id,
+            nick,
+            reason,
+            ..
+        } => term::dim(format!(
+            "[{room}] ← {} {}",
+            name(nick, id),
+            match reason {
+                LeaveReason::Leave => "left",
+                LeaveReason::Disconnect => "disconnected",
+            }
+        )),
+        ServerEvent::Nick { id, old, nick } => {
+            term::dim(format!("{old} is now {}", name(nick, id)))
+        }
+        ServerEvent::Rooms { rooms } => format!(
+            "your rooms: {}",
+            rooms
+                .iter()
+                .map(|r| if *r == me.to_hex() {
+                    format!("{r} (your own)")
+                } else {
+                    r.clone()
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ServerEvent::Who { room, members } => format!(
+            "in {room}: {}",
+            members
+                .iter()
+                .map(|m| format!("{} ({})", name(&m.nick, &m.id), short(m.id)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ServerEvent::Ack { ok: true, .. } => return None,
+        ServerEvent::Ack { error, message, .. } => format!(
+            "{} {}",
+            term::bad(format!(
+                "refused ({}):",
+                error.map(|c| c.to_string()).unwrap_or_default()
+            )),
+            message.clone().unwrap_or_default()
+        ),
+        ServerEvent::Error { code, message } => {
+            format!("{} {message}", term::bad(format!("error ({code}):")))
+        }
+        ServerEvent::Dropped { count } => term::bad(format!(
+            "missed {count} events: you were reading too slowly"
+        )),
+        ServerEvent::Bye { message, .. } => {
+            format!(
+                "{} {message}",
+                term::bad("the server closed the connection:")
+            )
+        }
+        ServerEvent::Resumed { nick, replayed, .. } => term::good(format!(
+            "resumed as {nick}: {replayed} missed events follow"
+        )),
+        ServerEvent::Gap { message, .. } => term::bad(message),
+        ServerEvent::Ping | ServerEvent::Pong => return None,
+    })
+}
+
+pub(super) fn chat(args: ChatArgs) -> CliResult {
+    use crate::chat::reconnect::{terminal, Endpoint};
+    if let Some(addr) = args.url.strip_prefix("udp://") {
+        let addr = addr.to_string();
+        return runtime(Some(1))?.block_on(crate::chat::udp_client::terminal(addr, args));
+    }
+    let to = if args.url.starts_with("ws://") {
+        Endpoint::Ws(args.url.clone())
+    } else {
+        let addr = args.url.strip_prefix("tcp://").ok_or_else(|| {
+            format!(
+                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (or udp://127.0.0.1:7101, ws://127.0.0.1:8080/ws)",
+                args.url
+            )
+        })?;
+        Endpoint::Tcp(addr.to_string())
+    };
+    let rt = runtime(Some(1))?;
+    let outcome = rt.block_on(terminal(to, args));
+    // The stdin reader may still be blocked in read(2) when the server closed
+    // the session: do not wait for it.
+    rt.shutdown_background();
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_lines_become_events() {
+        assert_eq!(
+            parse_line("hello there", Some("lobby")),
+            Line::Send(message(vec!["lobby".into()], "hello there"), None)
+        );
+        assert_eq!(
+            parse_line("hello", None),
+            Line::Send(message(vec![], "hello"), None)
+        );
+        assert_eq!(
+            parse_line("/join dev", None),
+            Line::Send(
+                ClientEvent::Join {
+                    room: "dev".into(),
+                    since: None
+                },
+                Some("dev".into())
+            )
+        );
+        assert_eq!(
+            parse_line("/to dev  hi  all", None),
+            Line::Send(message(vec!["dev".into()], "hi  all"), None)
+        );
+        assert_eq!(
+            parse_line("/leave", Some("dev")),
+            Line::Send(ClientEvent::Leave { room: "dev".into() }, None)
+        );
+        assert!(matches!(parse_line("/leave", None), Line::Bad(_)));
+        assert!(matches!(parse_line("/to dev", None), Line::Bad(_)));
+        assert!(matches!(parse_line("/frobnicate", None), Line::Bad(_)));
+        assert_eq!(parse_line("/quit", None), Line::Quit);
+        assert_eq!(parse_line("   ", None), Line::Nothing);
+    }
+}
