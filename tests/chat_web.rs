@@ -98,6 +98,24 @@ async fn send(ws: &mut WebSocket<TcpStream>, v: Value) {
     ws.send(&Message::text(v.to_string())).await.unwrap();
 }
 
+/// A TCP chat client in `room`, named `nick` if given: the other transport in
+/// every mixed test here.
+async fn tcp_member(addr: &str, nick: Option<&str>, room: &str) -> ChatClient {
+    let mut c = ChatClient::connect(addr).await.unwrap();
+    if let Some(nick) = nick {
+        c.call(ClientEvent::Nick { nick: nick.into() })
+            .await
+            .unwrap();
+    }
+    c.call(ClientEvent::Join {
+        room: room.into(),
+        since: None,
+    })
+    .await
+    .unwrap();
+    c
+}
+
 /// A WebSocket chat client that has set its nick and joined `room`.
 async fn ws_member(http: &str, nick: &str, room: &str) -> (WebSocket<TcpStream>, String) {
     let (mut ws, _) = connect(&format!("ws://{http}/ws"), &ClientConfig::default())
@@ -127,18 +145,7 @@ async fn ws_member(http: &str, nick: &str, room: &str) -> (WebSocket<TcpStream>,
 async fn a_websocket_client_and_a_tcp_client_share_a_room() {
     let s = serve(&[]);
     let (mut ws, ws_id) = ws_member(&s.http, "wes", "lobby").await;
-    let mut tcp = ChatClient::connect(&s.tcp).await.unwrap();
-    tcp.call(ClientEvent::Nick {
-        nick: "tina".into(),
-    })
-    .await
-    .unwrap();
-    tcp.call(ClientEvent::Join {
-        room: "lobby".into(),
-        since: None,
-    })
-    .await
-    .unwrap();
+    let mut tcp = tcp_member(&s.tcp, Some("tina"), "lobby").await;
     let tina = tcp.id().to_hex();
     // The browser side sees the TCP client arrive, as the table in chat::protocol spells it.
     assert_eq!(
@@ -209,16 +216,7 @@ async fn a_websocket_client_and_a_tcp_client_share_a_room() {
 fn the_terminal_chat_speaks_ws_urls() {
     let s = serve(&[]);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mut tcp = rt.block_on(async {
-        let mut c = ChatClient::connect(&s.tcp).await.unwrap();
-        c.call(ClientEvent::Join {
-            room: "lobby".into(),
-            since: None,
-        })
-        .await
-        .unwrap();
-        c
-    });
+    let mut tcp = rt.block_on(tcp_member(&s.tcp, None, "lobby"));
     let mut cli = Command::new(support::netlab_bin())
         .args([
             "--color",
@@ -478,21 +476,7 @@ fn chromium_pages_chat_with_each_other_and_a_tcp_client() {
     let server = serve(&[]);
     let http = server.http.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mut tcp = rt.block_on(async {
-        let mut c = ChatClient::connect(&server.tcp).await.unwrap();
-        c.call(ClientEvent::Nick {
-            nick: "tina".into(),
-        })
-        .await
-        .unwrap();
-        c.call(ClientEvent::Join {
-            room: "lobby".into(),
-            since: None,
-        })
-        .await
-        .unwrap();
-        c
-    });
+    let mut tcp = rt.block_on(tcp_member(&server.tcp, Some("tina"), "lobby"));
     let user_data = std::env::temp_dir().join(format!("netlab-chromium-{}", std::process::id()));
     let mut node = Command::new("node")
         .current_dir(support::interop_dir())
@@ -541,21 +525,7 @@ fn socketio_client_chats_with_a_tcp_client() {
     }
     let server = serve(&[]);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mut tcp = rt.block_on(async {
-        let mut c = ChatClient::connect(&server.tcp).await.unwrap();
-        c.call(ClientEvent::Nick {
-            nick: "tina".into(),
-        })
-        .await
-        .unwrap();
-        c.call(ClientEvent::Join {
-            room: "lobby".into(),
-            since: None,
-        })
-        .await
-        .unwrap();
-        c
-    });
+    let mut tcp = rt.block_on(tcp_member(&server.tcp, Some("tina"), "lobby"));
     let mut node = Command::new("node")
         .current_dir(support::interop_dir())
         .args(["sio_client.js", &server.http])
@@ -812,13 +782,7 @@ async fn socketio_server_asks_for_acks_and_resends_what_is_unanswered() {
         }
     }
     // A TCP client says something in lobby.
-    let mut tcp = ChatClient::connect(&s.tcp).await.unwrap();
-    tcp.call(ClientEvent::Join {
-        room: "lobby".into(),
-        since: None,
-    })
-    .await
-    .unwrap();
+    let mut tcp = tcp_member(&s.tcp, None, "lobby").await;
     tcp.send(ClientEvent::Message {
         to: vec!["lobby".into()],
         except: vec![],
@@ -909,13 +873,7 @@ fn socketio_clients_answer_server_ack_requests() {
     let (mut silent, silences) = start("silent");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut tcp = ChatClient::connect(&server.tcp).await.unwrap();
-        tcp.call(ClientEvent::Join {
-            room: "lobby".into(),
-            since: None,
-        })
-        .await
-        .unwrap();
+        let mut tcp = tcp_member(&server.tcp, None, "lobby").await;
         for text in ["one", "two", "three"] {
             let outcome = tcp
                 .call(ClientEvent::Message {
@@ -1027,13 +985,7 @@ fn chromium_page_confirms_and_resumes_its_session() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let say = |text: &str| {
         rt.block_on(async {
-            let mut c = ChatClient::connect(&server.tcp).await.unwrap();
-            c.call(ClientEvent::Join {
-                room: "lobby".into(),
-                since: None,
-            })
-            .await
-            .unwrap();
+            let mut c = tcp_member(&server.tcp, None, "lobby").await;
             c.call(ClientEvent::Message {
                 to: vec!["lobby".into()],
                 except: vec![],
