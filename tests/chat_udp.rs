@@ -124,6 +124,20 @@ fn counters_line(server: &mut Proc, text: &str) -> String {
     }
 }
 
+/// `netlab link` in front of the server's UDP port with `impairment` (e.g.
+/// `--loss 30%`); returns it and the address clients should use instead.
+fn link_to(udp: &str, impairment: &[&str]) -> (Proc, String) {
+    let mut args = vec!["link", "--listen", "127.0.0.1:0", "--to", udp];
+    args.extend_from_slice(impairment);
+    let mut link = Proc::spawn_with_stderr(&args);
+    let via = link.expect("listening on ")["listening on ".len()..]
+        .split(" -> ")
+        .next()
+        .expect("`listening on ADDR -> TARGET`")
+        .to_string();
+    (link, via)
+}
+
 #[test]
 fn a_udp_client_and_a_tcp_client_chat_in_the_same_room() {
     let (_server, tcp, udp) = serve(&[]);
@@ -180,23 +194,7 @@ fn loss_on_the_link_shows_as_notices_that_add_up_to_what_the_link_dropped() {
         "--udp-expiry",
         "120s",
     ]);
-    let mut link = Proc::spawn_with_stderr(&[
-        "link",
-        "--listen",
-        "127.0.0.1:0",
-        "--to",
-        &udp,
-        "--loss",
-        "30%",
-        "--seed",
-        "11",
-        "--json",
-    ]);
-    let via = link.expect("listening on ")["listening on ".len()..]
-        .split(" -> ")
-        .next()
-        .unwrap()
-        .to_string();
+    let (mut link, via) = link_to(&udp, &["--loss", "30%", "--seed", "11", "--json"]);
     let bob = chat(&format!("udp://{via}"), "bob", "lobby");
     let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
     const N: usize = 200;
@@ -411,22 +409,7 @@ fn bad_udp_flags_are_refused_with_the_rule() {
 #[test]
 fn a_duplicating_link_shows_duplicates_and_each_message_once() {
     let (_server, tcp, udp) = serve(&[]);
-    let mut link = Proc::spawn_with_stderr(&[
-        "link",
-        "--listen",
-        "127.0.0.1:0",
-        "--to",
-        &udp,
-        "--duplicate",
-        "100%",
-        "--seed",
-        "3",
-    ]);
-    let via = link.expect("listening on ")["listening on ".len()..]
-        .split(" -> ")
-        .next()
-        .unwrap()
-        .to_string();
+    let (_link, via) = link_to(&udp, &["--duplicate", "100%", "--seed", "3"]);
     let bob = chat(&format!("udp://{via}"), "bob", "lobby");
     let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
     for i in 0..5 {
@@ -516,24 +499,10 @@ fn random_datagrams_never_crash_the_server_nor_get_more_bytes_back() {
 #[test]
 fn a_reordering_link_shows_late_arrivals_and_every_message_once() {
     let (_server, tcp, udp) = serve(&[]);
-    let mut link = Proc::spawn_with_stderr(&[
-        "link",
-        "--listen",
-        "127.0.0.1:0",
-        "--to",
+    let (_link, via) = link_to(
         &udp,
-        "--reorder",
-        "30%",
-        "--reorder-hold",
-        "20ms",
-        "--seed",
-        "4",
-    ]);
-    let via = link.expect("listening on ")["listening on ".len()..]
-        .split(" -> ")
-        .next()
-        .unwrap()
-        .to_string();
+        &["--reorder", "30%", "--reorder-hold", "20ms", "--seed", "4"],
+    );
     let bob = chat(&format!("udp://{via}"), "bob", "lobby");
     let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
     for i in 0..40 {
