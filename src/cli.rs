@@ -227,8 +227,9 @@ pub fn run(cli: Cli) -> CliResult {
     }
 }
 
-/// A tokio runtime with `threads` workers (one per usable core by default).
-fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
+/// A tokio runtime with `threads` workers (one per usable core by default;
+/// `Some(1)` is a single-threaded runtime). Every command that needs one uses this.
+pub(crate) fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
     match threads {
         Some(1) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -620,16 +621,7 @@ fn bench_cmd(cmd: BenchCommand) -> CliResult {
                 progress: !json,
             };
             let report: Report = runtime(Some(threads))?.block_on(bench::tcp::run(config))?;
-            if json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                anstream::print!("{}", report.to_text());
-            }
-            Ok(if report.failed_conns == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(report.print(json)?)
         }
     }
 }

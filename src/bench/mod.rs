@@ -66,6 +66,21 @@ impl Report {
         }
         s
     }
+
+    /// Prints the report (one JSON object with `json`, else the text lines)
+    /// and says how `netlab bench` exits: failure if any connection failed.
+    pub fn print(&self, json: bool) -> Result<std::process::ExitCode, serde_json::Error> {
+        if json {
+            println!("{}", serde_json::to_string(self)?);
+        } else {
+            anstream::print!("{}", self.to_text());
+        }
+        Ok(if self.failed_conns == 0 {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        })
+    }
 }
 
 /// `1234567` → `1,234,567`.

@@ -183,18 +183,7 @@ fn echo(
         },
         max_connections,
     };
-    let rt = match threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?,
-        Some(n) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n.max(1))
-            .enable_all()
-            .build()?,
-        None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?,
-    };
+    let rt = crate::cli::runtime(threads)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
@@ -475,26 +464,9 @@ pub fn bench(args: BenchArgs) -> CliResult {
         server_pid: args.server_pid,
         progress: !args.json,
     };
-    let rt = match args.threads {
-        0 | 1 => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?,
-        n => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build()?,
-    };
+    let rt = crate::cli::runtime(Some(args.threads.max(1)))?;
     let report = rt.block_on(crate::bench::ws::run(config))?;
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        anstream::print!("{}", report.to_text());
-    }
-    Ok(if report.failed_conns == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(report.print(args.json)?)
 }
 
 #[cfg(test)]

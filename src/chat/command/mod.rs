@@ -17,6 +17,7 @@ pub(crate) use terminal::{parse_line, settle, Line, DRAIN_TIMEOUT, HELP};
 pub use terminal::{render_event, ChatArgs};
 
 use crate::chat::id::ConnId;
+pub(crate) use crate::cli::runtime;
 use crate::cli::CliResult;
 use clap::Subcommand;
 
@@ -42,21 +43,6 @@ pub fn run(cmd: ChatCommand) -> CliResult {
     match cmd {
         ChatCommand::Serve(args) => serve::serve(args),
         ChatCommand::Chat(args) => terminal::chat(args),
-    }
-}
-
-pub(crate) fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
-    match threads {
-        Some(1) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        Some(n) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n.max(1))
-            .enable_all()
-            .build(),
-        None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
     }
 }
 
