@@ -1,4 +1,5 @@
-//! Lessons 03 and 04 — a chat hub the Socket.IO way: identity, broadcast, rooms.
+//! Lessons 03, 04 and 07 — a chat hub the Socket.IO way: identity, broadcast,
+//! rooms, and not missing events.
 //!
 //! | file | what it teaches |
 //! |---|---|
