@@ -7,8 +7,8 @@
 //! sender; the ack says how many connections were reached. The JSON each
 //! client sends is printed with the frame header in front of it.
 
-use netlab::chat::client::ChatClient;
 use netlab::chat::protocol::{ClientEvent, ClientFrame, ServerEvent};
+use netlab::client::tcp::ChatClient;
 use netlab::transport::{tcp, ChatServer, ServerConfig};
 use std::sync::Arc;
 

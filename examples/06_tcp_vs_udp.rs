@@ -6,7 +6,8 @@
 //! drops 5% of packets each way. UDP loses about 25 of them; TCP loses none,
 //! retransmits, and pays in latency. Deterministic: the seed fixes every loss.
 
-use netlab::lab::command::{print_report, simulate, Scenario};
+use netlab::lab::scenario::{simulate, Scenario};
+use netlab::lab::show::print_report;
 use netlab::lab::Workload;
 use netlab::link::Impairment;
 use std::time::Duration;

@@ -17,7 +17,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use netlab::chat::history::HistoryConfig;
-use netlab::chat::resume::{Incoming, Resume, ResumeConfig};
+use netlab::client::resume::{Incoming, Resume, ResumeConfig};
 use netlab::framing::FrameCodec;
 use netlab::transport::{tcp, ChatServer, ServerConfig};
 use serde_json::{json, Value};

@@ -11,9 +11,9 @@
 //! `42<n>[…]` until the client answers `43<n>[]`. Every claim printed is
 //! checked; a wrong one stops the example with an error.
 
-use netlab::chat::client::{AckOutcome, ChatClient};
 use netlab::chat::history::HistoryConfig;
 use netlab::chat::protocol::{ClientEvent, ServerEvent};
+use netlab::client::tcp::{AckOutcome, ChatClient};
 use netlab::transport::{tcp, ChatServer, ServerConfig};
 use netlab::web::socketio::{self, Heartbeat};
 use netlab::web::{self, WebConfig};

@@ -10,8 +10,9 @@
 mod support;
 
 use futures_util::{SinkExt, StreamExt};
+use netlab::chat::heartbeat::HeartbeatConfig;
 use netlab::framing::FrameCodec;
-use netlab::transport::{tcp, ChatServer, HeartbeatConfig, ServerConfig, ServerNote};
+use netlab::transport::{tcp, ChatServer, ServerConfig, ServerNote};
 use netlab::ws::client::{connect, ClientConfig};
 use netlab::ws::{Message, WebSocket};
 use serde_json::{json, Value};

@@ -10,8 +10,8 @@ mod support;
 
 use support::Proc;
 
-use netlab::chat::client::{AckOutcome, ChatClient};
 use netlab::chat::protocol::ClientEvent;
+use netlab::client::tcp::{AckOutcome, ChatClient};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

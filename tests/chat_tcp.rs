@@ -3,9 +3,9 @@
 //! the limits at max and max + 1 as a remote client sees them.
 
 use bytes::BytesMut;
-use netlab::chat::client::{AckOutcome, ChatClient};
 use netlab::chat::limits::Limits;
 use netlab::chat::protocol::{ClientEvent, ErrorCode, ServerEvent};
+use netlab::client::tcp::{AckOutcome, ChatClient};
 use netlab::framing::encode_frame;
 use netlab::transport::{tcp, ChatServer, ServerConfig, ServerNote};
 use std::collections::BTreeSet;

@@ -4,8 +4,8 @@
 
 mod support;
 
-use netlab::chat::client::{AckOutcome, ChatClient};
 use netlab::chat::protocol::{ClientEvent, ServerEvent};
+use netlab::client::tcp::{AckOutcome, ChatClient};
 use netlab::ws::client::{connect, ClientConfig};
 use netlab::ws::{Message, WebSocket};
 use serde_json::{json, Value};

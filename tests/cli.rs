@@ -226,3 +226,90 @@ fn bench_tcp_measures_the_real_server_and_its_cpu() {
     assert!(r["p50_us"].as_f64().unwrap() <= r["p99_us"].as_f64().unwrap());
     assert!(r["server_cpu_us_per_msg"].as_f64().is_some(), "{r}");
 }
+
+#[test]
+fn help_lists_the_commands_in_course_order() {
+    let o = netlab(&["--help"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let commands: Vec<&str> = text
+        .split("Commands:")
+        .nth(1)
+        .expect("a Commands: section")
+        .lines()
+        .skip(1) // the rest of the "Commands:" line
+        .take_while(|l| !l.trim().is_empty())
+        // A command's line starts two spaces in; wrapped summaries further in.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "tour",
+            "lessons",
+            "lesson",
+            "check",
+            "layers",
+            "tcp",
+            "serve",
+            "chat",
+            "compare",
+            "link",
+            "reliable",
+            "ws",
+            "inspect",
+            "bench",
+            "completions",
+            "help"
+        ]
+    );
+}
+
+#[test]
+fn serve_help_groups_its_flags_by_lesson() {
+    let o = netlab(&["serve", "--help"]);
+    let text = stdout(&o);
+    let headings: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with(' ') && l.ends_with(':'))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Options:",
+            "Where clients connect (lessons 03–05, 10):",
+            "Limits: what one client may do (lessons 03–04):",
+            "UDP sessions (lesson 05):",
+            "Heartbeats (lesson 07):",
+            "Missed events: history, sessions, confirmations (lesson 07):",
+            "Socket.IO on --http (lesson 10):",
+            "Examples:"
+        ]
+    );
+    // A flag sits under its lesson's heading, not under Options.
+    let history = text.find("--history <N>").expect("--history");
+    let missed = text.find("Missed events:").unwrap();
+    assert!(history > missed);
+}
+
+#[test]
+fn completions_cover_every_command_and_flag_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "_netlab()"),
+        ("zsh", "#compdef netlab"),
+        ("fish", "complete -c netlab"),
+    ] {
+        let o = netlab(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.contains(marker), "{shell} script lacks {marker}");
+        // Deep in the tree: a subcommand's subcommand and a flattened flag.
+        for word in ["serve", "inspect", "history-file", "max-frame"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+    let o = netlab(&["completions", "tcsh"]);
+    assert!(!o.status.success(), "an unknown shell is refused");
+    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}

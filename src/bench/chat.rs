@@ -13,8 +13,8 @@
 //!   figure is sustained deliveries, not a burst into buffers.
 
 use super::{group_thousands, process_cpu_time};
-use crate::chat::client::{ChatClient, ChatClientError};
 use crate::chat::protocol::{ClientEvent, ClientFrame};
+use crate::client::tcp::{ChatClient, ChatClientError};
 use crate::framing::{decode_frame, encode_frame, FrameError};
 use bytes::BytesMut;
 use hdrhistogram::Histogram;
@@ -277,7 +277,7 @@ pub async fn fanout(config: FanoutConfig) -> Result<FanoutReport, ChatBenchError
     let mut receivers = Vec::with_capacity(config.receivers);
     for _ in 0..config.receivers {
         let mut c = ChatClient::connect(&config.addr).await?;
-        if let crate::chat::client::AckOutcome::Refused(code, why) = c
+        if let crate::client::tcp::AckOutcome::Refused(code, why) = c
             .call(ClientEvent::Join {
                 room: ROOM.into(),
                 since: None,
@@ -289,7 +289,7 @@ pub async fn fanout(config: FanoutConfig) -> Result<FanoutReport, ChatBenchError
         receivers.push(c);
     }
     let mut sender = ChatClient::connect(&config.addr).await?;
-    if let crate::chat::client::AckOutcome::Refused(code, why) = sender
+    if let crate::client::tcp::AckOutcome::Refused(code, why) = sender
         .call(ClientEvent::Join {
             room: ROOM.into(),
             since: None,

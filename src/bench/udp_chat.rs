@@ -8,7 +8,7 @@
 
 use super::process_cpu_time;
 use crate::chat::protocol::{ClientEvent, ServerEvent};
-use crate::chat::udp_client::{Incoming, UdpChatClient, UdpChatError};
+use crate::client::udp::{Incoming, UdpChatClient, UdpChatError};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

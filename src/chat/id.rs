@@ -38,6 +38,11 @@ impl ConnId {
         format!("{:032x}", self.0)
     }
 
+    /// The first 8 hex digits: enough to tell people apart in a log or on a screen.
+    pub fn short(self) -> String {
+        format!("{:08x}", self.0 >> 96)
+    }
+
     /// Whether `text` has the shape of an id (32 lowercase hex digits).
     ///
     /// Rooms with such names are the connections' own rooms: nobody may join them.
@@ -102,6 +107,12 @@ mod tests {
         assert_eq!(id.to_hex(), "0123456789abcdef0011223344556677");
         assert_eq!("0123456789abcdef0011223344556677".parse(), Ok(id));
         assert_eq!(ConnId(1).to_hex(), "00000000000000000000000000000001");
+        assert_eq!(
+            id.short(),
+            "01234567",
+            "the short form is the first 8 digits"
+        );
+        assert_eq!(ConnId(1).short(), "00000000");
     }
 
     #[test]

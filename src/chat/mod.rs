@@ -13,31 +13,26 @@
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
 //! | [`log`] | durable history: an append-only file with a checksum per record; a torn last record is dropped (lesson 07) |
-//! | [`client`] | a client over TCP that the terminal chat, tests and benchmarks use |
-//! | [`udp_client`] | a client over UDP that shows lost, duplicated and late datagrams inline (lesson 05) |
-//! | [`resume`] | what a client remembers to get every event once: seq de-duplication, resume, `seen`, retries, heartbeat (lesson 07) |
-//! | [`reconnect`] | the terminal chat over TCP and WebSocket, reconnecting and resuming by itself (lessons 07, 10) |
-//! | [`command`] | `netlab serve` and `netlab chat` |
+//! | [`datagram`] | the datagrams UDP adds: a padded `hello`, `heartbeat`s, `bye`, and the server's `session` (lesson 05) |
+//! | [`heartbeat`] | when to ping a silent peer and when to call it dead: the clock logic both sides share (lesson 07) |
 //!
-//! The hub never touches a socket: transports ([`crate::transport`]) carry its
-//! events over TCP, UDP and WebSocket, all sharing one hub —
-//! so clients on different transports meet in the same rooms.
+//! Nothing here touches a socket: transports ([`crate::transport`]) carry the
+//! hub's events over TCP, UDP and WebSocket, all sharing one hub — so clients
+//! on different transports meet in the same rooms — and the clients that talk
+//! to it live in [`crate::client`].
 
 pub mod adapter;
-pub mod client;
-pub mod command;
+pub mod datagram;
+pub mod heartbeat;
 pub mod history;
 pub mod hub;
 pub mod id;
 pub mod limits;
 pub mod log;
 pub mod protocol;
-pub mod reconnect;
-pub mod resume;
 pub mod rooms;
 pub mod routing;
 pub mod session;
-pub mod udp_client;
 
 pub use hub::{Hub, Output};
 pub use id::ConnId;

@@ -22,12 +22,10 @@
 //! and writes capture files as a stream; [`render`] prints the tree, the hex
 //! dump coloured by layer, summaries, nested boxes and JSON; [`live`] captures
 //! from an interface; [`build`] makes whole frames for tests and benchmarks;
-//! [`command`] is `netlab inspect`.
 
 pub mod arp;
 pub mod build;
 pub mod checksum;
-pub mod command;
 pub mod dissect;
 pub mod dns;
 pub mod engineio;

@@ -13,13 +13,16 @@
 //! | lossy wire `--real` | the kernel's TCP/UDP in two network namespaces joined by a veth pair, loss from netem or iptables | [`netns`] |
 //! | slow receiver | the kernel's TCP/UDP on loopback, a small receive buffer and a slow reader | [`slow`] |
 //!
-//! [`plot`] draws sequence number against arrival time (SVG and terminal).
+//! [`scenario`] names the four experiments and runs one on the simulated wire;
+//! [`plot`] draws sequence number against arrival time (SVG and terminal);
+//! [`show`] prints a scenario's table, plot and takeaway in the terminal.
 
-pub mod command;
 pub mod netns;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod scenario;
+pub mod show;
 pub mod sim;
 pub mod slow;
 

@@ -20,11 +20,10 @@
 //! (`/proc/net/snmp`), exact because the namespace is new.
 
 use super::report::{Recorder, ScenarioReport, TransportResult, Workload};
-use crate::cli::CliResult;
 use crate::udp::DatagramHeader;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -364,7 +363,8 @@ pub fn run(
 /// `recv|send tcp|udp ADDR COUNT SIZE RATE EPOCH_US`.
 ///
 /// The receiver prints `ready`, then one `seq timestamp arrival_us` line per message.
-pub fn peer_main(args: &[String]) -> CliResult {
+/// This is a process's whole job, so any failure is its exit status.
+pub fn peer_main(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let [role, proto, addr, count, size, rate, epoch] = args else {
         return Err("--peer takes: recv|send tcp|udp ADDR COUNT SIZE RATE EPOCH_US".into());
     };
@@ -465,5 +465,5 @@ pub fn peer_main(args: &[String]) -> CliResult {
         _ => return Err(format!("unknown peer role {role} {proto}").into()),
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -7,7 +7,6 @@
 //! [`relay`] puts a `Link` in each direction of a real UDP relay
 //! (`netlab link --listen A --to B`).
 
-pub mod command;
 pub mod impairment;
 pub mod relay;
 pub mod rng;

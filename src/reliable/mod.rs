@@ -18,7 +18,6 @@
 //! selective acks (a cumulative ack plus fast retransmit and NewReno-style
 //! partial-ack recovery is enough to show the idea).
 
-pub mod command;
 pub mod receiver;
 pub mod reorder;
 pub mod rto;

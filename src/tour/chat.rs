@@ -2,8 +2,8 @@
 //! a broadcast and a disconnect.
 
 use super::{explain, ok, say, TourError};
-use crate::chat::client::{AckOutcome, ChatClient};
 use crate::chat::protocol::{ClientEvent, LeaveReason, ServerEvent};
+use crate::client::tcp::{AckOutcome, ChatClient};
 use crate::transport::{tcp, ChatServer, ServerConfig, ServerNote};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

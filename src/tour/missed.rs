@@ -3,7 +3,7 @@
 
 use super::{explain, ok, say, TourError};
 use crate::chat::history::HistoryConfig;
-use crate::chat::resume::{Incoming, Resume, ResumeConfig};
+use crate::client::resume::{Incoming, Resume, ResumeConfig};
 use crate::framing::FrameCodec;
 use crate::transport::{tcp, ChatServer, ServerConfig};
 use futures_util::{SinkExt, StreamExt};

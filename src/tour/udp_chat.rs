@@ -3,9 +3,9 @@
 //! misses some, and its sequence numbers say exactly which.
 
 use super::{explain, ok, say, TourError};
-use crate::chat::client::ChatClient;
 use crate::chat::protocol::{ClientEvent, ServerEvent};
-use crate::chat::udp_client::{Incoming, UdpChatClient};
+use crate::client::tcp::ChatClient;
+use crate::client::udp::{Incoming, UdpChatClient};
 use crate::link::impairment::Impairment;
 use crate::link::relay::{self, RelayConfig, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
 use crate::transport::{tcp, udp, ChatServer, ServerConfig};

@@ -7,7 +7,6 @@
 //! TCP ([`tcp`]) is the first; UDP ([`udp`], one event per datagram) and WebSocket ([`ws`], one event per text message) plug into the same
 //! `ChatServer`, so their clients meet TCP clients in the same rooms.
 
-pub mod heartbeat;
 pub mod outbound;
 pub mod server;
 pub mod socketio;
@@ -15,6 +14,5 @@ pub mod tcp;
 pub mod udp;
 pub mod ws;
 
-pub use heartbeat::{Beat, Heartbeat, HeartbeatConfig};
 pub use outbound::{Batch, Outbound};
 pub use server::{ChatServer, ServerConfig, ServerNote};

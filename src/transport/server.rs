@@ -12,9 +12,9 @@
 //! session it now is. The connection a session replaced may still disconnect
 //! later; that disconnect is recognised as stale and changes nothing.
 
-use super::heartbeat::HeartbeatConfig;
 use super::outbound::Outbound;
 use crate::chat::adapter::{Adapter, LocalAdapter};
+use crate::chat::heartbeat::HeartbeatConfig;
 use crate::chat::history::{History, HistoryAdapter, HistoryConfig, HistoryError};
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;

@@ -10,9 +10,9 @@
 //! it is empty, and the queue is empty. That is how 10,000 idle clients fit in
 //! a few KiB each (`netlab bench chat --idle`).
 
-use super::heartbeat::{Beat, Heartbeat, PING};
 use super::outbound::Outbound;
 use super::server::{ChatServer, ServerNote};
+use crate::chat::heartbeat::{Beat, Heartbeat, PING};
 use crate::chat::id::ConnId;
 use crate::chat::protocol::{Refusal, ServerEvent};
 use crate::framing::{decode_frame, encode_frame, truncated, FrameError};

@@ -8,10 +8,10 @@
 //! One task per connection is enough: [`WebSocket::recv`] is cancel-safe, so
 //! the task waits on "a message arrived" and "something is queued" at once.
 
-use super::heartbeat::{Beat, Heartbeat, PING};
 use super::outbound::Outbound;
 use super::server::ChatServer;
 use super::tcp::HEARTBEAT_TIMEOUT;
+use crate::chat::heartbeat::{Beat, Heartbeat, PING};
 use crate::chat::protocol::{Refusal, ServerEvent};
 use crate::ws::{CloseCode, Message, WebSocket, WsError};
 use bytes::Bytes;

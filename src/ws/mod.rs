@@ -12,13 +12,11 @@
 //! | [`protocol`] | §5–§7 | bytes in, messages out — the sans-I/O core |
 //! | [`connection`] | §5.5, §7 | one connection over a socket: pings, closing, failing |
 //! | [`server`], [`client`] | §4 | accept / connect, and the echo server |
-//! | [`command`] | — | `netlab ws echo` and `netlab ws connect` |
 //!
 //! Every limit is a named constant here or in its module, and a CLI flag.
 
 pub mod client;
 pub mod close;
-pub mod command;
 pub mod connection;
 pub mod frame;
 pub mod handshake;

@@ -1,8 +1,10 @@
 //! `netlab link`: the command line of the impairment relay.
 
-use super::impairment::{Impairment, DEFAULT_QUEUE_LIMIT, DEFAULT_REORDER_HOLD};
-use super::relay::{self, RelayConfig, RelayReport, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
-use crate::cli::CliResult;
+use super::CliResult;
+use crate::link::impairment::{Impairment, DEFAULT_QUEUE_LIMIT, DEFAULT_REORDER_HOLD};
+use crate::link::relay::{
+    self, RelayConfig, RelayReport, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE,
+};
 use crate::term;
 use crate::units::{parse_duration, parse_percent, parse_rate, parse_size};
 use clap::Args;
@@ -23,46 +25,46 @@ netlab link --listen 127.0.0.1:9000 --to 127.0.0.1:7000 --rate 1Mbit --queue 32K
 )]
 pub struct LinkArgs {
     /// Address clients send to.
-    #[arg(long)]
+    #[arg(long, value_name = "ADDR")]
     pub listen: String,
     /// Address of the real UDP server.
-    #[arg(long)]
+    #[arg(long, value_name = "ADDR")]
     pub to: String,
     /// Share of datagrams dropped (e.g. 5% or 0.05).
-    #[arg(long, value_parser = parse_percent, default_value = "0")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, default_value = "0")]
     pub loss: f64,
     /// Share of datagrams delivered twice.
-    #[arg(long, value_parser = parse_percent, default_value = "0")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, default_value = "0")]
     pub duplicate: f64,
     /// Share of datagrams held back so later ones overtake them.
-    #[arg(long, value_parser = parse_percent, default_value = "0")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, default_value = "0")]
     pub reorder: f64,
     /// How long a reordered datagram is held back.
-    #[arg(long, value_parser = parse_duration, default_value = "10ms")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10ms")]
     pub reorder_hold: Duration,
     /// Share of datagrams with one bit flipped.
-    #[arg(long, value_parser = parse_percent, default_value = "0")]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, default_value = "0")]
     pub corrupt: f64,
     /// One-way delay added to every datagram.
-    #[arg(long, value_parser = parse_duration, default_value = "0")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0")]
     pub delay: Duration,
     /// Each datagram's delay varies by up to this much either way.
-    #[arg(long, value_parser = parse_duration, default_value = "0")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0")]
     pub jitter: Duration,
     /// Link speed (e.g. 1Mbit, 100KiB/s); unlimited when left out.
-    #[arg(long, value_parser = parse_rate)]
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
     pub rate: Option<u64>,
     /// Bytes that may wait behind --rate before new datagrams are dropped.
-    #[arg(long, value_parser = parse_size, default_value_t = DEFAULT_QUEUE_LIMIT)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_QUEUE_LIMIT)]
     pub queue: usize,
     /// Seed: the same seed and traffic give the same losses.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
     /// Most clients relayed at once.
-    #[arg(long, default_value_t = DEFAULT_MAX_SESSIONS)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_SESSIONS)]
     pub max_sessions: usize,
     /// Stop after this long (default: run until Ctrl-C).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Print the final counters as JSON.
     #[arg(long)]

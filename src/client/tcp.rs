@@ -5,8 +5,8 @@
 //! event with an ack id and waits for the matching `ack`, keeping every other
 //! event that arrives meanwhile for [`ChatClient::next_event`], so nothing is lost.
 
-use super::id::ConnId;
-use super::protocol::{ClientEvent, ClientFrame, ErrorCode, ServerEvent, WireLimits};
+use crate::chat::id::ConnId;
+use crate::chat::protocol::{ClientEvent, ClientFrame, ErrorCode, ServerEvent, WireLimits};
 use crate::framing::{FrameCodec, FrameError};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};

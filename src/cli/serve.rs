@@ -1,81 +1,107 @@
 //! `netlab serve`: the chat hub on TCP, UDP and HTTP/WebSocket, every limit a flag.
 
-use super::{runtime, short};
+use super::{parse_size, runtime, CliResult};
+use crate::chat::heartbeat::HeartbeatConfig;
 use crate::chat::id::ConnId;
 use crate::chat::limits::{self, Limits};
-use crate::cli::{parse_size, CliResult};
 use crate::term;
-use crate::transport::{self, ChatServer, HeartbeatConfig, ServerConfig, ServerNote};
+use crate::transport::{self, ChatServer, ServerConfig, ServerNote};
 use clap::Args;
 use std::error::Error;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The examples under `netlab serve --help`.
+pub(super) const AFTER_HELP: &str = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet\n  netlab serve --tcp 127.0.0.1:7100 --heartbeat 10s --heartbeat-timeout 5s     (drop silent clients within 15s)\n  netlab serve --tcp 127.0.0.1:7100 --history 100 --session-ttl 60s     (lesson 07: resume, join since)\n  netlab serve --tcp 127.0.0.1:7100 --history-file chat.log --confirm-timeout 2s --confirm-retries 3";
+
 /// `netlab serve`
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address for TCP clients (length-prefixed JSON events).
-    #[arg(long, default_value = "127.0.0.1:7100")]
+    #[arg(
+        help_heading = "Where clients connect (lessons 03–05, 10)",
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:7100"
+    )]
     pub tcp: String,
     /// Address for UDP clients too (one JSON event per datagram; same rooms).
-    #[arg(long)]
+    #[arg(
+        help_heading = "Where clients connect (lessons 03–05, 10)",
+        long,
+        value_name = "ADDR"
+    )]
     pub udp: Option<String>,
     /// Address for browsers too: the page at /, JSON events as WebSocket text messages on /ws (same rooms).
-    #[arg(long)]
+    #[arg(
+        help_heading = "Where clients connect (lessons 03–05, 10)",
+        long,
+        value_name = "ADDR"
+    )]
     pub http: Option<String>,
     /// A browser origin (e.g. http://localhost:8080) whose pages may use /ws besides this server's own; repeat it, or `*` for any.
-    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    #[arg(
+        help_heading = "Where clients connect (lessons 03–05, 10)",
+        long = "allow-origin",
+        value_name = "ORIGIN"
+    )]
     pub allow_origins: Vec<String>,
-    /// Missed events: history, sessions and confirmations (lesson 07).
-    #[command(flatten)]
-    pub history: HistoryArgs,
-    /// Socket.IO (on --http, path /socket.io/): time between the server's pings.
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "25s")]
-    pub ping_interval: Duration,
-    /// Socket.IO: a client that does not answer a ping within this is dropped.
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "20s")]
-    pub ping_timeout: Duration,
-    /// Ping a TCP or WebSocket client after this much silence from it (e.g. 10s; 0: off).
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "0")]
-    pub heartbeat: Duration,
-    /// After a ping, a client that sends no frame at all within this is dropped ("heartbeat timeout").
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "20s")]
-    pub heartbeat_timeout: Duration,
+    /// The server's limits.
+    #[command(
+        flatten,
+        next_help_heading = "Limits: what one client may do (lessons 03–04)"
+    )]
+    pub limits: LimitArgs,
     /// Most UDP sessions at once.
-    #[arg(long, default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
     /// A UDP session that is silent this long expires (its rooms see it leave).
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "30s")]
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "30s")]
     pub udp_expiry: Duration,
     /// How often UDP clients are told to send a heartbeat (below --udp-expiry).
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "10s")]
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "10s")]
     pub udp_heartbeat: Duration,
-    /// The server's limits.
-    #[command(flatten)]
-    pub limits: LimitArgs,
+    /// Ping a TCP or WebSocket client after this much silence from it (e.g. 10s; 0 = off).
+    #[arg(help_heading = "Heartbeats (lesson 07)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "0")]
+    pub heartbeat: Duration,
+    /// After a ping, a client that sends no frame at all within this is dropped ("heartbeat timeout").
+    #[arg(help_heading = "Heartbeats (lesson 07)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "20s")]
+    pub heartbeat_timeout: Duration,
+    /// Missed events: history, sessions and confirmations (lesson 07).
+    #[command(
+        flatten,
+        next_help_heading = "Missed events: history, sessions, confirmations (lesson 07)"
+    )]
+    pub history: HistoryArgs,
+    /// Socket.IO (on --http, path /socket.io/): time between the server's pings.
+    #[arg(help_heading = "Socket.IO on --http (lesson 10)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "25s")]
+    pub ping_interval: Duration,
+    /// Socket.IO: a client that does not answer a ping within this is dropped.
+    #[arg(help_heading = "Socket.IO on --http (lesson 10)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "20s")]
+    pub ping_timeout: Duration,
     /// Don't log connections and disconnections.
     #[arg(long, short)]
     pub quiet: bool,
     /// Worker threads (default: one per core this process may use).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 }
 
 /// Lesson 07's flags: what the hub does for a client that missed events.
 #[derive(Debug, Args, Clone)]
 pub struct HistoryArgs {
-    /// Keep the last N events of each room, id and `*` (each with a per-key seq) and offer sessions a reconnecting client can resume; 0: off.
+    /// Keep the last N events of each room, id and `*` (each with a per-key seq) and offer sessions a reconnecting client can resume (0 = off).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub history: usize,
     /// Durable history: append every recorded event to PATH and rebuild the history from it on start (implies --history 1000 unless given).
     #[arg(long, value_name = "PATH")]
     pub history_file: Option<std::path::PathBuf>,
     /// How long a disconnected session waits to be resumed before it leaves its rooms.
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "120s")]
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "120s")]
     pub session_ttl: Duration,
-    /// Recorded events must be confirmed with `seen` within this, else they are resent from history; 0: off.
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "0s")]
+    /// Recorded events must be confirmed with `seen` within this, else they are resent from history (0 = off).
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "0")]
     pub confirm_timeout: Duration,
     /// Resends of unconfirmed events before the peer is treated as dead (its session stays resumable).
     #[arg(long, value_name = "N", default_value_t = crate::chat::history::DEFAULT_CONFIRM_RETRIES)]
@@ -112,34 +138,34 @@ impl HistoryArgs {
 #[derive(Debug, Args, Clone)]
 pub struct LimitArgs {
     /// Largest frame a client may send (e.g. 65536, 64KiB).
-    #[arg(long, value_parser = parse_size, default_value_t = limits::DEFAULT_MAX_FRAME)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = limits::DEFAULT_MAX_FRAME)]
     pub max_frame: usize,
     /// Longest nickname (characters: letters, digits, - _ .).
-    #[arg(long, default_value_t = limits::DEFAULT_MAX_NICK)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_MAX_NICK)]
     pub max_nick: usize,
     /// Longest room name (characters: letters, digits, - _ .).
-    #[arg(long, default_value_t = limits::DEFAULT_MAX_ROOM)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_MAX_ROOM)]
     pub max_room: usize,
     /// Most rooms one connection may be in.
-    #[arg(long, default_value_t = limits::DEFAULT_MAX_ROOMS)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_MAX_ROOMS)]
     pub max_rooms: usize,
     /// Longest message text in bytes.
-    #[arg(long, value_parser = parse_size, default_value_t = limits::DEFAULT_MAX_TEXT)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = limits::DEFAULT_MAX_TEXT)]
     pub max_text: usize,
     /// Sustained events per second per connection.
-    #[arg(long, default_value_t = limits::DEFAULT_RATE)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_RATE)]
     pub rate: u32,
     /// Events a connection may send at once before --rate applies.
-    #[arg(long, default_value_t = limits::DEFAULT_BURST)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_BURST)]
     pub burst: u32,
     /// Violations in a row after which a connection is closed.
-    #[arg(long, default_value_t = limits::DEFAULT_MAX_STRIKES)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_MAX_STRIKES)]
     pub max_strikes: u32,
     /// Outbound queue per connection, in events (when full, the oldest is dropped).
-    #[arg(long, default_value_t = limits::DEFAULT_MAX_QUEUE)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_MAX_QUEUE)]
     pub max_queue: usize,
     /// Most connections at once.
-    #[arg(long, default_value_t = limits::DEFAULT_MAX_CONNECTIONS)]
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
 }
 
@@ -170,7 +196,7 @@ impl LimitArgs {
     }
 }
 
-pub(super) fn serve(args: ServeArgs) -> CliResult {
+pub(super) fn run(args: ServeArgs) -> CliResult {
     let mut config = args.limits.config()?;
     config.heartbeat = args.heartbeat_config()?;
     config.history = args.history.config()?;
@@ -280,16 +306,16 @@ pub(super) fn serve(args: ServeArgs) -> CliResult {
             }
             match note {
                 ServerNote::Connected { id, peer } => {
-                    anstream::eprintln!("{} {} connected ({peer})", term::good("+"), short(*id))
+                    anstream::eprintln!("{} {} connected ({peer})", term::good("+"), id.short())
                 }
                 ServerNote::Disconnecting { id, rooms } => anstream::eprintln!(
                     "{} {} disconnecting from {}",
                     term::dim("-"),
-                    short(*id),
-                    rooms.iter().map(|r| match r.parse::<ConnId>() { Ok(own) => short(own), Err(_) => r.clone() }).collect::<Vec<_>>().join(", ")
+                    id.short(),
+                    rooms.iter().map(|r| match r.parse::<ConnId>() { Ok(own) => own.short(), Err(_) => r.clone() }).collect::<Vec<_>>().join(", ")
                 ),
                 ServerNote::Disconnected { id, reason } => {
-                    anstream::eprintln!("{} {} disconnected: {reason}", term::dim("-"), short(*id))
+                    anstream::eprintln!("{} {} disconnected: {reason}", term::dim("-"), id.short())
                 }
                 ServerNote::AcceptFailed { error } => anstream::eprintln!(
                     "{} accept failed: {error} (out of file descriptors? raise ulimit -n)",
@@ -298,18 +324,18 @@ pub(super) fn serve(args: ServeArgs) -> CliResult {
                 ServerNote::Detached { id, reason } => anstream::eprintln!(
                     "{} {} detached ({reason}): resumable, still in its rooms",
                     term::dim("~"),
-                    short(*id)
+                    id.short()
                 ),
                 ServerNote::Resumed { id, from } => anstream::eprintln!(
                     "{} {} resumed (on the connection first known as {})",
                     term::good("+"),
-                    short(*id),
-                    short(*from)
+                    id.short(),
+                    from.short()
                 ),
                 ServerNote::Closed { id } => anstream::eprintln!(
                     "{} {} closed by the server (broke the rules)",
                     term::bad("!"),
-                    short(*id)
+                    id.short()
                 ),
             }
         });
@@ -411,7 +437,6 @@ async fn udp_serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::command::ChatCommand;
 
     #[test]
     fn every_limit_flag_reaches_its_own_field() {
@@ -441,7 +466,7 @@ mod tests {
             "11",
         ])
         .unwrap();
-        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+        let crate::cli::Command::Serve(args) = cli.command else {
             panic!("parsed as another command");
         };
         let c = args.limits.config().unwrap();
@@ -470,7 +495,7 @@ mod tests {
     fn the_defaults_are_the_named_constants() {
         use clap::Parser;
         let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"]).unwrap();
-        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+        let crate::cli::Command::Serve(args) = cli.command else {
             panic!("parsed as another command");
         };
         assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
@@ -480,7 +505,7 @@ mod tests {
         use clap::Parser;
         let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"].iter().chain(flags))
             .map_err(|e| e.to_string())?;
-        let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+        let crate::cli::Command::Serve(args) = cli.command else {
             panic!("parsed as another command");
         };
         args.history.config()
@@ -525,7 +550,7 @@ mod tests {
         use clap::Parser;
         let parse = |args: &[&str]| {
             let cli = crate::cli::Cli::try_parse_from(args).unwrap();
-            let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            let crate::cli::Command::Serve(args) = cli.command else {
                 panic!("parsed as another command");
             };
             args.udp_config()
@@ -579,7 +604,7 @@ mod tests {
         use clap::Parser;
         let parse = |args: &[&str]| {
             let cli = crate::cli::Cli::try_parse_from(args).unwrap();
-            let crate::cli::Command::Chat(ChatCommand::Serve(args)) = cli.command else {
+            let crate::cli::Command::Serve(args) = cli.command else {
                 panic!("parsed as another command");
             };
             args.heartbeat_config()

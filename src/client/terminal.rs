@@ -1,54 +1,18 @@
-//! `netlab chat`: the terminal client — typed lines become events, server
-//! events become lines — over tcp://, udp:// and ws://.
+//! The terminal side of a chat session: typed lines become events, server
+//! events become printed lines — the same over tcp://, udp:// and ws://.
 
-use super::{runtime, short};
 use crate::chat::id::ConnId;
 use crate::chat::protocol::{ClientEvent, LeaveReason, ServerEvent};
-use crate::cli::CliResult;
 use crate::term;
-use clap::Args;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// `netlab chat`
-#[derive(Debug, Args)]
-pub struct ChatArgs {
-    /// The server, e.g. tcp://127.0.0.1:7100, udp://127.0.0.1:7101 or ws://127.0.0.1:8080/ws.
-    pub url: String,
-    /// Your nickname.
-    #[arg(long)]
-    pub nick: Option<String>,
-    /// A room to join at once (it becomes your current room).
-    #[arg(long)]
-    pub room: Option<String>,
-    /// Print every server event as one JSON line instead of chat lines.
-    #[arg(long)]
-    pub json: bool,
-    /// tcp/ws: reconnect by itself when the connection is lost (the default when the server keeps history).
-    #[arg(long, conflicts_with = "no_reconnect")]
-    pub reconnect: bool,
-    /// tcp/ws: never reconnect; exit when the connection is lost.
-    #[arg(long)]
-    pub no_reconnect: bool,
-    /// tcp/ws: an acked event with no answer after this is sent again with the same ack id (only to a server with sessions: it de-duplicates).
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "5s")]
-    pub ack_timeout: Duration,
-    /// tcp/ws: how many times an unanswered event is sent again before giving up on it.
-    #[arg(long, default_value_t = crate::chat::resume::DEFAULT_RETRIES)]
-    pub retries: u32,
-    /// tcp/ws: ping the server after this much silence from it (0: never).
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "15s")]
-    pub heartbeat: Duration,
-    /// tcp/ws: after a ping, no frame within this and the server is taken for dead (reconnect).
-    #[arg(long, value_parser = crate::units::parse_duration, default_value = "10s")]
-    pub heartbeat_timeout: Duration,
-}
-
 /// How long `netlab chat` waits for the answers to what it sent once its
 /// input has ended.
-pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub(crate) const HELP: &str = "commands:
+/// The help text for the typed commands (`/help`).
+pub const HELP: &str = "commands:
   /join ROOM            join a room (it becomes your current room)
   /leave [ROOM]         leave a room (default: the current one)
   /to ROOM|ID MESSAGE   say something in one room, or privately to one id
@@ -61,11 +25,16 @@ pub(crate) const HELP: &str = "commands:
 
 /// What a typed line asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Line {
+pub enum Line {
+    /// Send this event; when the server accepts it, the room (if any) becomes the current one.
     Send(ClientEvent, Option<String>),
+    /// Print the command list.
     Help,
+    /// End the session.
     Quit,
+    /// A command used the wrong way: say why.
     Bad(String),
+    /// An empty line.
     Nothing,
 }
 
@@ -79,7 +48,7 @@ fn message(to: Vec<String>, text: &str) -> ClientEvent {
 }
 
 /// Turns one typed line into an event; `current` is the current room.
-pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
+pub fn parse_line(line: &str, current: Option<&str>) -> Line {
     let line = line.trim_end_matches(['\r', '\n']);
     if line.trim().is_empty() {
         return Line::Nothing;
@@ -140,7 +109,7 @@ pub(crate) fn parse_line(line: &str, current: Option<&str>) -> Line {
 /// every transport: an accepted ack may make its room the current one. Returns
 /// `true` when the event means something was refused (a refused ack, an
 /// `error`, a `bye`), which makes the session's exit status non-zero.
-pub(crate) fn settle(
+pub fn settle(
     event: &ServerEvent,
     waiting: &mut HashMap<u64, Option<String>>,
     current: &mut Option<String>,
@@ -221,7 +190,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             "in {room}: {}",
             members
                 .iter()
-                .map(|m| format!("{} ({})", name(&m.nick, &m.id), short(m.id)))
+                .map(|m| format!("{} ({})", name(&m.nick, &m.id), m.id.short()))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -252,31 +221,6 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
         ServerEvent::Gap { message, .. } => term::bad(message),
         ServerEvent::Ping | ServerEvent::Pong => return None,
     })
-}
-
-pub(super) fn chat(args: ChatArgs) -> CliResult {
-    use crate::chat::reconnect::{terminal, Endpoint};
-    if let Some(addr) = args.url.strip_prefix("udp://") {
-        let addr = addr.to_string();
-        return runtime(Some(1))?.block_on(crate::chat::udp_client::terminal(addr, args));
-    }
-    let to = if args.url.starts_with("ws://") {
-        Endpoint::Ws(args.url.clone())
-    } else {
-        let addr = args.url.strip_prefix("tcp://").ok_or_else(|| {
-            format!(
-                "`{}` is not a tcp:// address; use e.g. tcp://127.0.0.1:7100 (or udp://127.0.0.1:7101, ws://127.0.0.1:8080/ws)",
-                args.url
-            )
-        })?;
-        Endpoint::Tcp(addr.to_string())
-    };
-    let rt = runtime(Some(1))?;
-    let outcome = rt.block_on(terminal(to, args));
-    // The stdin reader may still be blocked in read(2) when the server closed
-    // the session: do not wait for it.
-    rt.shutdown_background();
-    outcome
 }
 
 #[cfg(test)]

@@ -6,13 +6,13 @@
 //! of 17" (not shown twice), "arrived late: 12". The session rules (padded
 //! `hello`, `heartbeat` echoing the id, `bye`) are in [`crate::transport::udp`].
 
-use super::client::{parse_server_event, AckOutcome};
-use super::command::{parse_line, render_event, settle, ChatArgs, Line, DRAIN_TIMEOUT, HELP};
-use super::id::ConnId;
-use super::protocol::{ClientEvent, ClientFrame, ServerEvent};
-use crate::cli::CliResult;
+use super::tcp::{parse_server_event, AckOutcome};
+use super::terminal::{parse_line, render_event, settle, Line, DRAIN_TIMEOUT, HELP};
+use super::{TerminalConfig, TerminalResult};
+use crate::chat::datagram::{Control, SessionInfo, DEFAULT_EXPIRY, DEFAULT_HEARTBEAT};
+use crate::chat::id::ConnId;
+use crate::chat::protocol::{ClientEvent, ClientFrame, ServerEvent};
 use crate::term;
-use crate::transport::udp::{Control, SessionInfo, DEFAULT_EXPIRY, DEFAULT_HEARTBEAT};
 use crate::udp::{Arrival, DatagramError, DatagramHeader, ReceiveTracker, Sequencer, TrackerStats};
 use std::collections::{HashMap, VecDeque};
 use std::process::ExitCode;
@@ -289,7 +289,8 @@ impl UdpChatClient {
                                 AckOutcome::Reached(reached.unwrap_or(0))
                             } else {
                                 AckOutcome::Refused(
-                                    error.unwrap_or(super::protocol::ErrorCode::InvalidFields),
+                                    error
+                                        .unwrap_or(crate::chat::protocol::ErrorCode::InvalidFields),
                                     message.clone().unwrap_or_default(),
                                 )
                             });
@@ -366,7 +367,7 @@ pub fn render_notice(a: &Arrival) -> String {
 }
 
 /// `netlab chat udp://ADDR`: the terminal chat over UDP.
-pub(crate) async fn terminal(addr: String, args: ChatArgs) -> CliResult {
+pub async fn terminal(addr: String, args: TerminalConfig) -> TerminalResult {
     let mut client = UdpChatClient::connect(&addr).await?;
     let me = client.id();
     let json = args.json;
@@ -528,7 +529,7 @@ async fn finish(
     unanswered: usize,
     failed: bool,
     json: bool,
-) -> CliResult {
+) -> TerminalResult {
     let _ = client.send_control(&Control::Bye).await;
     let s = client.stats();
     if json {

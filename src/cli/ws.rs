@@ -1,16 +1,17 @@
 //! `netlab ws ...`: the RFC 6455 echo server and an interactive client.
 
-use super::client::{self, ClientConfig};
-use super::close::{CloseCode, CloseFrame};
-use super::connection::{Direction, WsError};
-use super::frame::{draw_bits, FrameHeader};
-use super::handshake::{Policy, DEFAULT_MAX_HEADER};
-use super::message::Message;
-use super::protocol::Limits;
-use super::server::{self, EchoConfig, EchoEvent, ServerConfig, DEFAULT_MAX_CONNECTIONS};
-use super::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_MESSAGE};
-use crate::cli::{parse_size, CliResult};
+use super::{parse_size, CliResult};
 use crate::term;
+use crate::units::parse_duration;
+use crate::ws::client::{self, ClientConfig};
+use crate::ws::close::{CloseCode, CloseFrame};
+use crate::ws::connection::{Direction, WsError};
+use crate::ws::frame::{draw_bits, FrameHeader};
+use crate::ws::handshake::{Policy, DEFAULT_MAX_HEADER};
+use crate::ws::message::Message;
+use crate::ws::protocol::Limits;
+use crate::ws::server::{self, EchoConfig, EchoEvent, ServerConfig, DEFAULT_MAX_CONNECTIONS};
+use crate::ws::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_MESSAGE};
 use clap::{Args, Subcommand};
 use std::error::Error;
 use std::process::ExitCode;
@@ -26,13 +27,13 @@ pub enum WsCommand {
     )]
     Echo {
         /// Address to listen on (port 0 picks a free port, printed at start).
-        #[arg(long, default_value = "127.0.0.1:9001")]
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9001")]
         listen: String,
         /// Size and time limits.
         #[command(flatten)]
         limits: WsLimits,
         /// Most clients served at once; more wait until one leaves.
-        #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
         /// Accept only browsers from these origins (repeat the flag; clients without Origin are allowed).
         #[arg(long = "origin", value_name = "ORIGIN")]
@@ -44,7 +45,7 @@ pub enum WsCommand {
         #[arg(long, short)]
         quiet: bool,
         /// Worker threads (default: one per core this process may use).
-        #[arg(long)]
+        #[arg(long, value_name = "N")]
         threads: Option<usize>,
     },
     /// Connect to a WebSocket server, send messages and print what comes back.
@@ -60,7 +61,7 @@ pub enum WsCommand {
         #[arg(long)]
         frames: bool,
         /// Split each message into fragments of this many bytes (§5.4).
-        #[arg(long, value_parser = parse_size)]
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
         fragment: Option<usize>,
         /// Size and time limits.
         #[command(flatten)]
@@ -75,16 +76,16 @@ pub enum WsCommand {
 #[derive(Debug, Args)]
 pub struct WsLimits {
     /// Largest frame payload accepted (larger → close 1009).
-    #[arg(long, value_parser = parse_size, default_value_t = DEFAULT_MAX_FRAME)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_FRAME)]
     pub max_frame: usize,
     /// Largest message, all fragments together (larger → close 1009).
-    #[arg(long, value_parser = parse_size, default_value_t = DEFAULT_MAX_MESSAGE)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_MESSAGE)]
     pub max_message: usize,
     /// Largest HTTP head during the handshake (larger → 431).
-    #[arg(long, value_parser = parse_size, default_value_t = DEFAULT_MAX_HEADER)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = DEFAULT_MAX_HEADER)]
     pub max_header: usize,
     /// Time allowed for the whole opening handshake (e.g. 10s, 500ms).
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub handshake_timeout: Duration,
 }
 
@@ -95,25 +96,6 @@ impl WsLimits {
             max_message: self.max_message,
         }
     }
-}
-
-/// Parses a duration: `10s`, `500ms`, `2m`, or a number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: expected e.g. 10s, 500ms or 2m"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        other => return Err(format!("unknown duration unit `{other}`: use ms, s or m")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{text}` is out of range"))
 }
 
 /// Runs a `netlab ws` command.
@@ -183,7 +165,7 @@ fn echo(
         },
         max_connections,
     };
-    let rt = crate::cli::runtime(threads)?;
+    let rt = super::runtime(threads)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
@@ -336,13 +318,14 @@ async fn connect(
         show_head(&term::good("← http"), &response.head);
         ws.set_frame_tap(Box::new(show_frame));
     }
-    let send =
-        |ws: &mut super::WebSocket<tokio::net::TcpStream>, msg: &Message| -> Result<(), WsError> {
-            match (fragment, msg.is_data()) {
-                (Some(n), true) => ws.feed_fragmented(msg, n),
-                _ => ws.feed(msg),
-            }
-        };
+    let send = |ws: &mut crate::ws::WebSocket<tokio::net::TcpStream>,
+                msg: &Message|
+     -> Result<(), WsError> {
+        match (fragment, msg.is_data()) {
+            (Some(n), true) => ws.feed_fragmented(msg, n),
+            _ => ws.feed(msg),
+        }
+    };
     if !msgs.is_empty() {
         for m in &msgs {
             send(&mut ws, &Message::text(m.as_str()))?;
@@ -404,7 +387,7 @@ async fn connect(
     }
 }
 
-async fn close_and_wait(ws: &mut super::WebSocket<tokio::net::TcpStream>) -> CliResult {
+async fn close_and_wait(ws: &mut crate::ws::WebSocket<tokio::net::TcpStream>) -> CliResult {
     ws.close(CloseCode::Normal, "").await?;
     while let Some(msg) = ws.recv().await? {
         if let Message::Close(_) = msg {
@@ -415,73 +398,9 @@ async fn close_and_wait(ws: &mut super::WebSocket<tokio::net::TcpStream>) -> Cli
     Ok(ExitCode::SUCCESS)
 }
 
-/// `netlab bench ws URL ...`: load for a WebSocket echo server.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// The echo server, as ws://host:port/path.
-    pub url: String,
-    /// Concurrent connections.
-    #[arg(long, default_value_t = 1)]
-    pub conns: usize,
-    /// Payload bytes per message (binary).
-    #[arg(long, value_parser = parse_size, default_value_t = 16)]
-    pub size: usize,
-    /// Messages each connection keeps in flight.
-    #[arg(long, default_value_t = 1)]
-    pub pipeline: usize,
-    /// Seconds to measure.
-    #[arg(long, default_value_t = 5.0)]
-    pub secs: f64,
-    /// Seconds of warm-up before measuring.
-    #[arg(long, default_value_t = 1.0)]
-    pub warmup: f64,
-    /// The server's process id, to report its CPU time per message.
-    #[arg(long)]
-    pub server_pid: Option<u32>,
-    /// Load generator threads.
-    #[arg(long, default_value_t = 1)]
-    pub threads: usize,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Runs `netlab bench ws`.
-pub fn bench(args: BenchArgs) -> CliResult {
-    if args.conns == 0 || args.pipeline == 0 {
-        return Err("--conns and --pipeline must be at least 1".into());
-    }
-    if !(args.secs > 0.0 && args.warmup >= 0.0) {
-        return Err("--secs must be above 0 and --warmup at least 0".into());
-    }
-    let config = crate::bench::ws::LoadConfig {
-        url: args.url,
-        conns: args.conns,
-        size: args.size,
-        pipeline: args.pipeline,
-        warmup: Duration::from_secs_f64(args.warmup),
-        duration: Duration::from_secs_f64(args.secs),
-        server_pid: args.server_pid,
-        progress: !args.json,
-    };
-    let rt = crate::cli::runtime(Some(args.threads.max(1)))?;
-    let report = rt.block_on(crate::bench::ws::run(config))?;
-    Ok(report.print(args.json)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("3 fortnights").is_err());
-    }
 
     #[test]
     fn interactive_lines() {

@@ -1,12 +1,12 @@
 //! `netlab inspect`: dissect packets from a capture file, a pasted hex dump or
 //! a live interface, and show every byte's layer.
 
-use super::dissect::{Dissection, Dissector};
-use super::link::LinkType;
-use super::live::{Filter, LiveCapture};
-use super::pcap::{self, Reader};
-use super::render::{self, Meta};
-use crate::cli::CliResult;
+use super::CliResult;
+use crate::inspect::dissect::{Dissection, Dissector};
+use crate::inspect::link::LinkType;
+use crate::inspect::live::{Filter, LiveCapture};
+use crate::inspect::pcap::{self, Reader};
+use crate::inspect::render::{self, Meta};
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
 use std::net::IpAddr;
@@ -46,7 +46,7 @@ pub struct InspectArgs {
     #[arg(long)]
     pub no_hex: bool,
     /// Stop after this many packets (after filtering).
-    #[arg(long, short = 'c')]
+    #[arg(long, short = 'c', value_name = "N")]
     pub count: Option<u64>,
     /// Keep only packets from or to this TCP/UDP port (repeat for several).
     #[arg(long)]
@@ -58,10 +58,10 @@ pub struct InspectArgs {
     #[arg(long, value_name = "PORT")]
     pub dns_port: Vec<u16>,
     /// Largest packet record accepted in a capture file (a bigger one means a corrupt file).
-    #[arg(long, value_parser = crate::cli::parse_size, default_value_t = pcap::MAX_RECORD_LEN)]
+    #[arg(long, value_name = "SIZE", value_parser = super::parse_size, default_value_t = pcap::MAX_RECORD_LEN)]
     pub max_record: usize,
     /// Most TCP connections remembered for flow state (HTTP upgrade → WebSocket).
-    #[arg(long, default_value_t = super::flow::MAX_FLOWS)]
+    #[arg(long, value_name = "N", default_value_t = crate::inspect::flow::MAX_FLOWS)]
     pub max_flows: usize,
     /// Live capture: also write what was kept to this pcap file (Wireshark opens it).
     #[arg(
@@ -227,7 +227,7 @@ pub fn run(args: InspectArgs) -> CliResult {
         } else {
             hex.clone()
         };
-        let data = super::parse_hex(&text)?;
+        let data = crate::inspect::parse_hex(&text)?;
         let link = args.link.resolve(&data);
         dissector.dissect(link, &data, &mut d);
         let meta = Meta {

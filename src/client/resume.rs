@@ -24,7 +24,7 @@
 //! ([`Resume::send`], [`Resume::resume_frame`], [`Resume::seen_frame`]) and
 //! calls [`Resume::poll`] when [`Resume::deadline`] passes.
 
-use crate::transport::heartbeat::{Beat, Heartbeat, HeartbeatConfig, PING};
+use crate::chat::heartbeat::{Beat, Heartbeat, HeartbeatConfig, PING};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -266,7 +266,7 @@ impl Resume {
         }
         let name = event.get("event").and_then(Value::as_str).unwrap_or("");
         match name {
-            "ping" => return Incoming::Ping(crate::transport::heartbeat::PONG.to_vec()),
+            "ping" => return Incoming::Ping(crate::chat::heartbeat::PONG.to_vec()),
             "pong" => return Incoming::Pong,
             "welcome" | "resumed" => {
                 if let Some(s) = event.get("session").and_then(Value::as_str) {

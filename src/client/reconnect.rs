@@ -9,14 +9,14 @@
 //! itself with exponential backoff and jitter, presents its session token,
 //! and shows what the server replays, each event once.
 
-use super::command::{parse_line, render_event, settle, ChatArgs, Line, DRAIN_TIMEOUT, HELP};
-use super::id::ConnId;
-use super::protocol::ServerEvent;
 use super::resume::{backoff, jitter, Action, Incoming, Resume, ResumeConfig};
-use crate::cli::CliResult;
+use super::terminal::{parse_line, render_event, settle, Line, DRAIN_TIMEOUT, HELP};
+use super::{Reconnect, TerminalConfig, TerminalResult};
+use crate::chat::heartbeat::HeartbeatConfig;
+use crate::chat::id::ConnId;
+use crate::chat::protocol::ServerEvent;
 use crate::framing::FrameCodec;
 use crate::term;
-use crate::transport::heartbeat::HeartbeatConfig;
 use crate::ws::client::{connect, ClientConfig};
 use crate::ws::{CloseCode, Message, WebSocket, WsError};
 use bytes::Bytes;
@@ -412,7 +412,7 @@ impl Chat {
 
 /// Runs the terminal chat against `to` until stdin ends (and every acked
 /// event is answered), reconnecting when the connection is lost.
-pub(crate) async fn terminal(to: Endpoint, args: ChatArgs) -> CliResult {
+pub async fn terminal(to: Endpoint, args: TerminalConfig) -> TerminalResult {
     let config = ResumeConfig {
         ack_timeout: args.ack_timeout,
         retries: args.retries,
@@ -438,10 +438,10 @@ pub(crate) async fn terminal(to: Endpoint, args: ChatArgs) -> CliResult {
         .ok_or("the welcome carries no valid id")?;
     let mut state = Resume::new(config, FIRST_ACK, Instant::now());
     state.on_event(&welcome, Instant::now());
-    let reconnect = if args.no_reconnect {
-        false
-    } else {
-        args.reconnect || state.has_session()
+    let reconnect = match args.reconnect {
+        Reconnect::Never => false,
+        Reconnect::Always => true,
+        Reconnect::Auto => state.has_session(),
     };
     let mut chat = Chat {
         to,
@@ -514,7 +514,7 @@ pub(crate) async fn terminal(to: Endpoint, args: ChatArgs) -> CliResult {
     run(&mut chat).await
 }
 
-async fn run(chat: &mut Chat) -> CliResult {
+async fn run(chat: &mut Chat) -> TerminalResult {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut input_open = true;
     let far = tokio::time::Instant::now() + DRAIN_TIMEOUT * 1_000_000;
@@ -538,7 +538,7 @@ async fn run(chat: &mut Chat) -> CliResult {
                     Line::Quit => { input_open = false; chat.waiting.clear(); Ok(()) }
                     Line::Bad(why) => { anstream::println!("{} {why}", term::bad("?")); chat.failed = true; Ok(()) }
                     Line::Send(event, becomes) => {
-                        if let super::protocol::ClientEvent::Leave { room } = &event {
+                        if let crate::chat::protocol::ClientEvent::Leave { room } = &event {
                             if chat.current.as_deref() == Some(room.as_str()) {
                                 chat.current = None;
                             }
