@@ -9,8 +9,8 @@
 //! publishes every broadcast over Redis so rooms span several servers
 //! (lesson 12).
 
-use super::history::History;
-use super::hub::Output;
+use super::history::{keys_of, History};
+use super::output::Output;
 use super::protocol::ServerEvent;
 use super::rooms::{Rooms, Target};
 use std::sync::Arc;
@@ -79,5 +79,111 @@ impl Adapter for LocalAdapter {
             out.push(Output::Deliver { to, event });
         }
         reached
+    }
+}
+
+/// The adapter that records every message, join and leave in a [`History`]
+/// before the inner adapter delivers it (stamped with its seqs).
+pub struct HistoryAdapter<A: Adapter = LocalAdapter> {
+    inner: A,
+    history: History,
+}
+
+impl<A: Adapter> HistoryAdapter<A> {
+    /// Records into `history`, delivers through `inner`.
+    pub fn new(inner: A, history: History) -> Self {
+        Self { inner, history }
+    }
+}
+
+impl<A: Adapter> Adapter for HistoryAdapter<A> {
+    fn broadcast(
+        &mut self,
+        rooms: &Rooms,
+        target: &Target,
+        event: Arc<ServerEvent>,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        if !event.is_recordable() {
+            return self.inner.broadcast(rooms, target, event, out);
+        }
+        let keys = keys_of(rooms, target);
+        if keys.is_empty() {
+            return self.inner.broadcast(rooms, target, event, out);
+        }
+        let stamped = self
+            .history
+            .record(&keys, &target.except, target.skip, &event);
+        self.inner.broadcast(rooms, target, stamped, out)
+    }
+
+    fn history(&self) -> Option<&History> {
+        Some(&self.history)
+    }
+
+    fn history_mut(&mut self) -> Option<&mut History> {
+        Some(&mut self.history)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::id::ConnId;
+    use crate::chat::protocol::{LeaveReason, SeqMap};
+
+    fn msg(text: &str) -> ServerEvent {
+        ServerEvent::Message {
+            from: ConnId(1),
+            nick: "ana".into(),
+            to: vec![],
+            text: text.into(),
+            seq: SeqMap::new(),
+        }
+    }
+
+    #[test]
+    fn only_messages_joins_and_leaves_are_recorded() {
+        let rooms = {
+            let mut r = Rooms::new();
+            r.add_conn(ConnId(1));
+            r.join(ConnId(1), "a");
+            r
+        };
+        let mut adapter = HistoryAdapter::new(LocalAdapter, History::new(10));
+        let mut out = Vec::new();
+        let left = ServerEvent::Left {
+            room: "a".into(),
+            id: ConnId(1),
+            nick: "ana".into(),
+            reason: LeaveReason::Leave,
+            seq: SeqMap::new(),
+        };
+        adapter.broadcast(&rooms, &Target::rooms(["a"]), Arc::new(left), &mut out);
+        adapter.broadcast(
+            &rooms,
+            &Target::rooms(["a"]),
+            Arc::new(ServerEvent::Pong),
+            &mut out,
+        );
+        // A private message to an id nobody has reaches no one and is not kept.
+        let ghost = ConnId(5).to_hex();
+        adapter.broadcast(
+            &rooms,
+            &Target::rooms([ghost.as_str()]),
+            Arc::new(msg("x")),
+            &mut out,
+        );
+        let h = adapter.history().unwrap();
+        assert_eq!(
+            (h.recorded(), h.last_seq("a"), h.last_seq(&ghost)),
+            (1, 1, 0)
+        );
+        match &out[0] {
+            Output::Deliver { event, .. } => {
+                assert_eq!(event.seq(), Some(&SeqMap::from([("a".into(), 1)])))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

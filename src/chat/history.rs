@@ -11,14 +11,11 @@
 //! global record number `n` puts replays from several keys back into the
 //! order the events happened, each once.
 //!
-//! [`HistoryAdapter`] plugs this into the hub's broadcast seam
-//! ([`super::adapter`]): it stamps the seqs, records, then lets the inner
+//! [`super::adapter::HistoryAdapter`] plugs this into the hub's broadcast seam: it stamps the seqs, records, then lets the inner
 //! adapter deliver. With a file ([`History::open`]) every entry is also
 //! appended to an append-only log ([`super::log`]) and the rings are rebuilt
 //! from it when the server starts again.
 
-use super::adapter::{Adapter, LocalAdapter};
-use super::hub::Output;
 use super::id::ConnId;
 use super::log::{Log, LogError, Recovery, DEFAULT_MAX_RECORD};
 use super::protocol::{SeqMap, ServerEvent};
@@ -375,54 +372,9 @@ pub fn keys_of(rooms: &Rooms, target: &Target) -> Vec<String> {
     keys
 }
 
-/// The adapter that records every message, join and leave in a [`History`]
-/// before the inner adapter delivers it (stamped with its seqs).
-pub struct HistoryAdapter<A: Adapter = LocalAdapter> {
-    inner: A,
-    history: History,
-}
-
-impl<A: Adapter> HistoryAdapter<A> {
-    /// Records into `history`, delivers through `inner`.
-    pub fn new(inner: A, history: History) -> Self {
-        Self { inner, history }
-    }
-}
-
-impl<A: Adapter> Adapter for HistoryAdapter<A> {
-    fn broadcast(
-        &mut self,
-        rooms: &Rooms,
-        target: &Target,
-        event: Arc<ServerEvent>,
-        out: &mut Vec<Output>,
-    ) -> usize {
-        if !event.is_recordable() {
-            return self.inner.broadcast(rooms, target, event, out);
-        }
-        let keys = keys_of(rooms, target);
-        if keys.is_empty() {
-            return self.inner.broadcast(rooms, target, event, out);
-        }
-        let stamped = self
-            .history
-            .record(&keys, &target.except, target.skip, &event);
-        self.inner.broadcast(rooms, target, stamped, out)
-    }
-
-    fn history(&self) -> Option<&History> {
-        Some(&self.history)
-    }
-
-    fn history_mut(&mut self) -> Option<&mut History> {
-        Some(&mut self.history)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::protocol::LeaveReason;
 
     fn msg(text: &str) -> ServerEvent {
         ServerEvent::Message {
@@ -525,50 +477,5 @@ mod tests {
         };
         assert_eq!(texts(&h.replay(&wants, &me)), ["not for quiet"]);
         assert_eq!(h.replay(&wants, &NOBODY).events.len(), 2);
-    }
-
-    #[test]
-    fn only_messages_joins_and_leaves_are_recorded() {
-        let rooms = {
-            let mut r = Rooms::new();
-            r.add_conn(ConnId(1));
-            r.join(ConnId(1), "a");
-            r
-        };
-        let mut adapter = HistoryAdapter::new(LocalAdapter, History::new(10));
-        let mut out = Vec::new();
-        let left = ServerEvent::Left {
-            room: "a".into(),
-            id: ConnId(1),
-            nick: "ana".into(),
-            reason: LeaveReason::Leave,
-            seq: SeqMap::new(),
-        };
-        adapter.broadcast(&rooms, &Target::rooms(["a"]), Arc::new(left), &mut out);
-        adapter.broadcast(
-            &rooms,
-            &Target::rooms(["a"]),
-            Arc::new(ServerEvent::Pong),
-            &mut out,
-        );
-        // A private message to an id nobody has reaches no one and is not kept.
-        let ghost = ConnId(5).to_hex();
-        adapter.broadcast(
-            &rooms,
-            &Target::rooms([ghost.as_str()]),
-            Arc::new(msg("x")),
-            &mut out,
-        );
-        let h = adapter.history().unwrap();
-        assert_eq!(
-            (h.recorded(), h.last_seq("a"), h.last_seq(&ghost)),
-            (1, 1, 0)
-        );
-        match &out[0] {
-            Output::Deliver { event, .. } => {
-                assert_eq!(event.seq(), Some(&SeqMap::from([("a".into(), 1)])))
-            }
-            other => panic!("{other:?}"),
-        }
     }
 }

@@ -10,6 +10,7 @@
 //! | [`adapter`] | the one seam every broadcast goes through (history, Redis later) |
 //! | [`history`] | per-key rings of recorded events with their seqs, replayed to who missed them (lesson 07) |
 //! | [`session`] | tokens that resume a session, idempotent receive, server→client confirmations (lesson 07) |
+//! | [`output`] | what the hub hands its transports: deliver, close, disconnecting, detached |
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
 //! | [`log`] | durable history: an append-only file with a checksum per record; a torn last record is dropped (lesson 07) |
@@ -29,6 +30,7 @@ pub mod hub;
 pub mod id;
 pub mod limits;
 pub mod log;
+pub mod output;
 pub mod protocol;
 pub mod rooms;
 pub mod routing;

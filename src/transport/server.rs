@@ -13,9 +13,10 @@
 //! later; that disconnect is recognised as stale and changes nothing.
 
 use super::outbound::Outbound;
+use crate::chat::adapter::HistoryAdapter;
 use crate::chat::adapter::{Adapter, LocalAdapter};
 use crate::chat::heartbeat::HeartbeatConfig;
-use crate::chat::history::{History, HistoryAdapter, HistoryConfig, HistoryError};
+use crate::chat::history::{History, HistoryConfig, HistoryError};
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;
 use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DEFAULT_MAX_QUEUE};
