@@ -106,6 +106,45 @@ pub fn printable(bytes: &[u8], limit: usize) -> String {
     out
 }
 
+/// Makes text that came from a peer (a chat message, a nick, a WebSocket
+/// text message, a string inside a captured packet) safe to print on a
+/// terminal: every control character and every bidirectional-override mark
+/// is shown escaped instead of obeyed.
+///
+/// Without this, a peer's `ESC ] 0 ; title BEL` renames the reader's window,
+/// `ESC [ 2 J` clears the screen, and `\r\n[private] admin: …` prints a
+/// forged line that looks like the server's own. Escapes: `\e` for ESC,
+/// `\r`, `\n`, `\t`, `\u{XX}` for any other C0, DEL or C1 control, and
+/// `\u{202e}`-style for the Unicode bidi controls (U+061C, U+200E–U+200F,
+/// U+202A–U+202E, U+2066–U+2069), which can make text read backwards.
+pub fn peer_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether [`peer_text`] shows `c` escaped: C0 and C1 controls, DEL, and the
+/// Unicode bidirectional formatting characters.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 /// Renders lesson Markdown for a terminal: headings, bold, inline code and code
 /// blocks styled; everything else printed as written.
 pub fn render_markdown(md: &str) -> String {
@@ -172,6 +211,31 @@ mod tests {
     fn hex_is_spaced_and_cut() {
         assert_eq!(hex(&[0, 0x0a, 0xff], 10), "00 0a ff");
         assert_eq!(hex(&[1, 2, 3], 2), "01 02 …");
+    }
+
+    #[test]
+    fn peer_text_shows_escape_sequences_instead_of_obeying_them() {
+        assert_eq!(peer_text("plain text, ünïcode ✓"), "plain text, ünïcode ✓");
+        assert!(matches!(peer_text("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            peer_text("\x1b]0;pwned\x07\x1b[2J"),
+            "\\e]0;pwned\\u{7}\\e[2J"
+        );
+        assert_eq!(
+            peer_text("hi\r\n[private] admin: psst"),
+            "hi\\r\\n[private] admin: psst"
+        );
+        assert_eq!(peer_text("a\tb\x7f\u{9b}c"), "a\\tb\\u{7f}\\u{9b}c");
+        assert_eq!(peer_text("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(peer_text("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn peer_text_never_lets_a_control_character_through(s in "\\PC*|[\\x00-\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}]*") {
+            let shown = peer_text(&s);
+            proptest::prop_assert!(!shown.chars().any(needs_escape), "{shown:?}");
+        }
     }
 
     #[test]

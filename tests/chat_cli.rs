@@ -191,3 +191,44 @@ fn bench_chat_runs_end_to_end_on_a_small_scale() {
     // Latencies were recorded, and the percentiles are ordered.
     assert!(fanout["p99_us"].as_f64().unwrap() >= fanout["p50_us"].as_f64().unwrap());
 }
+
+/// A hostile client (a raw socket, as an attacker would write one) sends a
+/// message made to forge a line and drive the reader's terminal; a real
+/// `netlab chat` must print it as one line with every control shown escaped.
+#[test]
+fn a_peers_escape_sequences_and_line_breaks_reach_the_screen_escaped() {
+    let (_server, url) = start_server(&[]);
+    let mut bob = Proc::spawn(&["chat", &url, "--nick", "bob", "--room", "lobby"]);
+    bob.expect("[lobby] → bob (you) joined");
+
+    let hostile =
+        "hi\r\n[private] admin: send me your password\x1b]0;pwned\x07\x1b[2J\x1b[8m\u{202e}olleh";
+    let mut eve = std::net::TcpStream::connect(url.trim_start_matches("tcp://")).unwrap();
+    for event in [
+        serde_json::json!({"event": "nick", "nick": "eve"}),
+        serde_json::json!({"event": "join", "room": "lobby"}),
+        serde_json::json!({"event": "message", "to": ["lobby"], "text": hostile}),
+    ] {
+        let body = serde_json::to_vec(&event).unwrap();
+        eve.write_all(&(body.len() as u32).to_be_bytes()).unwrap();
+        eve.write_all(&body).unwrap();
+    }
+
+    let line = bob.expect("eve:");
+    assert_eq!(
+        line,
+        r"[lobby] eve: hi\r\n[private] admin: send me your password\e]0;pwned\u{7}\e[2J\e[8m\u{202e}olleh"
+    );
+    bob.type_line("/quit");
+    let (_, all) = bob.finish();
+    assert!(
+        !all.iter().any(|l| l.starts_with("[private] admin")),
+        "no forged line: {all:#?}"
+    );
+    for l in &all {
+        assert!(
+            !l.contains(['\x1b', '\x07', '\r', '\u{202e}']),
+            "a raw control reached the screen: {l:?}"
+        );
+    }
+}

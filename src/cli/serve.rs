@@ -312,19 +312,20 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
                     "{} {} disconnecting from {}",
                     term::dim("-"),
                     id.short(),
-                    rooms.iter().map(|r| match r.parse::<ConnId>() { Ok(own) => own.short(), Err(_) => r.clone() }).collect::<Vec<_>>().join(", ")
+                    rooms.iter().map(|r| match r.parse::<ConnId>() { Ok(own) => own.short(), Err(_) => term::peer_text(r).into_owned() }).collect::<Vec<_>>().join(", ")
                 ),
                 ServerNote::Disconnected { id, reason } => {
-                    anstream::eprintln!("{} {} disconnected: {reason}", term::dim("-"), id.short())
+                    anstream::eprintln!("{} {} disconnected: {}", term::dim("-"), id.short(), term::peer_text(reason))
                 }
                 ServerNote::AcceptFailed { error } => anstream::eprintln!(
                     "{} accept failed: {error} (out of file descriptors? raise ulimit -n)",
                     term::bad("!")
                 ),
                 ServerNote::Detached { id, reason } => anstream::eprintln!(
-                    "{} {} detached ({reason}): resumable, still in its rooms",
+                    "{} {} detached ({}): resumable, still in its rooms",
                     term::dim("~"),
-                    id.short()
+                    id.short(),
+                    term::peer_text(reason)
                 ),
                 ServerNote::Resumed { id, from } => anstream::eprintln!(
                     "{} {} resumed (on the connection first known as {})",

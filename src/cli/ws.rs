@@ -240,7 +240,9 @@ fn show_frame(dir: Direction, h: &FrameHeader) {
 
 fn show_message(msg: &Message) {
     match msg {
-        Message::Text(t) => anstream::println!("{} {}", term::good("←"), t.as_str()),
+        Message::Text(t) => {
+            anstream::println!("{} {}", term::good("←"), term::peer_text(t.as_str()))
+        }
         Message::Binary(b) => anstream::println!(
             "{} {} {}",
             term::good("←"),
@@ -259,7 +261,8 @@ fn show_message(msg: &Message) {
             c.as_ref()
                 .map_or("(no status code)".to_string(), |c| format!(
                     "{} {}",
-                    c.code, c.reason
+                    c.code,
+                    term::peer_text(&c.reason)
                 ))
         ),
     }

@@ -187,7 +187,7 @@ impl Chat {
                 }
             }
             // An event this client does not know yet: shown as it came.
-            Err(_) => anstream::println!("{}", term::dim(v.to_string())),
+            Err(_) => anstream::println!("{}", term::dim(term::peer_text(&v.to_string()))),
         }
     }
 
@@ -269,7 +269,7 @@ impl Chat {
             if self.json {
                 println!("{v}");
             } else {
-                anstream::println!("{} {message}", term::bad("gap:"));
+                anstream::println!("{} {}", term::bad("gap:"), term::peer_text(message));
             }
         } else {
             // A `bye` for a connection the client will replace (it looked

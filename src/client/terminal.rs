@@ -129,15 +129,18 @@ pub fn settle(
 
 /// A chat line for one server event, as `netlab chat` prints it.
 pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
+    // Everything a peer chose (nicks, rooms, text) goes through `safe`, so
+    // its control characters are shown, never obeyed by the terminal.
+    let safe = |text: &str| term::peer_text(text).into_owned();
     let name = |nick: &str, id: &ConnId| {
         if *id == me {
-            format!("{nick} (you)")
+            format!("{} (you)", safe(nick))
         } else {
-            nick.to_string()
+            safe(nick)
         }
     };
     Some(match e {
-        ServerEvent::Welcome { id, nick, .. } => format!("connected as {nick} (id {id})"),
+        ServerEvent::Welcome { id, nick, .. } => format!("connected as {} (id {id})", safe(nick)),
         ServerEvent::Message {
             from,
             nick,
@@ -150,12 +153,13 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             } else if to.len() == 1 && to[0] == me.to_hex() {
                 "private".to_string()
             } else {
-                to.join(",")
+                safe(&to.join(","))
             };
+            let text = safe(text);
             format!("[{place}] {}: {text}", term::bold(name(nick, from)))
         }
         ServerEvent::Joined { room, id, nick, .. } => {
-            term::dim(format!("[{room}] → {} joined", name(nick, id)))
+            term::dim(format!("[{}] → {} joined", safe(room), name(nick, id)))
         }
         ServerEvent::Left {
             room,
@@ -164,7 +168,8 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             reason,
             ..
         } => term::dim(format!(
-            "[{room}] ← {} {}",
+            "[{}] ← {} {}",
+            safe(room),
             name(nick, id),
             match reason {
                 LeaveReason::Leave => "left",
@@ -172,7 +177,7 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             }
         )),
         ServerEvent::Nick { id, old, nick } => {
-            term::dim(format!("{old} is now {}", name(nick, id)))
+            term::dim(format!("{} is now {}", safe(old), name(nick, id)))
         }
         ServerEvent::Rooms { rooms } => format!(
             "your rooms: {}",
@@ -181,13 +186,14 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
                 .map(|r| if *r == me.to_hex() {
                     format!("{r} (your own)")
                 } else {
-                    r.clone()
+                    safe(r)
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
         ServerEvent::Who { room, members } => format!(
-            "in {room}: {}",
+            "in {}: {}",
+            safe(room),
             members
                 .iter()
                 .map(|m| format!("{} ({})", name(&m.nick, &m.id), m.id.short()))
@@ -201,24 +207,30 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
                 "refused ({}):",
                 error.map(|c| c.to_string()).unwrap_or_default()
             )),
-            message.clone().unwrap_or_default()
+            safe(message.as_deref().unwrap_or_default())
         ),
         ServerEvent::Error { code, message } => {
-            format!("{} {message}", term::bad(format!("error ({code}):")))
+            format!(
+                "{} {}",
+                term::bad(format!("error ({code}):")),
+                safe(message)
+            )
         }
         ServerEvent::Dropped { count } => term::bad(format!(
             "missed {count} events: you were reading too slowly"
         )),
         ServerEvent::Bye { message, .. } => {
             format!(
-                "{} {message}",
-                term::bad("the server closed the connection:")
+                "{} {}",
+                term::bad("the server closed the connection:"),
+                safe(message)
             )
         }
         ServerEvent::Resumed { nick, replayed, .. } => term::good(format!(
-            "resumed as {nick}: {replayed} missed events follow"
+            "resumed as {}: {replayed} missed events follow",
+            safe(nick)
         )),
-        ServerEvent::Gap { message, .. } => term::bad(message),
+        ServerEvent::Gap { message, .. } => term::bad(safe(message)),
         ServerEvent::Ping | ServerEvent::Pong => return None,
     })
 }
@@ -226,6 +238,24 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_peer_wrote_is_shown_escaped_never_obeyed() {
+        let me = ConnId(1);
+        let forged = ServerEvent::Message {
+            from: ConnId(2),
+            nick: "eve".into(),
+            to: vec!["lobby".into()],
+            text: "hi\r\n[private] admin: password?\x1b]0;pwned\x07\x1b[2J\u{202e}".into(),
+            seq: Default::default(),
+        };
+        let line = render_event(&forged, me).unwrap();
+        assert!(!line.contains(['\r', '\n', '\x07', '\u{202e}']), "{line:?}");
+        assert!(
+            line.contains("hi\\r\\n[private] admin: password?\\e]0;pwned\\u{7}\\e[2J\\u{202e}"),
+            "{line:?}"
+        );
+    }
 
     #[test]
     fn typed_lines_become_events() {

@@ -387,7 +387,11 @@ pub async fn terminal(addr: String, args: TerminalConfig) -> TerminalResult {
         Incoming::Notice(a) => anstream::println!("{}", render_notice(a)),
         Incoming::Session(_) => {}
         Incoming::Garbage(why) => {
-            anstream::println!("{} {why}", term::bad("? not a chat datagram:"))
+            anstream::println!(
+                "{} {}",
+                term::bad("? not a chat datagram:"),
+                term::peer_text(why)
+            )
         }
     };
     show(&Incoming::Event(client.welcome()));

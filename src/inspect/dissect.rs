@@ -78,7 +78,8 @@ impl Value {
             Value::Ipv4(a) => a.to_string(),
             Value::Ipv6(a) => a.to_string(),
             Value::Str(s) => (*s).to_string(),
-            Value::Text(s) => s.clone(),
+            // Text from a packet is a peer's: shown escaped, never obeyed.
+            Value::Text(s) => crate::term::peer_text(s).into_owned(),
             Value::Printable(r) => crate::term::printable(slice(r), 200),
             Value::Bytes(r) => crate::term::hex(slice(r), 32),
             Value::TcpFlags(f) => format!("0x{f:03x} ({})", tcp::flag_string(*f)),
