@@ -268,12 +268,18 @@ fn the_terminal_chat_speaks_ws_urls() {
 
 /// Sends a hand-written upgrade request with `origin` to `/ws`; returns the status line.
 fn upgrade_status(http: &str, origin: Option<&str>) -> String {
+    upgrade_status_as(http, http, origin)
+}
+
+/// The same, with the `Host` header the client chose (a browser sends the
+/// name it resolved, whatever address that name led to).
+fn upgrade_status_as(http: &str, host: &str, origin: Option<&str>) -> String {
     let mut s = std::net::TcpStream::connect(http).unwrap();
     s.set_read_timeout(Some(PATIENCE)).unwrap();
     let origin = origin
         .map(|o| format!("Origin: {o}\r\n"))
         .unwrap_or_default();
-    write!(s, "GET /ws HTTP/1.1\r\nHost: {http}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n").unwrap();
+    write!(s, "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n").unwrap();
     let mut line = String::new();
     BufReader::new(s).read_line(&mut line).unwrap();
     line.trim_end().to_string()
@@ -301,6 +307,22 @@ fn cross_site_pages_are_refused_unless_allowed() {
     assert_eq!(
         upgrade_status(&s.http, Some(&other)),
         "HTTP/1.1 403 Forbidden"
+    );
+    // DNS rebinding: evil.example resolves to 127.0.0.1, so the attacker's
+    // page sends a Host and an Origin that agree — but they are not ours.
+    let evil = format!("evil.example:{port}");
+    assert_eq!(
+        upgrade_status_as(&s.http, &evil, Some(&format!("http://{evil}"))),
+        "HTTP/1.1 403 Forbidden"
+    );
+    // The loopback address's own name is this server's page too.
+    assert_eq!(
+        upgrade_status_as(
+            &s.http,
+            &format!("localhost:{port}"),
+            Some(&format!("http://localhost:{port}"))
+        ),
+        "HTTP/1.1 101 Switching Protocols"
     );
     let open = serve(&["--allow-origin", "https://ok.example"]);
     assert_eq!(

@@ -8,9 +8,13 @@
 //! Browsers let any page open a WebSocket to any host, and send along the
 //! cookies of that host: the server must check `Origin` itself
 //! (RFC 6455 §10.2, "cross-site WebSocket hijacking"). [`origin_allowed`]
-//! accepts a request without `Origin` (not a browser), a page served by this
-//! same host, and the origins given with `--allow-origin`; anything else gets
-//! `403 Forbidden` before the upgrade.
+//! accepts a request without `Origin` (not a browser), a page served from the
+//! address the connection actually reached, and the origins given with
+//! `--allow-origin`; anything else gets `403 Forbidden` before the upgrade.
+//! The request's own `Host` header is never trusted for this: under DNS
+//! rebinding, `evil.example` resolves to 127.0.0.1, and the attacker's page
+//! sends `Host: evil.example:PORT` with `Origin: http://evil.example:PORT` —
+//! the two agree, yet the page is not ours.
 
 pub mod socketio;
 
@@ -23,6 +27,7 @@ use crate::ws::handshake::{
 };
 use crate::ws::DEFAULT_HANDSHAKE_TIMEOUT;
 use bytes::BytesMut;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -68,13 +73,15 @@ impl Default for WebConfig {
     }
 }
 
-/// May a browser page from `origin` open a WebSocket to a server reached as `host`?
+/// May a browser page from `origin` open a WebSocket on a connection that
+/// reached this server at `local` (the socket's own address, not `Host`)?
 ///
-/// No `Origin`: not a browser (a terminal client), allowed. Same host: the
-/// page this server served, allowed. Otherwise only if listed (or `*` is).
+/// No `Origin`: not a browser (a terminal client), allowed. A page served from
+/// that very address — `http://IP:PORT`, and `http://localhost:PORT` when the
+/// address is loopback — allowed. Otherwise only if listed (or `*` is).
 /// Origins are compared without regard to case (RFC 6454 §6.1 serialises
 /// scheme and host in lower case).
-pub fn origin_allowed(origin: Option<&str>, host: &str, allowed: &[String]) -> bool {
+pub fn origin_allowed(origin: Option<&str>, local: SocketAddr, allowed: &[String]) -> bool {
     let Some(origin) = origin else {
         return true;
     };
@@ -84,13 +91,10 @@ pub fn origin_allowed(origin: Option<&str>, host: &str, allowed: &[String]) -> b
     {
         return true;
     }
-    const SCHEME: &str = "http://";
-    match (origin.get(..SCHEME.len()), origin.get(SCHEME.len()..)) {
-        (Some(scheme), Some(rest)) => {
-            scheme.eq_ignore_ascii_case(SCHEME) && rest.eq_ignore_ascii_case(host)
-        }
-        _ => false,
-    }
+    let own = format!("http://{local}");
+    let loopback = format!("http://localhost:{}", local.port());
+    origin.eq_ignore_ascii_case(&own)
+        || (local.ip().is_loopback() && origin.eq_ignore_ascii_case(&loopback))
 }
 
 /// What a request head asks for.
@@ -107,7 +111,7 @@ enum Route {
 }
 
 /// Decides what to do with a complete request head (pure: tested below).
-fn route(head: &[u8], config: &WebConfig) -> Route {
+fn route(head: &[u8], config: &WebConfig, local: SocketAddr) -> Route {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     if req.parse(head).is_err() {
@@ -143,9 +147,8 @@ fn route(head: &[u8], config: &WebConfig) -> Route {
                     .into(),
             );
         }
-        let host = header("Host").unwrap_or_default();
         let origin = header("Origin");
-        if !origin_allowed(origin.as_deref(), &host, &config.allowed_origins) {
+        if !origin_allowed(origin.as_deref(), local, &config.allowed_origins) {
             let e = HandshakeError::OriginNotAllowed(origin.unwrap_or_default());
             return Route::Refuse(
                 403,
@@ -245,7 +248,10 @@ async fn handle(mut stream: TcpStream, peer: &str, server: Arc<ChatServer>, conf
         return;
     };
     let head_only = buf.starts_with(b"HEAD ");
-    match route(&buf[..end], config) {
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    match route(&buf[..end], config, local) {
         Route::File(ty, body) => {
             let _ = stream
                 .write_all(&response(200, "OK", ty, body, head_only))
@@ -322,43 +328,36 @@ mod tests {
     #[test]
     fn origins() {
         let none: Vec<String> = vec![];
-        assert!(origin_allowed(None, "127.0.0.1:8080", &none));
-        assert!(origin_allowed(
-            Some("http://127.0.0.1:8080"),
-            "127.0.0.1:8080",
-            &none
-        ));
-        assert!(origin_allowed(
-            Some("HTTP://LOCALHOST:1"),
-            "localhost:1",
-            &none
-        ));
-        // Same host name, another port: another origin (RFC 6454 §5).
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert!(origin_allowed(None, local, &none));
+        assert!(origin_allowed(Some("http://127.0.0.1:8080"), local, &none));
+        assert!(origin_allowed(Some("HTTP://LOCALHOST:8080"), local, &none));
+        // Same address, another port: another origin (RFC 6454 §5).
+        assert!(!origin_allowed(Some("http://127.0.0.1:8081"), local, &none));
+        assert!(!origin_allowed(Some("https://evil.example"), local, &none));
+        // DNS rebinding: the name resolves here, but it is not our page.
         assert!(!origin_allowed(
-            Some("http://127.0.0.1:8081"),
-            "127.0.0.1:8080",
+            Some("http://evil.example:8080"),
+            local,
             &none
         ));
-        assert!(!origin_allowed(
-            Some("https://evil.example"),
-            "127.0.0.1:8080",
-            &none
-        ));
-        assert!(!origin_allowed(Some("null"), "127.0.0.1:8080", &none));
+        assert!(!origin_allowed(Some("null"), local, &none));
+        // localhost is ours only when the connection arrived on loopback.
+        let lan: SocketAddr = "192.168.1.5:8080".parse().unwrap();
+        assert!(origin_allowed(Some("http://192.168.1.5:8080"), lan, &none));
+        assert!(!origin_allowed(Some("http://localhost:8080"), lan, &none));
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        assert!(origin_allowed(Some("http://[::1]:8080"), v6, &none));
         let listed = vec!["https://ok.example".to_string()];
-        assert!(origin_allowed(
-            Some("https://ok.example"),
-            "127.0.0.1:8080",
-            &listed
-        ));
+        assert!(origin_allowed(Some("https://ok.example"), local, &listed));
         assert!(!origin_allowed(
             Some("https://ok.example.evil"),
-            "127.0.0.1:8080",
+            local,
             &listed
         ));
         assert!(origin_allowed(
             Some("https://any"),
-            "h:1",
+            local,
             &["*".to_string()]
         ));
     }
@@ -366,9 +365,10 @@ mod tests {
     #[test]
     fn routes() {
         let c = WebConfig::default();
+        let route = |head: &[u8], c: &WebConfig| route(head, c, "127.0.0.1:1".parse().unwrap());
         assert_eq!(route(&upgrade("/ws", "h:1", None), &c), Route::Upgrade);
         assert_eq!(
-            route(&upgrade("/ws?x=1", "h:1", Some("http://h:1")), &c),
+            route(&upgrade("/ws?x=1", "h:1", Some("http://127.0.0.1:1")), &c),
             Route::Upgrade
         );
         assert!(matches!(
