@@ -197,32 +197,4 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
-
-    #[test]
-    fn help_lists_the_commands_in_course_order() {
-        let names: Vec<String> = Cli::command()
-            .get_subcommands()
-            .map(|c| c.get_name().to_string())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "tour",
-                "lessons",
-                "lesson",
-                "check",
-                "layers",
-                "tcp",
-                "serve",
-                "chat",
-                "compare",
-                "link",
-                "reliable",
-                "ws",
-                "inspect",
-                "bench",
-                "completions"
-            ]
-        );
-    }
 }
