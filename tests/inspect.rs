@@ -611,3 +611,57 @@ fn a_websocket_frame_longer_than_its_segment_continues_in_the_next() {
         .field(Protocol::WebSocket, "payload (continued)")
         .is_none());
 }
+
+/// `netlab inspect --hex -` with `input` on stdin; returns the output and how
+/// many bytes of `input` the process took before it stopped reading.
+fn inspect_hex_stdin(extra: &[&str], input: &[u8]) -> (Output, usize) {
+    use std::io::Write;
+    let mut child = Command::new(support::netlab_bin())
+        .args(["--color", "never", "inspect", "--hex", "-"])
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("netlab runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut taken = 0;
+    for chunk in input.chunks(64 * 1024) {
+        if stdin.write_all(chunk).is_err() {
+            break; // the process stopped reading: it refused the rest
+        }
+        taken += chunk.len();
+    }
+    drop(stdin);
+    (child.wait_with_output().unwrap(), taken)
+}
+
+#[test]
+fn a_huge_hex_paste_is_refused_without_reading_it_all() {
+    let flood = b"00 ".repeat(10 * 1024 * 1024 / 3);
+    let (out, taken) = inspect_hex_stdin(&[], &flood);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--max-record"), "{err}");
+    assert!(
+        taken < flood.len(),
+        "the whole 10 MB was read ({taken} bytes): the input is not bounded"
+    );
+}
+
+#[test]
+fn hex_packets_up_to_max_record_are_dissected_and_one_byte_more_is_refused() {
+    // An IPv4 header claiming 40 bytes, then padding: 64 bytes in all.
+    let mut packet = "45 00 00 28 00 01 00 00 40 06 00 00 7f 00 00 01 7f 00 00 01 ".to_string();
+    packet.push_str(&"00 ".repeat(64 - 20));
+    let (ok, _) = inspect_hex_stdin(&["--max-record", "64", "--json"], packet.as_bytes());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let (over, _) = inspect_hex_stdin(&["--max-record", "64"], format!("{packet}00").as_bytes());
+    assert!(!over.status.success());
+    let err = String::from_utf8_lossy(&over.stderr);
+    assert!(err.contains("more than 64 bytes"), "{err}");
+}

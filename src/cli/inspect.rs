@@ -222,12 +222,30 @@ pub fn run(args: InspectArgs) -> CliResult {
     let mut d = Dissection::default();
     let limit = args.count.unwrap_or(u64::MAX);
     if let Some(hex) = &args.hex {
+        // Hex from stdin may be anything: read at most what one packet of
+        // --max-record bytes can take as text, so a flood costs bounded memory.
+        let max_text = args
+            .max_record
+            .saturating_mul(crate::inspect::HEX_TEXT_PER_BYTE)
+            .saturating_add(1);
         let text = if hex == "-" {
-            std::io::read_to_string(std::io::stdin())?
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(std::io::stdin(), max_text as u64),
+                &mut text,
+            )?;
+            text
         } else {
             hex.clone()
         };
-        let data = crate::inspect::parse_hex(&text)?;
+        if text.len() >= max_text {
+            return Err(format!(
+                "the hex is longer than one packet of --max-record {} bytes can be; pass one packet (or raise --max-record)",
+                args.max_record
+            )
+            .into());
+        }
+        let data = crate::inspect::parse_hex_max(&text, args.max_record)?;
         let link = args.link.resolve(&data);
         dissector.dissect(link, &data, &mut d);
         let meta = Meta {

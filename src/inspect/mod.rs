@@ -59,6 +59,16 @@ pub fn layer_at(frame: &[u8], offset: usize) -> Option<crate::layers::OsiLayer> 
 /// digit pairs, with whitespace, colons, `0x` prefixes and leading offsets
 /// (`0000:` / `0010  `) ignored.
 pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    parse_hex_max(text, usize::MAX)
+}
+
+/// How many bytes of hex text may stand for one byte of a packet: a
+/// Wireshark dump spends about 4.4 (offset column, spaces, ASCII column).
+pub const HEX_TEXT_PER_BYTE: usize = 8;
+
+/// [`parse_hex`] for untrusted input: refuses as soon as the packet would be
+/// longer than `max` bytes, so a huge paste costs no more than `max` bytes.
+pub fn parse_hex_max(text: &str, max: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     for line in text.lines() {
         let mut line = line.trim();
@@ -89,6 +99,11 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         if digits.len() % 2 != 0 {
             return Err(format!(
                 "odd number of hex digits on line `{line}`: every byte is two digits"
+            ));
+        }
+        if out.len() + digits.len() / 2 > max {
+            return Err(format!(
+                "the hex holds more than {max} bytes: one packet is at most that (raise --max-record)"
             ));
         }
         for pair in digits.as_bytes().chunks(2) {
@@ -122,5 +137,8 @@ mod tests {
         assert_eq!(parse_hex("4500 003c").unwrap(), vec![0x45, 0, 0, 0x3c]);
         assert!(parse_hex("450").is_err());
         assert!(parse_hex("").is_err());
+        assert_eq!(super::parse_hex_max("45 00 00 3c", 4).unwrap().len(), 4);
+        let too_long = super::parse_hex_max("45 00\n00 3c 01", 4).unwrap_err();
+        assert!(too_long.contains("more than 4 bytes"), "{too_long}");
     }
 }
