@@ -1,10 +1,13 @@
-//! Load generators (`netlab bench ...`) and what they report.
+//! Load generators (`netlab bench ...`) and what they report; `soak` is the
+//! long, churning one whose verdict is not a speed but "nothing lost, nothing
+//! twice, memory flat".
 //!
 //! A benchmark here never asserts a time: it prints throughput, latency
 //! percentiles and — when given the server's process id — the server's CPU time
 //! per message, so two servers measured in the same run can be compared as a ratio.
 
 pub mod chat;
+pub mod soak;
 pub mod tcp;
 pub mod udp_chat;
 pub mod window;
