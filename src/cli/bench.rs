@@ -1,5 +1,7 @@
-//! `netlab bench tcp|ws|chat`: load generators for netlab's servers —
-//! msgs/s, round-trip latency, fairness, and the server's CPU time per message.
+//! `netlab bench tcp|ws|chat|soak`: load generators for netlab's servers —
+//! msgs/s, round-trip latency, fairness, and the server's CPU time per message;
+//! `soak` churns thousands of connections for minutes and judges the server
+//! on what it lost, duplicated and kept in memory.
 
 use super::{parse_size, runtime, CliResult};
 use crate::bench::{self, Report};
@@ -50,11 +52,14 @@ pub enum BenchCommand {
     },
     /// Load a chat hub: memory per idle connection, and fan-out to one big room.
     Chat(BenchChatArgs),
+    /// Soak a chat hub: churning connections that vanish and resume, a slow reader, a flooder; lost, duplicated, RSS, p99.
+    Soak(BenchSoakArgs),
 }
 
 pub(super) fn run(cmd: BenchCommand) -> CliResult {
     match cmd {
         BenchCommand::Chat(args) => chat(args),
+        BenchCommand::Soak(args) => soak(args),
         BenchCommand::Ws(args) => ws(args),
         BenchCommand::Tcp {
             addr,
@@ -243,4 +248,93 @@ fn chat(args: BenchChatArgs) -> CliResult {
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `netlab bench soak`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The server needs history and sessions (observers resume), room for the connections, and the file limit raised:\n  ulimit -n 20000\n  taskset -c 0 netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101 --history 200 --session-ttl 60s --max-connections 40000 --quiet &\n  netlab link --listen 127.0.0.1:7102 --to 127.0.0.1:7101 --loss 5% --seed 1 &\n  taskset -c 1 netlab bench soak 127.0.0.1:7100 --udp 127.0.0.1:7102 --conns 10000 --secs 600 --server-pid $!\n\nscripts/soak does all of that, and checks the server's stderr for panics and its pid for restarts.\nExits 1 when an observer lost or got twice any accepted message, or the server's RSS grew past --max-rss-growth after the warm-up.\n\nExamples:\n  netlab bench soak 127.0.0.1:7100 --conns 300 --secs 30\n  netlab bench soak 127.0.0.1:7100 --conns 10000 --secs 600 --server-pid 1234 --json"
+)]
+pub struct BenchSoakArgs {
+    /// Chat server address (host:port, or tcp://host:port); it must run with --history.
+    pub addr: String,
+    /// The same server's UDP address, usually a `netlab link --loss 5%` in front of its --udp.
+    #[arg(long, value_name = "ADDR")]
+    pub udp: Option<String>,
+    /// TCP connections held at once.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub conns: usize,
+    /// Seconds the load runs.
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    pub secs: f64,
+    /// Seconds of warm-up, after which RSS must stay flat (default: a quarter of --secs).
+    #[arg(long, value_name = "SECS")]
+    pub warmup: Option<f64>,
+    /// Observers that vanish and resume, and must get every message once (default: one per 30 connections, 4–50).
+    #[arg(long, value_name = "N")]
+    pub observers: Option<usize>,
+    /// UDP clients (with --udp).
+    #[arg(long, value_name = "N", default_value_t = crate::bench::soak::DEFAULT_UDP_CLIENTS)]
+    pub udp_clients: usize,
+    /// The sender's messages per second.
+    #[arg(long, value_name = "N", default_value_t = crate::bench::soak::DEFAULT_SENDER_RATE)]
+    pub sender_rate: u32,
+    /// Mean seconds a member's connection lives before it churns (default: a tenth of --secs, 5–60).
+    #[arg(long, value_name = "SECS")]
+    pub lifetime: Option<f64>,
+    /// Spread clients over this many source addresses 127.0.0.1, .2, ... (for per-address caps).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub sources: u8,
+    /// The server's process id: its RSS is sampled and judged.
+    #[arg(long, value_name = "PID")]
+    pub server_pid: Option<u32>,
+    /// RSS growth after the warm-up that fails the run.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = crate::bench::soak::DEFAULT_MAX_RSS_GROWTH as usize)]
+    pub max_rss_growth: usize,
+    /// Seed of the random pauses, lifetimes and choices.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `netlab bench soak`.
+fn soak(args: BenchSoakArgs) -> CliResult {
+    use crate::bench::soak::{self, SoakConfig};
+    let warmup_ok = match args.warmup {
+        Some(w) => (0.0..args.secs).contains(&w),
+        None => true,
+    };
+    if !(args.secs > 0.0 && args.secs.is_finite() && warmup_ok) {
+        return Err("--secs must be above 0, and --warmup at least 0 and below --secs".into());
+    }
+    if let Some(l) = args.lifetime {
+        if !(l > 0.0 && l.is_finite()) {
+            return Err("--lifetime must be above 0".into());
+        }
+    }
+    let addr = args.addr.trim_start_matches("tcp://");
+    let mut config = SoakConfig::new(addr, args.conns, Duration::from_secs_f64(args.secs));
+    if let Some(w) = args.warmup {
+        config.warmup = Duration::from_secs_f64(w);
+    }
+    if let Some(o) = args.observers {
+        config.observers = o;
+    }
+    if let Some(l) = args.lifetime {
+        config.member_lifetime = Duration::from_secs_f64(l);
+    }
+    config.udp = args.udp.map(|u| u.trim_start_matches("udp://").to_string());
+    config.udp_clients = args.udp_clients;
+    config.sender_rate = args.sender_rate;
+    config.sources = args.sources;
+    config.server_pid = args.server_pid;
+    config.max_rss_growth = args.max_rss_growth as u64;
+    config.seed = args.seed;
+    config.progress = true;
+    let report = runtime(Some(1))?
+        .block_on(soak::run(config))
+        .map_err(|e| format!("{e} (for many connections raise the file limit: ulimit -n 20000)"))?;
+    Ok(report.print(args.json)?)
 }
