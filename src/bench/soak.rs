@@ -916,13 +916,23 @@ impl Observer {
                     // The old token first: the new welcome brings a provisional one.
                     let frame = self.resume.resume_frame();
                     self.resume.on_event(&welcome, now);
-                    if let Some(mut f) = frame {
-                        if self.fault == Fault::ReplayAll {
-                            let mut v: Value = serde_json::from_slice(&f).unwrap_or_default();
-                            v["last"] = json!({});
-                            f = v.to_string().into_bytes();
+                    match frame {
+                        Some(mut f) => {
+                            if self.fault == Fault::ReplayAll {
+                                let mut v: Value = serde_json::from_slice(&f).unwrap_or_default();
+                                v["last"] = json!({});
+                                f = v.to_string().into_bytes();
+                            }
+                            frames.push(f);
                         }
-                        frames.push(f);
+                        // The token went out with a `resume` whose answer never
+                        // came (the connection died first): the session may be
+                        // resumed already under a token we never saw. Start
+                        // over on this one and join again since the last seq.
+                        None => {
+                            bump(&self.shared.c.new_sessions);
+                            frames.extend(self.resume.rejoin(now, true));
+                        }
                     }
                 }
                 Fault::NoResume => {
