@@ -16,7 +16,7 @@
 //! | `reliable.rs` | `netlab reliable send`, `netlab reliable recv` |
 //! | `ws.rs` | `netlab ws echo`, `netlab ws connect` |
 //! | `inspect.rs` | `netlab inspect` |
-//! | `bench.rs` | `netlab bench tcp`, `netlab bench ws`, `netlab bench chat` |
+//! | `bench.rs` | `netlab bench tcp`, `netlab bench ws`, `netlab bench chat`, `netlab bench soak` |
 
 mod bench;
 mod chat;
