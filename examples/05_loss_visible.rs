@@ -7,7 +7,7 @@
 //! reordering. Every datagram carries a sequence number; the receiver's tracker
 //! prints what the network did, line by line. Change the seed and run again.
 
-use netlab::link::relay::{self, RelayConfig, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
+use netlab::link::relay::{self, RelayConfig};
 use netlab::link::Impairment;
 use netlab::udp::{Arrival, DatagramHeader, ReceiveTracker};
 use std::time::Duration;
@@ -27,12 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Impairment::default()
     };
     println!("link: {}", impairment.describe());
-    let config = RelayConfig {
-        to: receiver.local_addr()?,
-        impairment,
-        max_sessions: DEFAULT_MAX_SESSIONS,
-        session_idle: DEFAULT_SESSION_IDLE,
-    };
+    let config = RelayConfig::new(receiver.local_addr()?, impairment);
     tokio::spawn(relay::run(
         front,
         config,

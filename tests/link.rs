@@ -5,8 +5,9 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
-use std::process::{Child, Command};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A UDP echo server on a free port, in a thread; returns its address.
@@ -81,7 +82,7 @@ fn loss_is_counted_exactly_and_reproducible_from_the_seed() {
         );
         assert_eq!(
             back["received"], fwd["delivered"],
-            "the echo server answered every forwarded datagram"
+            "the echo server answered every forwarded datagram: {r}"
         );
         assert_eq!(
             back["delivered"].as_u64().unwrap(),
@@ -184,4 +185,351 @@ fn a_burst_of_equal_sized_datagrams_arrives_as_separate_datagrams() {
     assert_eq!(got, (0..150).collect::<BTreeSet<u32>>());
     let report = final_report(child);
     assert_eq!(report["forward"]["delivered"], 150);
+}
+
+/// The real `netlab link --json` running until the test stops it with SIGINT
+/// (its Ctrl-C), so the test can look at it (`/proc/PID/status`) while it
+/// runs. Optionally started under a low open-file limit (`ulimit -n`).
+/// Killed when the test ends, whatever happens.
+struct Relay {
+    child: Child,
+    /// Where clients send.
+    addr: String,
+    stdout: Option<BufReader<ChildStdout>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Relay {
+    fn start(fd_limit: Option<u32>, to: &str, flags: &[&str]) -> Relay {
+        let mut args = vec!["link", "--listen", "127.0.0.1:0", "--to", to, "--json"];
+        args.extend_from_slice(flags);
+        let mut command = match fd_limit {
+            // `exec` keeps the pid: the child is netlab itself, not the shell.
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(support::netlab_bin());
+                c
+            }
+            None => Command::new(support::netlab_bin()),
+        };
+        let mut child = command
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start netlab link");
+        let mut err = child.stderr.take().expect("piped stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err.read_to_string(&mut text);
+            text
+        });
+        let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        out.read_line(&mut first).expect("read the first line");
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.split(" -> ").next())
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        Relay {
+            child,
+            addr,
+            stdout: Some(out),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Stops the relay as Ctrl-C does; returns its final JSON report and all it wrote on stderr.
+    fn stop(mut self) -> (Value, String) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -INT {pid}");
+        let status = self.child.wait().unwrap();
+        let mut rest = String::new();
+        self.stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut rest)
+            .unwrap();
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        assert!(
+            status.success(),
+            "netlab link failed: {status}; stderr:\n{stderr}"
+        );
+        let last = rest
+            .lines()
+            .last()
+            .unwrap_or_else(|| panic!("no report; stderr:\n{stderr}"));
+        (serde_json::from_str(last).unwrap(), stderr)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends `payload` from `sock` to `to` until it comes back (the echo
+/// server answers through the relay); false if `tries` sends each waited
+/// `quiet` with no answer. A datagram may be lost, so it is sent again.
+fn echoed(sock: &UdpSocket, to: &str, payload: &[u8], tries: u32, quiet: Duration) -> bool {
+    sock.set_read_timeout(Some(quiet)).unwrap();
+    let mut buf = [0u8; 2048];
+    for _ in 0..tries {
+        sock.send_to(payload, to).unwrap();
+        while let Ok(n) = sock.recv(&mut buf) {
+            if buf[..n] == *payload {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Patience for an answer that must come: a dead relay fails the test instead
+/// of hanging it. Never used to assert speed.
+const MUST_ANSWER: (u32, Duration) = (30, Duration::from_secs(1));
+
+/// Patience for an answer that must not come (a refused client): what a
+/// refused datagram would get back in time, were it relayed.
+const MUST_NOT_ANSWER: (u32, Duration) = (3, Duration::from_millis(300));
+
+fn n(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// A client socket whose source address is `ip` (any 127.x.y.z works on Linux,
+/// which routes all of 127.0.0.0/8 to the loopback interface).
+fn client_from(ip: &str) -> UdpSocket {
+    UdpSocket::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"))
+}
+
+/// With `ulimit -n 64`, one datagram from each of 200 source addresses asks the
+/// relay for more per-client sockets than the process may open. It used to exit
+/// with `Too many open files`; now the datagrams it cannot open a socket for are
+/// dropped and counted, said once on stderr, and the clients it already has keep
+/// being relayed.
+#[cfg(target_os = "linux")]
+#[test]
+fn out_of_file_descriptors_new_clients_are_refused_and_the_relay_goes_on() {
+    const FLOOD: usize = 200;
+    let echo = udp_echo();
+    let relay = Relay::start(Some(64), &echo, &[]);
+    let good = client_from("127.0.0.1");
+    let (tries, quiet) = MUST_ANSWER;
+    assert!(echoed(&good, &relay.addr, b"before", tries, quiet));
+    for i in 0..FLOOD {
+        let s = client_from(&format!("127.3.{}.{}", i / 250, i % 250 + 1));
+        s.send_to(b"hello", &relay.addr).unwrap();
+        if i % 20 == 19 {
+            std::thread::sleep(Duration::from_millis(2)); // don't overflow socket buffers
+        }
+    }
+    assert!(
+        echoed(&good, &relay.addr, b"after", tries, quiet),
+        "the relay still relays for the client it had"
+    );
+    let (r, stderr) = relay.stop();
+    let refused = n(&r["refused_no_socket"]);
+    assert!(refused > 0, "{r}");
+    assert!(
+        refused < FLOOD as u64,
+        "the relay opened what sockets it could: {r}"
+    );
+    let relayed_new = n(&r["forward"]["received"]) - 2; // "before" and "after"
+    assert_eq!(
+        relayed_new + refused + n(&r["refused"]) + n(&r["refused_per_ip"]),
+        FLOOD as u64,
+        "every datagram of the flood was relayed or counted as refused: {r}"
+    );
+    let said = stderr
+        .lines()
+        .filter(|l| l.contains("Too many open files"))
+        .count();
+    assert_eq!(
+        said, 1,
+        "said once per episode, not per datagram:\n{stderr}"
+    );
+}
+
+/// Peak resident memory of a running process (Linux), in bytes.
+#[cfg(target_os = "linux")]
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"));
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// Sends `count` datagrams of `size` bytes from `sock` to `to`, with a pause
+/// after each: the relay's receive buffer holds only a few datagrams this
+/// large, and the flood must reach the relay, not the kernel's drop counter.
+fn flood(sock: &UdpSocket, to: &str, count: usize, size: usize) {
+    let datagram = vec![0xa5u8; size];
+    for _ in 0..count {
+        let _ = sock.send_to(&datagram, to);
+        std::thread::sleep(Duration::from_micros(100));
+    }
+}
+
+/// `--delay` without `--rate` used to queue without limit: a burst of 64 KiB
+/// datagrams took the relay to gigabytes. Now what one client's session holds
+/// is bounded in bytes; the rest is dropped at the tail and counted, as a
+/// router's full queue does.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_flood_through_a_long_delay_is_dropped_at_the_tail_not_hoarded() {
+    // A sink that never reads: nothing leaves the 10 s delay line before the stop anyway.
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let relay = Relay::start(
+        None,
+        &sink.local_addr().unwrap().to_string(),
+        &["--delay", "10s"],
+    );
+    let sock = client_from("127.0.0.1");
+    // About 1 GB offered: what a relay that keeps it all would hold.
+    flood(&sock, &relay.addr, 15_000, 65_000);
+    let peak = peak_rss(relay.child.id());
+    let (r, _) = relay.stop();
+    assert!(
+        peak < 100 << 20,
+        "the relay's memory stays bounded: peak RSS {} MiB; {r}",
+        peak >> 20
+    );
+    assert!(
+        n(&r["forward"]["overflowed"]) > 0,
+        "the tail was dropped: {r}"
+    );
+    assert!(
+        n(&r["peak_held_bytes"]) <= n(&r["limits"]["max_session_memory"]),
+        "one session held no more than its share: {r}"
+    );
+}
+
+/// `--max-memory` bounds what all sessions hold together.
+#[cfg(target_os = "linux")]
+#[test]
+fn max_memory_bounds_all_sessions_together() {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let relay = Relay::start(
+        None,
+        &sink.local_addr().unwrap().to_string(),
+        &[
+            "--delay",
+            "10s",
+            "--max-memory",
+            "4MiB",
+            "--max-session-memory",
+            "3MiB",
+        ],
+    );
+    for ip in ["127.0.0.1", "127.3.9.1"] {
+        flood(&client_from(ip), &relay.addr, 1_000, 60 * 1024);
+    }
+    let (r, _) = relay.stop();
+    assert_eq!(n(&r["limits"]["max_memory"]), 4 << 20);
+    assert!(n(&r["peak_held_bytes"]) <= 4 << 20, "{r}");
+    assert!(n(&r["forward"]["overflowed"]) > 0, "{r}");
+}
+
+/// `--max-sessions-per-ip N`: N clients from one address are relayed, the
+/// N + 1st is refused and counted, and another address still gets a slot.
+#[test]
+fn one_address_gets_at_most_max_sessions_per_ip() {
+    let echo = udp_echo();
+    let relay = Relay::start(None, &echo, &["--max-sessions-per-ip", "3"]);
+    let same: Vec<UdpSocket> = (0..4).map(|_| client_from("127.0.0.1")).collect();
+    let (tries, quiet) = MUST_ANSWER;
+    for s in &same[..3] {
+        assert!(echoed(s, &relay.addr, b"at the cap", tries, quiet));
+    }
+    let (no_tries, no_quiet) = MUST_NOT_ANSWER;
+    assert!(
+        !echoed(&same[3], &relay.addr, b"one past", no_tries, no_quiet),
+        "the fourth client from 127.0.0.1 is not relayed"
+    );
+    #[cfg(target_os = "linux")]
+    assert!(
+        echoed(
+            &client_from("127.3.1.1"),
+            &relay.addr,
+            b"elsewhere",
+            tries,
+            quiet
+        ),
+        "another address still gets a session"
+    );
+    let (r, _) = relay.stop();
+    assert_eq!(n(&r["refused_per_ip"]), u64::from(no_tries), "{r}");
+    assert_eq!(n(&r["refused"]), 0, "{r}");
+    assert_eq!(n(&r["limits"]["max_sessions_per_ip"]), 3);
+}
+
+/// A client that goes quiet for `--session-idle` gives its slot back: with
+/// room for one session, a second client gets in once the first is idle.
+#[test]
+fn an_idle_session_gives_its_slot_back() {
+    let echo = udp_echo();
+    let relay = Relay::start(
+        None,
+        &echo,
+        &["--max-sessions", "1", "--session-idle", "1s"],
+    );
+    let (first, second) = (client_from("127.0.0.1"), client_from("127.0.0.1"));
+    let (tries, quiet) = MUST_ANSWER;
+    assert!(echoed(&first, &relay.addr, b"first", tries, quiet));
+    // Refused while the first is there, relayed once it has been idle long enough.
+    assert!(echoed(&second, &relay.addr, b"second", tries, quiet));
+    let (r, _) = relay.stop();
+    assert!(n(&r["refused"]) >= 1, "the second waited for the slot: {r}");
+    assert_eq!(n(&r["limits"]["session_idle_ms"]), 1000);
+}
+
+#[test]
+fn every_limit_is_a_flag_in_help() {
+    let out = Command::new(support::netlab_bin())
+        .args(["link", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--max-sessions <N>",
+        "--max-sessions-per-ip <N>",
+        "--session-idle <DURATION>",
+        "--queue <SIZE>",
+        "--max-session-memory <SIZE>",
+        "--max-memory <SIZE>",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn limits_that_would_relay_nothing_are_refused() {
+    for (flag, value) in [
+        ("--max-sessions", "0"),
+        ("--max-sessions-per-ip", "0"),
+        ("--session-idle", "0"),
+        ("--max-memory", "0"),
+        ("--max-session-memory", "0"),
+    ] {
+        let out = Command::new(support::netlab_bin())
+            .args(["link", "--listen", "127.0.0.1:0", "--to", "127.0.0.1:9"])
+            // Were the value taken, the relay would stop by itself.
+            .args([flag, value, "--duration", "1s"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{flag} {value}: {err}");
+    }
 }

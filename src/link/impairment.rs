@@ -157,7 +157,9 @@ pub struct Counters {
     pub delivered: u64,
     /// Packets dropped by `loss`.
     pub lost: u64,
-    /// Packets dropped because the rate-limit queue was full.
+    /// Packets dropped at the tail because a queue was full: the rate
+    /// limit's (`queue_limit`), or the memory of whoever holds the link
+    /// (see [`Link::overflow`]).
     pub overflowed: u64,
     /// Extra copies made by `duplicate`.
     pub duplicated: u64,
@@ -188,6 +190,8 @@ pub struct Link {
     /// Bytes accepted but not yet through the rate limit, with their exit times.
     backlog: std::collections::VecDeque<(Duration, usize)>,
     backlog_bytes: usize,
+    /// Payload bytes of the packets in `queue` (a duplicate counts twice).
+    queued_bytes: usize,
     order: u64,
     counters: Counters,
 }
@@ -202,6 +206,7 @@ impl Link {
             busy_until: Duration::ZERO,
             backlog: std::collections::VecDeque::new(),
             backlog_bytes: 0,
+            queued_bytes: 0,
             order: 0,
             counters: Counters::default(),
         }
@@ -283,8 +288,17 @@ impl Link {
         Duration::from_nanos(nanos as u64)
     }
 
+    /// A packet arrived but whoever holds the link had no room to keep it
+    /// (a relay at its memory limit): it counts as received and dropped at
+    /// the tail (`overflowed`), as a full router queue drops it.
+    pub fn overflow(&mut self) {
+        self.counters.received += 1;
+        self.counters.overflowed += 1;
+    }
+
     fn schedule(&mut self, due: Duration, packet: Bytes) {
         self.order += 1;
+        self.queued_bytes += packet.len();
         self.queue.push(Reverse(Pending {
             due,
             order: self.order,
@@ -298,6 +312,7 @@ impl Link {
             return None;
         }
         let Reverse(p) = self.queue.pop()?;
+        self.queued_bytes -= p.packet.len();
         self.counters.delivered += 1;
         self.counters.bytes_delivered += p.packet.len() as u64;
         Some(p.packet)
@@ -311,6 +326,12 @@ impl Link {
     /// Packets still inside the link.
     pub fn in_flight(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Payload bytes still inside the link (a duplicated packet counts twice):
+    /// what the link costs in memory, besides its bookkeeping.
+    pub fn bytes_in_flight(&self) -> usize {
+        self.queued_bytes
     }
 }
 
@@ -488,6 +509,35 @@ mod tests {
         // Once the first has left (100 ms), there is room again.
         link.send(ms(100), Bytes::from(vec![0u8; 100]));
         assert_eq!(link.counters().overflowed, 2);
+    }
+
+    #[test]
+    fn bytes_in_flight_follow_packets_in_and_out() {
+        let mut link = Link::new(Impairment {
+            delay: ms(10),
+            duplicate: 1.0,
+            ..Impairment::default()
+        });
+        link.send(ms(0), Bytes::from(vec![0u8; 100]));
+        link.send(ms(1), Bytes::from(vec![0u8; 30]));
+        assert_eq!(
+            link.bytes_in_flight(),
+            2 * 100 + 2 * 30,
+            "a copy counts too"
+        );
+        assert!(link.receive(ms(10)).is_some());
+        assert_eq!(link.bytes_in_flight(), 100 + 2 * 30);
+        while link.receive(ms(11)).is_some() {}
+        assert_eq!(link.bytes_in_flight(), 0);
+    }
+
+    #[test]
+    fn overflow_counts_a_packet_received_and_dropped() {
+        let mut link = Link::new(Impairment::default());
+        link.overflow();
+        let c = link.counters();
+        assert_eq!((c.received, c.overflowed, c.delivered), (1, 1, 0));
+        assert_eq!(link.in_flight(), 0);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Tour step for lesson 07: our own acks and retries repair a 20% lossy link.
 
 use super::{explain, ok, say, TourError};
-use crate::link::relay::{self, RelayConfig, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
+use crate::link::relay::{self, RelayConfig};
 use crate::link::Impairment;
 use crate::reliable::socket::{self, ReceiveConfig};
 use crate::reliable::SenderConfig;
@@ -25,12 +25,7 @@ pub async fn repaired_loss() -> Result<(), TourError> {
         "sender → netlab link ({}) → receiver, all UDP on 127.0.0.1",
         impairment.describe()
     ));
-    let config = RelayConfig {
-        to,
-        impairment,
-        max_sessions: DEFAULT_MAX_SESSIONS,
-        session_idle: DEFAULT_SESSION_IDLE,
-    };
+    let config = RelayConfig::new(to, impairment);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let relay = tokio::spawn(relay::run(
         front,

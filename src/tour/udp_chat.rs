@@ -7,7 +7,7 @@ use crate::chat::protocol::{ClientEvent, ServerEvent};
 use crate::client::tcp::ChatClient;
 use crate::client::udp::{Incoming, UdpChatClient};
 use crate::link::impairment::Impairment;
-use crate::link::relay::{self, RelayConfig, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
+use crate::link::relay::{self, RelayConfig};
 use crate::transport::{tcp, udp, ChatServer, ServerConfig};
 use crate::udp::Arrival;
 use std::sync::Arc;
@@ -57,16 +57,14 @@ pub async fn loss_made_visible() -> Result<(), TourError> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let link = tokio::spawn(relay::run(
         front,
-        RelayConfig {
-            to: udp_addr,
-            impairment: Impairment {
+        RelayConfig::new(
+            udp_addr,
+            Impairment {
                 loss: LOSS,
                 seed: SEED,
                 ..Impairment::default()
             },
-            max_sessions: DEFAULT_MAX_SESSIONS,
-            session_idle: DEFAULT_SESSION_IDLE,
-        },
+        ),
         async {
             let _ = stopped.await;
         },
