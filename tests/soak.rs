@@ -13,7 +13,7 @@
 use netlab::bench::soak::{self, Fault, SoakConfig, SoakReport};
 use netlab::chat::history::HistoryConfig;
 use netlab::link::impairment::Impairment;
-use netlab::link::relay::{self, RelayConfig, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE};
+use netlab::link::relay::{self, RelayConfig};
 use netlab::transport::{self, ChatServer, ServerConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
@@ -60,16 +60,14 @@ async fn start_server() -> (String, String) {
     ));
     let front = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let link_addr = front.local_addr().unwrap().to_string();
-    let link = RelayConfig {
-        to: udp_addr,
-        impairment: Impairment {
+    let link = RelayConfig::new(
+        udp_addr,
+        Impairment {
             loss: 0.05,
             seed: 1,
             ..Impairment::default()
         },
-        max_sessions: DEFAULT_MAX_SESSIONS,
-        session_idle: DEFAULT_SESSION_IDLE,
-    };
+    );
     tokio::spawn(relay::run(front, link, std::future::pending(), |_| {}));
     (tcp_addr, link_addr)
 }
