@@ -327,3 +327,14 @@ pub async fn connect_from(from: &str, addr: &str) -> tokio::net::TcpStream {
         .await
         .expect("connect")
 }
+
+/// A blocking TCP connection to `addr` from the local address `from` (any port).
+pub fn connect_from_std(from: &str, addr: &str) -> std::net::TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+    let local: std::net::SocketAddr = format!("{from}:0").parse().expect("an address");
+    socket.bind(&local.into()).expect("bind a loopback address");
+    let remote: std::net::SocketAddr = addr.parse().expect("a socket address");
+    socket.connect(&remote.into()).expect("connect");
+    socket.into()
+}
