@@ -13,6 +13,7 @@
 //! | [`memory`] | the bytes all connections together make the server hold (partial frames, unfinished messages, outbound queues) | the protocol's own refusal: `bye memory_full`, close 1013, … |
 //! | [`address`] | connections from one source address | the protocol's refusal, then the close |
 //! | [`accept`] | log lines while `accept` fails (out of file descriptors) | — one line per episode, with a count |
+//! | [`deadline`] | how long a frame may take, how long a connection may idle (one reusable timer per connection) | the protocol's refusal, then the close |
 //!
 //! Time limits (a frame must be complete within `--frame-timeout` of its
 //! first byte; an echo connection idle for `--idle-timeout` is closed) are
@@ -21,10 +22,12 @@
 
 pub mod accept;
 pub mod address;
+pub mod deadline;
 pub mod memory;
 
 pub use accept::{accept_with_backoff, AcceptFailures, AcceptReport};
 pub use address::{AddressCap, AddressFull, AddressSlot, DEFAULT_MAX_PER_IP};
+pub use deadline::Deadline;
 pub use memory::{MemoryBudget, OverBudget, Reservation, DEFAULT_MAX_MEMORY};
 
 use std::time::Duration;

@@ -26,9 +26,9 @@ use crate::framing::{
     decode_frame, encode_frame, pending_len, truncated, FrameError, DEFAULT_MAX_FRAME,
 };
 use crate::guard::{
-    accept_with_backoff, AcceptFailures, AcceptReport, AddressCap, AddressFull, MemoryBudget,
-    OverBudget, Reservation, DEFAULT_FRAME_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_MEMORY,
-    DEFAULT_MAX_PER_IP,
+    accept_with_backoff, AcceptFailures, AcceptReport, AddressCap, AddressFull, Deadline,
+    MemoryBudget, OverBudget, Reservation, DEFAULT_FRAME_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_MEMORY, DEFAULT_MAX_PER_IP,
 };
 use bytes::BytesMut;
 use futures_util::FutureExt;
@@ -240,34 +240,33 @@ where
     // arrived (None: nothing incomplete), and when anything last moved.
     let mut frame_started: Option<Instant> = None;
     let mut last_moved = Instant::now();
+    // One timer for the connection's life, moved as the deadlines move (no
+    // clock reads at all when both timeouts are off).
+    let mut deadline = Deadline::new();
+    let timed = config.frame_timeout.is_some() || config.idle_timeout.is_some();
     loop {
         // Wait until some bytes arrive, but not past the frame's or the idle deadline.
         make_room(&mut inbox);
-        let deadline = match frame_started {
-            Some(t) => config.frame_timeout.map(|d| (t + d, true)),
-            None => config.idle_timeout.map(|d| (last_moved + d, false)),
-        };
-        let mut got = match deadline {
-            None => stream.read_buf(&mut inbox).await.map_err(FrameError::Io)?,
-            Some((at, frame)) => {
-                match tokio::time::timeout_at(at, stream.read_buf(&mut inbox)).await {
-                    Ok(read) => read.map_err(FrameError::Io)?,
-                    Err(_) if frame => {
-                        return Err(EchoError::FrameTimeout {
-                            timeout: config.frame_timeout.unwrap_or_default(),
-                            have: inbox.len(),
-                            need: pending_len(&inbox),
-                        })
-                    }
-                    Err(_) => {
-                        return Err(EchoError::IdleTimeout(
-                            config.idle_timeout.unwrap_or_default(),
-                        ))
-                    }
-                }
+        deadline.set(match frame_started {
+            Some(t) => config.frame_timeout.map(|d| t + d),
+            None => config.idle_timeout.map(|d| last_moved + d),
+        });
+        let mut got = match deadline.run(stream.read_buf(&mut inbox)).await {
+            Some(read) => read.map_err(FrameError::Io)?,
+            None if frame_started.is_some() => {
+                return Err(EchoError::FrameTimeout {
+                    timeout: config.frame_timeout.unwrap_or_default(),
+                    have: inbox.len(),
+                    need: pending_len(&inbox),
+                })
+            }
+            None => {
+                return Err(EchoError::IdleTimeout(
+                    config.idle_timeout.unwrap_or_default(),
+                ))
             }
         };
-        let now = Instant::now();
+        let now = if timed { Instant::now() } else { last_moved };
         last_moved = now;
         // Echo every complete frame; while more bytes are *already* waiting in
         // the socket, read them too, so all the echoes leave in one write.
@@ -308,16 +307,19 @@ where
         };
         // The good frames before a broken one (or before EOF) still go back: nothing is lost.
         if !outbox.is_empty() {
-            let write = stream.write_all(&outbox);
-            match config.idle_timeout {
-                None => write.await.map_err(FrameError::Io)?,
-                Some(d) => match tokio::time::timeout(d, write).await {
-                    Ok(written) => written.map_err(FrameError::Io)?,
-                    // The peer has not read its echoes for that long.
-                    Err(_) => return Err(EchoError::IdleTimeout(d)),
-                },
+            // The peer must read its echoes within the idle timeout.
+            deadline.set(config.idle_timeout.map(|d| last_moved + d));
+            match deadline.run(stream.write_all(&outbox)).await {
+                Some(written) => written.map_err(FrameError::Io)?,
+                None => {
+                    return Err(EchoError::IdleTimeout(
+                        config.idle_timeout.unwrap_or_default(),
+                    ))
+                }
             }
-            last_moved = Instant::now();
+            if timed {
+                last_moved = Instant::now();
+            }
             outbox.clear();
             if outbox.capacity() > KEEP_BUFFER {
                 outbox = BytesMut::with_capacity(READ_BUFFER);

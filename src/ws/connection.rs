@@ -20,7 +20,7 @@ use super::frame::{FrameHeader, OpCode, Role};
 use super::handshake::HandshakeError;
 use super::message::Message;
 use super::protocol::{Limits, ProtocolError, Receiver, Sender};
-use crate::guard::{OverBudget, Reservation};
+use crate::guard::{Deadline, OverBudget, Reservation};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -153,6 +153,8 @@ pub struct WebSocket<S> {
     last_heard: Instant,
     /// What this connection holds of its server's memory budget, if it has one.
     held: Option<Reservation>,
+    /// The one timer behind `timeouts`.
+    deadline: Deadline,
 }
 
 impl<S> std::fmt::Debug for WebSocket<S> {
@@ -191,6 +193,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             started: None,
             last_heard: Instant::now(),
             held: None,
+            deadline: Deadline::new(),
         }
     }
 
@@ -299,13 +302,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                             Some(t) => self.timeouts.frame.map(|d| t + d),
                             None => self.timeouts.idle.map(|d| self.last_heard + d),
                         };
-                        let read = self.stream.read_buf(&mut self.inbox);
-                        match deadline {
-                            None => read.await?,
-                            Some(at) => match tokio::time::timeout_at(at, read).await {
-                                Ok(n) => n?,
-                                Err(_) => return Err(self.timed_out().await),
-                            },
+                        self.deadline.set(deadline);
+                        match self
+                            .deadline
+                            .run(self.stream.read_buf(&mut self.inbox))
+                            .await
+                        {
+                            Some(n) => n?,
+                            None => return Err(self.timed_out().await),
                         }
                     };
                     if self.timeouts.idle.is_some() {
@@ -356,9 +360,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let Some(idle) = self.timeouts.idle else {
             return self.flush().await;
         };
-        match tokio::time::timeout(idle, self.flush()).await {
-            Ok(r) => r,
-            Err(_) => {
+        // The connection's one timer, taken out while `flush` borrows self
+        // (if this is cancelled, a fresh timer is made next time).
+        let mut deadline = std::mem::take(&mut self.deadline);
+        // Nothing heard and nothing written for `idle`: the same deadline
+        // the next read gets, so the timer does not move back and forth.
+        deadline.set(Some(self.last_heard + idle));
+        let flushed = deadline.run(self.flush()).await;
+        self.deadline = deadline;
+        match flushed {
+            Some(r) => r,
+            None => {
                 self.state = State::Closed;
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.stream.shutdown()).await;
                 Err(WsError::IdleTimeout(idle))
