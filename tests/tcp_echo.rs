@@ -450,3 +450,25 @@ fn accept_failures_are_logged_once_per_episode_not_every_50_ms() {
         "127.0.0.1:0",
     ]);
 }
+
+#[test]
+fn a_client_that_never_reads_its_echoes_is_closed_after_the_idle_timeout() {
+    use std::io::Write;
+    let server = binary(&["--idle-timeout", "300ms"]);
+    let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+    s.set_write_timeout(Some(PATIENCE)).unwrap();
+    let msg = frame(&vec![7u8; 256 * 1024]);
+    for _ in 0..100_000 {
+        if let Err(e) = s.write_all(&msg) {
+            assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "the server kept a connection that reads nothing open: {e}"
+            );
+            return;
+        }
+    }
+    panic!("the server took 100,000 frames from a client that reads nothing");
+}

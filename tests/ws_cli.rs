@@ -599,3 +599,31 @@ fn accept_failures_are_logged_once_per_episode_not_every_50_ms() {
         "127.0.0.1:0",
     ]);
 }
+
+/// Writes `msg` until the server closes the connection; fails if a write
+/// stays blocked for PATIENCE (the server kept the connection open).
+fn write_until_closed(s: &mut TcpStream, msg: &[u8]) {
+    s.set_write_timeout(Some(PATIENCE)).unwrap();
+    for _ in 0..100_000 {
+        if let Err(e) = s.write_all(msg) {
+            assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "the server kept a connection that reads nothing open: {e}"
+            );
+            return;
+        }
+    }
+    panic!("the server took 100,000 messages from a client that reads nothing");
+}
+
+#[test]
+fn a_client_that_never_reads_its_echoes_is_closed_after_the_idle_timeout() {
+    let server = echo_server(&["--idle-timeout", "300ms"]);
+    let mut s = raw_upgrade(&server.addr);
+    let mut msg = masked_header(0x82, 256 * 1024);
+    msg.resize(msg.len() + 256 * 1024, 7);
+    write_until_closed(&mut s, &msg);
+}

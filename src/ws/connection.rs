@@ -243,7 +243,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 return Ok(None);
             }
             if self.outbox.len() >= FLUSH_AT || !self.segments.is_empty() {
-                self.flush().await?;
+                self.flush_charged().await?;
             }
             let got = self.receiver.read(&mut self.inbox);
             if let Some(tap) = self.tap.as_mut() {
@@ -267,13 +267,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     }
                     // Before waiting for the payload: charge the frame's whole
                     // size, the fragments so far and what is about to be written.
-                    if let Err(e) = self.account() {
-                        self.fail(CloseCode::TryAgainLater, "server memory budget spent")
-                            .await;
-                        return Err(e.into());
-                    }
-                    self.flush_in_time().await?;
-                    let _ = self.account(); // shrinking (the outbox is written) never fails
+                    self.flush_charged().await?;
                     if self.inbox.is_empty() && self.inbox.capacity() > KEEP_BUFFER {
                         // A big message has gone: give its memory back.
                         self.inbox = BytesMut::with_capacity(READ_CHUNK);
@@ -353,6 +347,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
+    /// Charges what this connection holds (the message arriving and what is
+    /// queued) to its budget, failing the connection with 1013 if it does not
+    /// fit; writes what is queued within the idle timeout; then gives back
+    /// what was written.
+    async fn flush_charged(&mut self) -> Result<(), WsError> {
+        if let Err(e) = self.account() {
+            self.fail(CloseCode::TryAgainLater, "server memory budget spent")
+                .await;
+            return Err(e.into());
+        }
+        self.flush_in_time().await?;
+        let _ = self.account(); // shrinking (the queue is written) never fails
+        Ok(())
+    }
+
     /// [`WebSocket::flush`], within the idle timeout if there is one: a peer
     /// that stopped reading cannot hold the connection (and our queued
     /// data) forever.
@@ -406,7 +415,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                         reason: String::new(),
                     });
                     self.queue(&Message::Close(reply));
-                    self.flush().await?;
+                    // A peer that stopped reading does not get to hold us here.
+                    if let Ok(flushed) = tokio::time::timeout(CLOSE_TIMEOUT, self.flush()).await {
+                        flushed?;
+                    }
                 }
                 self.state = State::Closed;
                 self.finish_close().await;
@@ -526,7 +538,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 code,
                 reason: reason.to_string(),
             })));
-            let _ = self.flush().await;
+            // Best effort, and bounded: a peer that stopped reading must not
+            // keep a failed connection (and its slot) open.
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.flush()).await;
         }
         self.state = State::Closed;
         self.finish_close().await;
