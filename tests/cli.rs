@@ -351,3 +351,40 @@ fn completions_cover_every_command_and_flag_for_each_shell() {
     assert!(!o.status.success(), "an unknown shell is refused");
     assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
 }
+
+/// Stopped with Ctrl-C (SIGINT), every stream server says how much of its
+/// memory budget it held at most: the peak of `--max-memory`.
+#[test]
+fn servers_report_their_memory_peak_when_stopped() {
+    for args in [
+        &[
+            "tcp",
+            "echo",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-memory",
+            "1MiB",
+        ][..],
+        &[
+            "ws",
+            "echo",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-memory",
+            "1MiB",
+        ][..],
+        &["serve", "--tcp", "127.0.0.1:0", "--max-memory", "1MiB"][..],
+    ] {
+        let mut server = support::Proc::spawn_with_stderr(args);
+        // The start-up line names the guards in force (and comes after the
+        // Ctrl-C handler is in place).
+        server.expect("memory budget 1.0 MiB");
+        let interrupted = Command::new("kill")
+            .args(["-INT", &server.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(interrupted.success());
+        let line = server.expect("memory budget: peak");
+        assert!(line.contains("(limit 1.0 MiB)"), "{args:?}: {line}");
+    }
+}

@@ -5,6 +5,9 @@ use super::parse_size;
 use crate::guard::{nonzero, MemoryBudget, DEFAULT_MAX_PER_IP};
 use crate::units::parse_duration;
 use clap::Args;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Context;
 use std::time::Duration;
 
 /// Limits across all the connections of one server.
@@ -41,6 +44,19 @@ impl IdleTimeout {
     pub fn get(&self) -> Option<Duration> {
         nonzero(self.idle_timeout)
     }
+}
+
+/// Ctrl-C, listened for from now on: the handler is installed at once (the
+/// future is polled one time), so a server calls this before it prints
+/// `listening on …`, and a Ctrl-C from then on stops it cleanly, with its
+/// summary, instead of killing it.
+pub fn ctrl_c_armed() -> Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> {
+    let mut stop: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> =
+        Box::pin(tokio::signal::ctrl_c());
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    // Pending (no Ctrl-C yet) installs the handler; the result is polled again later.
+    let _ = stop.as_mut().poll(&mut cx);
+    stop
 }
 
 /// A size for people: `812 B`, `4.0 KiB`, `12.5 MiB`.

@@ -219,6 +219,7 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.tcp))?;
         // The first line is machine-readable: scripts started with port 0 read it.
+        let stop = super::guard::ctrl_c_armed();
         println!("listening on tcp://{}", listener.local_addr()?);
         let udp = match &args.udp {
             Some(a) => {
@@ -384,7 +385,7 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             r = transport::tcp::serve(listener, server.clone()) => r?,
             r = udp => r?,
             r = web => r?,
-            _ = tokio::signal::ctrl_c() => {}
+            _ = stop => {}
         }
         anstream::eprintln!("{}", term::dim(budget_summary(server.budget())));
         Ok::<_, Box<dyn Error>>(())

@@ -86,6 +86,7 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
                     .await
                     .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
                 // The first line is machine-readable: scripts started with port 0 read it.
+                let stop = super::guard::ctrl_c_armed();
                 println!("listening on {}", listener.local_addr()?);
                 anstream::eprintln!(
                     "{}",
@@ -135,7 +136,7 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
                     });
                 tokio::select! {
                     r = server => r?,
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = stop => {}
                 }
                 anstream::eprintln!("{}", term::dim(budget_summary(&budget)));
                 Ok::<_, Box<dyn Error>>(())

@@ -191,6 +191,7 @@ fn echo(
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         // The first line is machine-readable: scripts started with port 0 read it.
+        let stop = super::guard::ctrl_c_armed();
         println!("listening on {addr}");
         anstream::eprintln!(
             "{}",
@@ -231,7 +232,7 @@ fn echo(
         });
         tokio::select! {
             r = server => r?,
-            _ = tokio::signal::ctrl_c() => {}
+            _ = stop => {}
         }
         anstream::eprintln!("{}", term::dim(budget_summary(&budget)));
         Ok::<_, Box<dyn Error>>(())
