@@ -304,9 +304,12 @@ async fn a_stalled_or_trickled_frame_is_dropped_after_the_frame_timeout_a_prompt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_connection_is_closed_after_the_idle_timeout_a_talking_one_stays() {
-    let server = binary(&["--idle-timeout", "300ms"]);
+    // The frame timeout off: a stalled frame is then cut off as idle.
+    let server = binary(&["--idle-timeout", "300ms", "--frame-timeout", "0"]);
     let mut idle = TcpStream::connect(&server.addr).await.unwrap();
     assert_eq!(echo_once(&mut idle, b"hello").await, b"hello");
+    let mut stalled = TcpStream::connect(&server.addr).await.unwrap();
+    stalled.write_all(&[0, 0, 0, 10, 1, 2]).await.unwrap();
     let mut talking = TcpStream::connect(&server.addr).await.unwrap();
     for i in 0..10 {
         let msg = format!("message {i}");
@@ -317,6 +320,7 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout_a_talking_one_stays
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     closed_by_server(&mut idle).await;
+    closed_by_server(&mut stalled).await;
     // With the flag at 0 nothing is closed for idling (the default is minutes).
     let off = binary(&["--idle-timeout", "0"]);
     let mut quiet = TcpStream::connect(&off.addr).await.unwrap();

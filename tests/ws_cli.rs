@@ -472,9 +472,14 @@ fn a_stalled_trickled_or_unfinished_message_gets_1008_after_the_frame_timeout() 
 
 #[test]
 fn an_idle_upgraded_connection_gets_1001_after_the_idle_timeout() {
-    let server = echo_server(&["--idle-timeout", "300ms"]);
+    // The frame timeout off: a stalled message is then cut off as idle.
+    let server = echo_server(&["--idle-timeout", "300ms", "--frame-timeout", "0"]);
     let mut idle = raw_upgrade(&server.addr);
     assert_eq!(ws_echo_once(&mut idle, "hi"), "hi");
+    let mut stalled = raw_upgrade(&server.addr);
+    let mut f = masked_header(0x82, 100);
+    f.extend_from_slice(&[7; 10]);
+    stalled.write_all(&f).unwrap();
     let mut talking = raw_upgrade(&server.addr);
     for i in 0..10 {
         let msg = format!("message {i}");
@@ -482,6 +487,7 @@ fn an_idle_upgraded_connection_gets_1001_after_the_idle_timeout() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(close_code(&mut idle), Some(1001));
+    assert_eq!(close_code(&mut stalled), Some(1001));
 }
 
 /// N clients each send a whole 4 MiB first fragment and half of a 4 MiB

@@ -59,10 +59,28 @@ impl Deadline {
     }
 }
 
+/// The earlier of two optional deadlines (`None` when neither is set).
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn earliest_of_two_deadlines() {
+        let t = Instant::now();
+        let later = t + Duration::from_secs(1);
+        assert_eq!(earliest(None, None), None);
+        assert_eq!(earliest(Some(t), None), Some(t));
+        assert_eq!(earliest(None, Some(t)), Some(t));
+        assert_eq!(earliest(Some(later), Some(t)), Some(t));
+    }
 
     #[tokio::test]
     async fn work_done_in_time_passes_late_work_is_cut_and_the_timer_is_reused() {

@@ -27,7 +27,7 @@ pub mod memory;
 
 pub use accept::{accept_with_backoff, AcceptFailures, AcceptReport};
 pub use address::{AddressCap, AddressFull, AddressSlot, DEFAULT_MAX_PER_IP};
-pub use deadline::Deadline;
+pub use deadline::{earliest, Deadline};
 pub use memory::{MemoryBudget, OverBudget, Reservation, DEFAULT_MAX_MEMORY};
 
 use std::time::Duration;

@@ -26,7 +26,7 @@ use crate::framing::{
     decode_frame, encode_frame, pending_len, truncated, FrameError, DEFAULT_MAX_FRAME,
 };
 use crate::guard::{
-    accept_with_backoff, AcceptFailures, AcceptReport, AddressCap, AddressFull, Deadline,
+    accept_with_backoff, earliest, AcceptFailures, AcceptReport, AddressCap, AddressFull, Deadline,
     MemoryBudget, OverBudget, Reservation, DEFAULT_FRAME_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_MEMORY, DEFAULT_MAX_PER_IP,
 };
@@ -247,13 +247,12 @@ where
     loop {
         // Wait until some bytes arrive, but not past the frame's or the idle deadline.
         make_room(&mut inbox);
-        deadline.set(match frame_started {
-            Some(t) => config.frame_timeout.map(|d| t + d),
-            None => config.idle_timeout.map(|d| last_moved + d),
-        });
+        let frame_due = frame_started.zip(config.frame_timeout).map(|(t, d)| t + d);
+        let idle_due = config.idle_timeout.map(|d| last_moved + d);
+        deadline.set(earliest(frame_due, idle_due));
         let mut got = match deadline.run(stream.read_buf(&mut inbox)).await {
             Some(read) => read.map_err(FrameError::Io)?,
-            None if frame_started.is_some() => {
+            None if frame_due == deadline.at() => {
                 return Err(EchoError::FrameTimeout {
                     timeout: config.frame_timeout.unwrap_or_default(),
                     have: inbox.len(),

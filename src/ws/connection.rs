@@ -20,7 +20,7 @@ use super::frame::{FrameHeader, OpCode, Role};
 use super::handshake::HandshakeError;
 use super::message::Message;
 use super::protocol::{Limits, ProtocolError, Receiver, Sender};
-use crate::guard::{Deadline, OverBudget, Reservation};
+use crate::guard::{earliest, Deadline, OverBudget, Reservation};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -292,10 +292,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                             }
                         }
                     } else {
-                        let deadline = match self.started {
-                            Some(t) => self.timeouts.frame.map(|d| t + d),
-                            None => self.timeouts.idle.map(|d| self.last_heard + d),
-                        };
+                        let frame_due = self.started.zip(self.timeouts.frame).map(|(t, d)| t + d);
+                        let idle_due = self.timeouts.idle.map(|d| self.last_heard + d);
+                        let deadline = earliest(frame_due, idle_due);
                         self.deadline.set(deadline);
                         match self
                             .deadline
@@ -332,8 +331,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// A deadline of [`Timeouts`] passed: fail the connection with the
     /// matching code and say which deadline it was.
     async fn timed_out(&mut self) -> WsError {
-        match (self.started, self.timeouts.frame, self.timeouts.idle) {
-            (Some(_), Some(frame), _) => {
+        let frame_due = self.started.zip(self.timeouts.frame).map(|(t, d)| t + d);
+        let frame_first = frame_due.is_some() && frame_due == self.deadline.at();
+        match (frame_first, self.timeouts.frame, self.timeouts.idle) {
+            (true, Some(frame), _) => {
                 let why = format!("message not complete within {frame:?}");
                 self.fail(CloseCode::PolicyViolation, &why).await;
                 WsError::FrameTimeout(frame)
