@@ -7,7 +7,8 @@
 //! Bob are in the room `lobby`. Ana's socket is dropped (a network cut); Bob
 //! keeps talking; Ana reconnects.
 //!
-//! * Part 1, the default hub (no history): Ana comes back as a new
+//! * Part 1, the hub of lessons 03–04 (no history, and heartbeats off, as
+//!   `netlab serve --heartbeat 0` runs it): Ana comes back as a new
 //!   connection and never sees what Bob said meanwhile: **at-most-once**.
 //! * Part 2, `--history 100` (sessions and replay): Ana presents her session
 //!   token and the last seq she saw; the hub replays exactly the missed
@@ -110,6 +111,10 @@ async fn scene(history: usize) -> Vec<String> {
             len: history,
             ..HistoryConfig::default()
         },
+        // `netlab serve` pings silent clients by default (every 25 s); this
+        // demo turns that off too, so nothing but history differs between
+        // the two parts and the failure is the plain one of lessons 03–04.
+        heartbeat: None,
         ..ServerConfig::default()
     };
     let server = Arc::new(ChatServer::new(config));

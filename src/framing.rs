@@ -40,6 +40,11 @@ pub const HEADER_LEN: usize = 4;
 /// connections each buffering one maximal frame cannot exhaust memory.
 pub const DEFAULT_MAX_FRAME: usize = 8 * 1024 * 1024;
 
+/// Most buffer space [`decode_frame`] makes ahead for a frame still
+/// arriving: 64 KiB. Never the announced size: a hostile peer can announce
+/// 4 GiB with four bytes, so memory follows the bytes that actually arrive.
+pub const RESERVE_AHEAD: usize = 64 * 1024;
+
 /// Everything that can go wrong while reading or writing frames.
 #[derive(Debug, Error)]
 pub enum FrameError {
@@ -85,7 +90,8 @@ pub fn encode_frame(payload: &[u8], dst: &mut BytesMut, max: usize) -> Result<()
 ///
 /// - `Ok(Some(payload))`: a whole frame was there; its bytes were removed from `src`.
 /// - `Ok(None)`: not enough bytes yet; `src` is untouched (but may have grown
-///   its capacity so the next read fits the rest of the frame).
+///   its capacity by up to [`RESERVE_AHEAD`], so the next read takes more of
+///   the frame).
 /// - `Err(TooLong)`: the header announces more than `max`; nothing was allocated.
 pub fn decode_frame(src: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, FrameError> {
     if src.len() < HEADER_LEN {
@@ -100,9 +106,10 @@ pub fn decode_frame(src: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, 
     }
     let need = HEADER_LEN + announced;
     if src.len() < need {
-        // Make room for the rest of this frame now (it is at most `max`, which
-        // was checked above), so the socket can read it in as few calls as possible.
-        src.reserve(need - src.len());
+        // Make room for more of this frame, but at most RESERVE_AHEAD: the
+        // buffer grows as the payload actually arrives, so four bytes
+        // announcing 8 MiB cost nothing until 8 MiB are sent.
+        src.reserve((need - src.len()).min(RESERVE_AHEAD));
         return Ok(None);
     }
     src.advance(HEADER_LEN);
@@ -154,6 +161,19 @@ impl Decoder for FrameCodec {
             None if src.is_empty() => Ok(None),
             None => Err(truncated(src)),
         }
+    }
+}
+
+/// Bytes the frame at the front of `src` occupies once whole (header and
+/// payload): what a server must be ready to hold for it. 0 for an empty
+/// buffer; [`HEADER_LEN`] while the header itself is incomplete.
+pub fn pending_len(src: &[u8]) -> usize {
+    match src {
+        [] => 0,
+        [a, b, c, d, ..] => {
+            HEADER_LEN.saturating_add(u32::from_be_bytes([*a, *b, *c, *d]) as usize)
+        }
+        _ => HEADER_LEN,
     }
 }
 
@@ -295,6 +315,27 @@ mod tests {
             }
         ));
         assert_eq!(src.capacity(), before);
+    }
+
+    #[test]
+    fn a_legal_but_huge_header_reserves_only_a_little_ahead() {
+        // 8 MiB announced, within the limit: the buffer must not grow to 8 MiB
+        // before the payload arrives.
+        let mut src = BytesMut::from(&(DEFAULT_MAX_FRAME as u32).to_be_bytes()[..]);
+        assert!(decode_frame(&mut src, DEFAULT_MAX_FRAME).unwrap().is_none());
+        assert!(
+            src.capacity() <= 2 * RESERVE_AHEAD,
+            "reserved {} bytes for a bare header",
+            src.capacity()
+        );
+    }
+
+    #[test]
+    fn pending_len_is_the_whole_frame_to_be() {
+        assert_eq!(pending_len(&[]), 0);
+        assert_eq!(pending_len(&[0, 0]), HEADER_LEN);
+        assert_eq!(pending_len(&frame(b"abc")[..5]), HEADER_LEN + 3);
+        assert_eq!(pending_len(&[0xff; 4]), HEADER_LEN + 0xffff_ffff);
     }
 
     #[test]

@@ -22,7 +22,9 @@
 //! | [`web`], [`web::socketio`], [`transport::ws`], [`transport::socketio`] | 10 | chat in the browser: the page, the HTTP server, the Origin check, the hub over WebSocket and over Socket.IO |
 //! | [`inspect`] | 11 | the packet inspector: wire views per protocol, every byte labelled with its layer |
 //!
-//! Supporting modules: [`course`] (lessons and grading), [`tour`] (`netlab tour`),
+//! Supporting modules: [`guard`] (what every server bounds across all its
+//! connections: memory, connections per address, timeouts, accept failures),
+//! [`course`] (lessons and grading), [`tour`] (`netlab tour`),
 //! [`bench`](mod@bench) (load generators), [`term`] (colours by layer), [`units`] (sizes, rates,
 //! durations on the command line), [`cli`] (the command line: the only module that knows clap).
 //!
@@ -41,7 +43,7 @@
 //! | 4 | `tour`, `bench` | programs made of everything below: the tour, the load generators |
 //! | 3 | `client`, `transport`, `web`, `lab` | sockets around the protocols: clients, server transports, the browser page, experiments |
 //! | 2 | `chat`, `ws`, `inspect`, `reliable`, `link`, `tcp`, `udp` | the protocols each lesson teaches |
-//! | 1 | `framing`, `layers`, `units`, `term`, `course` | the groundwork: frames, the layer models, units, colours, the course list |
+//! | 1 | `framing`, `guard`, `layers`, `units`, `term`, `course` | the groundwork: frames, the servers' shared guards (memory budget, per-address caps, accept failures), the layer models, units, colours, the course list |
 //!
 //! Some arrows are never drawn, whatever the floors say:
 //!
@@ -59,6 +61,7 @@ pub mod cli;
 pub mod client;
 pub mod course;
 pub mod framing;
+pub mod guard;
 pub mod inspect;
 pub mod lab;
 pub mod layers;

@@ -284,8 +284,14 @@ async fn ws_a_talking_client_is_never_pinged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_the_flag_a_silent_client_is_never_pinged() {
-    let server = Arc::new(ChatServer::new(ServerConfig::default()));
+async fn with_heartbeats_off_a_silent_client_is_never_pinged() {
+    // Off as lesson 07's demo runs it (`--heartbeat 0`); on by default.
+    let config = ServerConfig {
+        heartbeat: None,
+        ..ServerConfig::default()
+    };
+    assert!(ServerConfig::default().heartbeat.is_some(), "on by default");
+    let server = Arc::new(ChatServer::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(tcp::serve(listener, server.clone()));
@@ -293,7 +299,7 @@ async fn without_the_flag_a_silent_client_is_never_pinged() {
     c.join("lobby").await;
     // Silent well past what the heartbeat tests use: no ping, still there.
     let got = tokio::time::timeout(3 * (HEARTBEAT.interval + HEARTBEAT.timeout), c.recv()).await;
-    assert!(got.is_err(), "nothing arrives without --heartbeat: {got:?}");
+    assert!(got.is_err(), "nothing arrives with --heartbeat 0: {got:?}");
     assert_eq!(server.conn_count(), 1);
 }
 

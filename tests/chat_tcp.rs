@@ -1,6 +1,9 @@
 //! The chat hub over real TCP sockets on loopback: many clients through the
 //! library client, hostile and slow clients next to well-behaved ones, and
-//! the limits at max and max + 1 as a remote client sees them.
+//! the limits at max and max + 1 as a remote client sees them; and the real
+//! `netlab serve` under floods, stalls and trickles (issue 16).
+
+mod support;
 
 use bytes::BytesMut;
 use netlab::chat::limits::Limits;
@@ -548,4 +551,315 @@ async fn a_client_that_never_pauses_still_gets_acks_while_it_sends() {
         acks_while_sending > 0,
         "no ack came back in 10 s while the client kept sending: its writer is starved"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The real binary against hostile clients (issue 16).
+
+/// `netlab serve` on port 0 (TCP, and HTTP), heartbeats off unless `extra`
+/// says otherwise; killed when dropped.
+struct Binary {
+    child: std::process::Child,
+    tcp: String,
+    http: String,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn binary(extra: &[&str]) -> Binary {
+    use std::io::BufRead;
+    let mut args = vec![
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--http",
+        "127.0.0.1:0",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let (child, tcp, mut out) = support::start_listening(&args);
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let http = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected line {line:?}"))
+        .to_string();
+    std::thread::spawn(move || for _ in out.lines() {});
+    Binary {
+        child,
+        tcp: tcp.trim_start_matches("tcp://").to_string(),
+        http,
+    }
+}
+
+/// A raw chat connection: length-prefixed JSON, read and written by hand.
+struct RawChat {
+    s: TcpStream,
+    inbox: BytesMut,
+}
+
+impl RawChat {
+    async fn open(addr: &str) -> RawChat {
+        Self::wrap(TcpStream::connect(addr).await.unwrap()).await
+    }
+
+    /// Wraps a connected socket and reads its welcome.
+    async fn wrap(s: TcpStream) -> RawChat {
+        let mut c = RawChat {
+            s,
+            inbox: BytesMut::new(),
+        };
+        let welcome = c.next().await.expect("a welcome");
+        assert_eq!(welcome["event"], "welcome", "{welcome}");
+        c
+    }
+
+    /// The next event, or None once the server closed the connection.
+    async fn next(&mut self) -> Option<serde_json::Value> {
+        tokio::time::timeout(PATIENCE, async {
+            loop {
+                if let Some(f) = netlab::framing::decode_frame(&mut self.inbox, 1 << 20).unwrap() {
+                    return Some(serde_json::from_slice(&f).unwrap());
+                }
+                match self.s.read_buf(&mut self.inbox).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .expect("an event or the close")
+    }
+
+    /// Events until a `bye`; returns its code, having seen the connection close after it.
+    async fn bye_code(&mut self) -> String {
+        loop {
+            match self.next().await {
+                Some(e) if e["event"] == "bye" => {
+                    assert_eq!(self.next().await, None, "closed after the bye");
+                    return e["code"].as_str().unwrap().to_string();
+                }
+                Some(_) => {}
+                None => panic!("closed without a bye"),
+            }
+        }
+    }
+
+    /// Waits for the answer to ack `n`.
+    async fn acked(&mut self, n: u64) -> serde_json::Value {
+        loop {
+            let e = self.next().await.expect("still connected");
+            if e["event"] == "ack" && e["ack"] == n {
+                return e;
+            }
+        }
+    }
+}
+
+fn raw_frame(json: &str) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    encode_frame(json.as_bytes(), &mut out, usize::MAX).unwrap();
+    out.to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_closes_a_stalled_or_trickled_frame_with_bye_frame_timeout() {
+    let server = binary(&["--frame-timeout", "300ms", "--heartbeat", "0"]);
+    let mut stalled = RawChat::open(&server.tcp).await;
+    stalled
+        .s
+        .write_all(&[0, 0, 0, 50, b'{', b'"'])
+        .await
+        .unwrap();
+    let mut trickle = RawChat::open(&server.tcp).await;
+    trickle.s.write_all(&[0, 0, 3, 0xe8]).await.unwrap();
+    let (mut rd, mut wr) = trickle.s.into_split();
+    let trickling = tokio::spawn(async move {
+        for _ in 0..1000 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if wr.write_all(b" ").await.is_err() {
+                return;
+            }
+        }
+    });
+    assert_eq!(stalled.bye_code().await, "frame_timeout");
+    let mut seen = trickle.inbox;
+    let bye = tokio::time::timeout(PATIENCE, async {
+        loop {
+            while let Some(f) = netlab::framing::decode_frame(&mut seen, 1 << 20).unwrap() {
+                let e: serde_json::Value = serde_json::from_slice(&f).unwrap();
+                if e["event"] == "bye" {
+                    return e;
+                }
+            }
+            assert!(
+                rd.read_buf(&mut seen).await.unwrap_or(0) > 0,
+                "closed without a bye"
+            );
+        }
+    })
+    .await
+    .expect("the trickle is cut off (it would take 100 s)");
+    assert_eq!(bye["code"], "frame_timeout", "{bye}");
+    trickling.abort();
+    // A frame in two halves within the timeout is served; a pause longer
+    // than the timeout between frames is fine.
+    let mut prompt = RawChat::open(&server.tcp).await;
+    let f = raw_frame(r#"{"event":"rooms","ack":1}"#);
+    prompt.s.write_all(&f[..7]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    prompt.s.write_all(&f[7..]).await.unwrap();
+    assert_eq!(prompt.acked(1).await["ok"], true);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    prompt
+        .s
+        .write_all(&raw_frame(r#"{"event":"rooms","ack":2}"#))
+        .await
+        .unwrap();
+    assert_eq!(prompt.acked(2).await["ok"], true);
+}
+
+/// N clients each send half of an 8 MiB frame to a hub with a 32 MiB
+/// budget: four fit, the others get `bye memory_full` at once; the four
+/// finish and are answered, a fresh client is served, and the server never
+/// held anything like N × 4 MiB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_frames_past_its_memory_budget_with_bye_memory_full() {
+    const N: usize = 30;
+    const FRAME: usize = 8 * 1024 * 1024;
+    let server = binary(&[
+        "--max-frame",
+        "8MiB",
+        "--max-memory",
+        "32MiB",
+        "--frame-timeout",
+        "0",
+        "--heartbeat",
+        "0",
+    ]);
+    let pid = server.child.id();
+    // A `rooms` event padded with spaces to 8 MiB: valid JSON.
+    let mut json = br#"{"event":"rooms","ack":7}"#.to_vec();
+    json.resize(FRAME, b' ');
+    let whole = raw_frame(std::str::from_utf8(&json).unwrap());
+    let half = whole.len() / 2;
+    let mut clients = Vec::new();
+    for _ in 0..N {
+        let mut c = RawChat::open(&server.tcp).await;
+        let _ = c.s.write_all(&whole[..half]).await;
+        clients.push(c);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut writers = Vec::new();
+    for (i, c) in clients.into_iter().enumerate() {
+        let (mut rd, wr) = c.s.into_split();
+        let mut inbox = c.inbox;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                while let Some(f) = netlab::framing::decode_frame(&mut inbox, 1 << 20).unwrap() {
+                    let e: serde_json::Value = serde_json::from_slice(&f).unwrap();
+                    if e["event"] == "bye" || e["event"] == "ack" {
+                        let _ = tx.send((i, e));
+                        return;
+                    }
+                }
+                if rd.read_buf(&mut inbox).await.unwrap_or(0) == 0 {
+                    let _ = tx.send((i, serde_json::Value::Null));
+                    return;
+                }
+            }
+        });
+        writers.push(wr);
+    }
+    let mut refused = BTreeSet::new();
+    tokio::time::timeout(PATIENCE, async {
+        while refused.len() < N - 4 {
+            let (i, e) = rx.recv().await.unwrap();
+            assert_eq!(e["code"], "memory_full", "connection {i}: {e}");
+            refused.insert(i);
+        }
+    })
+    .await
+    .expect("the refusals arrive");
+    let rss = support::rss_bytes(pid);
+    assert!(
+        rss < 96 * 1024 * 1024,
+        "the server holds {} MiB; {N} half frames would be {} MiB",
+        rss >> 20,
+        (N * half) >> 20
+    );
+    for (i, wr) in writers.iter_mut().enumerate() {
+        if !refused.contains(&i) {
+            wr.write_all(&whole[half..]).await.unwrap();
+        }
+    }
+    for _ in 0..4 {
+        let (i, e) = tokio::time::timeout(PATIENCE, rx.recv())
+            .await
+            .expect("the answers arrive")
+            .unwrap();
+        assert_eq!(
+            (e["event"].as_str(), e["ok"].as_bool()),
+            (Some("ack"), Some(true)),
+            "connection {i}: {e}"
+        );
+    }
+    let mut fresh = RawChat::open(&server.tcp).await;
+    fresh
+        .s
+        .write_all(&raw_frame(r#"{"event":"rooms","ack":1}"#))
+        .await
+        .unwrap();
+    assert_eq!(fresh.acked(1).await["ok"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_caps_connections_per_address_across_tcp_and_http() {
+    let server = binary(&["--max-per-ip", "2", "--heartbeat", "0"]);
+    let _a = RawChat::wrap(support::connect_from("127.0.0.1", &server.tcp).await).await;
+    let _b = RawChat::wrap(support::connect_from("127.0.0.1", &server.tcp).await).await;
+    // One past the cap: a `bye address_full`, then the close.
+    let mut c = RawChat {
+        s: support::connect_from("127.0.0.1", &server.tcp).await,
+        inbox: BytesMut::new(),
+    };
+    assert_eq!(c.bye_code().await, "address_full");
+    // The HTTP listener counts the same address: 503.
+    let get = |from: &'static str| {
+        let http = server.http.clone();
+        async move {
+            let mut s = support::connect_from(from, &http).await;
+            s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut answer = Vec::new();
+            let _ = tokio::time::timeout(PATIENCE, s.read_to_end(&mut answer)).await;
+            String::from_utf8_lossy(&answer).to_string()
+        }
+    };
+    let busy = get("127.0.0.1").await;
+    assert!(busy.starts_with("HTTP/1.1 503 "), "{busy}");
+    assert!(busy.contains("--max-per-ip"), "{busy}");
+    // Another address gets in on both.
+    let _d = RawChat::wrap(support::connect_from("127.0.0.2", &server.tcp).await).await;
+    let page = get("127.0.0.2").await;
+    assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+}
+
+#[test]
+fn serve_logs_accept_failures_once_per_episode_not_every_50_ms() {
+    support::accept_failures_are_logged_once_per_episode(&[
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--heartbeat",
+        "0",
+    ]);
 }

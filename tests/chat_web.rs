@@ -427,6 +427,25 @@ async fn the_message_limit_is_the_max_frame_at_the_edge() {
     assert_eq!(code, Some(1009));
 }
 
+#[test]
+fn a_stalled_ws_message_gets_1008_after_the_frame_timeout() {
+    let s = serve(&["--frame-timeout", "300ms", "--heartbeat", "0"]);
+    let mut c = std::net::TcpStream::connect(&s.http).unwrap();
+    c.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").unwrap();
+    // A masked text frame announcing 100 bytes (zero key), and 2 of them.
+    c.write_all(&[0x81, 0x80 | 100, 0, 0, 0, 0, b'{', b'"'])
+        .unwrap();
+    // Everything the server says: the 101, the welcome, then a Close 1008.
+    let mut all = Vec::new();
+    let _ = c.read_to_end(&mut all);
+    let close = all
+        .windows(4)
+        .rposition(|w| w[0] == 0x88)
+        .map(|at| u16::from_be_bytes([all[at + 2], all[at + 3]]));
+    assert_eq!(close, Some(1008), "{}", String::from_utf8_lossy(&all));
+}
+
 /// Waits for the next TCP-side message whose text is `text`.
 async fn tcp_sees(tcp: &mut ChatClient, text: &str) -> String {
     loop {

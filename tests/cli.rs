@@ -280,6 +280,7 @@ fn serve_help_groups_its_flags_by_lesson() {
             "Options:",
             "Where clients connect (lessons 03–05, 10):",
             "Limits: what one client may do (lessons 03–04):",
+            "Limits: the whole server, against floods and stalls (TCP, HTTP):",
             "UDP sessions (lesson 05):",
             "Heartbeats (lesson 07):",
             "Missed events: history, sessions, confirmations (lesson 07):",
@@ -291,6 +292,43 @@ fn serve_help_groups_its_flags_by_lesson() {
     let history = text.find("--history <N>").expect("--history");
     let missed = text.find("Missed events:").unwrap();
     assert!(history > missed);
+    // The whole-server limits sit under theirs, each with its unit and default.
+    let whole = text.find("Limits: the whole server").unwrap();
+    let udp = text.find("UDP sessions (lesson 05):").unwrap();
+    for flag in [
+        "--frame-timeout <DURATION>",
+        "--max-memory <SIZE>",
+        "--max-per-ip <N>",
+    ] {
+        let at = text
+            .find(flag)
+            .unwrap_or_else(|| panic!("{flag} in {text}"));
+        assert!(whole < at && at < udp, "{flag} under its heading");
+    }
+    assert!(text.contains("[default: 10s]") && text.contains("[default: 256MiB]"));
+    // Heartbeats are on by default, with the interval shown.
+    let heartbeat = &text[text.find("--heartbeat <DURATION>").unwrap()..];
+    assert!(
+        heartbeat[..heartbeat.find("--heartbeat-timeout").unwrap()].contains("[default: 25s]"),
+        "{heartbeat}"
+    );
+}
+
+#[test]
+fn echo_servers_show_their_guards_in_help() {
+    for cmd in [["tcp", "echo"], ["ws", "echo"]] {
+        let text = stdout(&netlab(&[cmd[0], cmd[1], "--help"]));
+        for flag in [
+            "--frame-timeout <DURATION>",
+            "--idle-timeout <DURATION>",
+            "--max-memory <SIZE>",
+            "--max-per-ip <N>",
+        ] {
+            assert!(text.contains(flag), "{cmd:?} --help lacks {flag}: {text}");
+        }
+        assert!(text.contains("0 = off"), "{text}");
+        assert!(text.contains("[default: 5min]"), "{text}");
+    }
 }
 
 #[test]
@@ -312,4 +350,41 @@ fn completions_cover_every_command_and_flag_for_each_shell() {
     let o = netlab(&["completions", "tcsh"]);
     assert!(!o.status.success(), "an unknown shell is refused");
     assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}
+
+/// Stopped with Ctrl-C (SIGINT), every stream server says how much of its
+/// memory budget it held at most: the peak of `--max-memory`.
+#[test]
+fn servers_report_their_memory_peak_when_stopped() {
+    for args in [
+        &[
+            "tcp",
+            "echo",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-memory",
+            "1MiB",
+        ][..],
+        &[
+            "ws",
+            "echo",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-memory",
+            "1MiB",
+        ][..],
+        &["serve", "--tcp", "127.0.0.1:0", "--max-memory", "1MiB"][..],
+    ] {
+        let mut server = support::Proc::spawn_with_stderr(args);
+        // The start-up line names the guards in force (and comes after the
+        // Ctrl-C handler is in place).
+        server.expect("memory budget 1.0 MiB");
+        let interrupted = Command::new("kill")
+            .args(["-INT", &server.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(interrupted.success());
+        let line = server.expect("memory budget: peak");
+        assert!(line.contains("(limit 1.0 MiB)"), "{args:?}: {line}");
+    }
 }

@@ -356,3 +356,280 @@ fn max_header_flag_is_enforced_at_the_edge() {
         assert_eq!(&first[9..12], status.as_bytes(), "a {len}-byte head");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Hostile clients against the real binary (issue 16).
+
+/// Generous bound for "this must happen" (a hang fails instead of blocking).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A masked frame header with a zero key (so the payload goes as it is).
+fn masked_header(b0: u8, len: u64) -> Vec<u8> {
+    let mut f = vec![b0];
+    match len {
+        0..=125 => f.push(0x80 | len as u8),
+        126..=0xffff => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&[0, 0, 0, 0]);
+    f
+}
+
+/// Reads server frames until a Close and returns its status code (None:
+/// the connection ended without one).
+fn close_code(s: &mut TcpStream) -> Option<u16> {
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    loop {
+        let mut h = [0u8; 2];
+        s.read_exact(&mut h).ok()?;
+        let len = match h[1] & 0x7f {
+            126 => {
+                let mut l = [0u8; 2];
+                s.read_exact(&mut l).ok()?;
+                u16::from_be_bytes(l) as u64
+            }
+            127 => {
+                let mut l = [0u8; 8];
+                s.read_exact(&mut l).ok()?;
+                u64::from_be_bytes(l)
+            }
+            n => n as u64,
+        };
+        let mut payload = vec![0u8; len as usize];
+        s.read_exact(&mut payload).ok()?;
+        if h[0] & 0x0f == 0x8 {
+            return payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+        }
+    }
+}
+
+/// Sends a small text message and reads its echo.
+fn ws_echo_once(s: &mut TcpStream, text: &str) -> String {
+    let mut f = masked_header(0x81, text.len() as u64);
+    f.extend_from_slice(text.as_bytes());
+    s.write_all(&f).unwrap();
+    let mut h = [0u8; 2];
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    s.read_exact(&mut h).unwrap();
+    assert_eq!(h[0], 0x81, "a text echo");
+    let mut back = vec![0u8; (h[1] & 0x7f) as usize];
+    s.read_exact(&mut back).unwrap();
+    String::from_utf8(back).unwrap()
+}
+
+#[test]
+fn a_stalled_trickled_or_unfinished_message_gets_1008_after_the_frame_timeout() {
+    let server = echo_server(&["--frame-timeout", "300ms"]);
+    // A header and 10 of 100 payload bytes, then silence.
+    let mut stalled = raw_upgrade(&server.addr);
+    let mut f = masked_header(0x82, 100);
+    f.extend_from_slice(&[7; 10]);
+    stalled.write_all(&f).unwrap();
+    // A fragmented message whose first fragment is whole but which never ends.
+    let mut unfinished = raw_upgrade(&server.addr);
+    let mut f = masked_header(0x02, 10);
+    f.extend_from_slice(&[7; 10]);
+    unfinished.write_all(&f).unwrap();
+    // One byte every 100 ms of a 1,000-byte frame: would take 100 s.
+    let mut trickle = raw_upgrade(&server.addr);
+    trickle.write_all(&masked_header(0x82, 1000)).unwrap();
+    let mut writer = trickle.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..1000 {
+            std::thread::sleep(Duration::from_millis(100));
+            if writer.write_all(b"x").is_err() {
+                return;
+            }
+        }
+    });
+    assert_eq!(close_code(&mut stalled), Some(1008), "stalled frame");
+    assert_eq!(
+        close_code(&mut unfinished),
+        Some(1008),
+        "unfinished message"
+    );
+    assert_eq!(close_code(&mut trickle), Some(1008), "trickled frame");
+    // A message in two halves well within the timeout is echoed, and a pause
+    // longer than the timeout between messages is fine.
+    let mut prompt = raw_upgrade(&server.addr);
+    let mut f = masked_header(0x81, 5);
+    f.extend_from_slice(b"hello");
+    prompt.write_all(&f[..4]).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    prompt.write_all(&f[4..]).unwrap();
+    let mut back = [0u8; 7];
+    prompt.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"\x81\x05hello");
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(ws_echo_once(&mut prompt, "still here"), "still here");
+}
+
+#[test]
+fn an_idle_upgraded_connection_gets_1001_after_the_idle_timeout() {
+    // The frame timeout off: a stalled message is then cut off as idle.
+    let server = echo_server(&["--idle-timeout", "300ms", "--frame-timeout", "0"]);
+    let mut idle = raw_upgrade(&server.addr);
+    assert_eq!(ws_echo_once(&mut idle, "hi"), "hi");
+    let mut stalled = raw_upgrade(&server.addr);
+    let mut f = masked_header(0x82, 100);
+    f.extend_from_slice(&[7; 10]);
+    stalled.write_all(&f).unwrap();
+    let mut talking = raw_upgrade(&server.addr);
+    for i in 0..10 {
+        let msg = format!("message {i}");
+        assert_eq!(ws_echo_once(&mut talking, &msg), msg);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(close_code(&mut idle), Some(1001));
+    assert_eq!(close_code(&mut stalled), Some(1001));
+}
+
+/// N clients each send a whole 4 MiB first fragment and half of a 4 MiB
+/// second one to a server with a 36 MiB budget: four fit (8 MiB each), the
+/// others get Close 1013 at once; the four then finish and get their 8 MiB
+/// echoes, a fresh client is served, and the server never held N × 6 MiB.
+#[test]
+fn the_memory_budget_refuses_unfinished_messages_that_do_not_fit_with_1013() {
+    const N: usize = 20;
+    const FRAGMENT: usize = 4 * 1024 * 1024;
+    let server = echo_server(&["--max-memory", "36MiB", "--frame-timeout", "0"]);
+    let pid = server.child.id();
+    let payload: Vec<u8> = (0..2 * FRAGMENT).map(|i| (i % 251) as u8).collect();
+    let mut first = masked_header(0x02, FRAGMENT as u64);
+    first.extend_from_slice(&payload[..FRAGMENT]);
+    let mut second = masked_header(0x80, FRAGMENT as u64);
+    second.extend_from_slice(&payload[FRAGMENT..]);
+    let half = first.len() + second.len() - FRAGMENT / 2;
+    let wire: Vec<u8> = [first, second].concat();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut writers = Vec::new();
+    for i in 0..N {
+        let mut s = raw_upgrade(&server.addr);
+        // A refused connection may be reset while we write: that is fine.
+        let _ = s.write_all(&wire[..half]);
+        let mut reader = s.try_clone().unwrap();
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            reader.set_read_timeout(None).unwrap();
+            let mut h = [0u8; 2];
+            if reader.read_exact(&mut h).is_err() {
+                let _ = tx.send((i, Err(None)));
+                return;
+            }
+            if h[0] == 0x88 {
+                let mut rest = vec![0u8; (h[1] & 0x7f) as usize];
+                let _ = reader.read_exact(&mut rest);
+                let code = rest.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+                let _ = tx.send((i, Err(code)));
+                return;
+            }
+            // The echo: 0x82, 127, an 8-byte length, then the payload.
+            let mut len = [0u8; 8];
+            reader.read_exact(&mut len).unwrap();
+            let mut back = vec![0u8; u64::from_be_bytes(len) as usize];
+            reader.read_exact(&mut back).unwrap();
+            let _ = tx.send((i, Ok((h, back))));
+        });
+        writers.push(s);
+    }
+    let mut refused = std::collections::BTreeSet::new();
+    while refused.len() < N - 4 {
+        let (i, got) = rx.recv_timeout(PATIENCE).expect("the refusals arrive");
+        assert_eq!(
+            got.as_ref().err(),
+            Some(&Some(1013)),
+            "connection {i}: refused with 1013"
+        );
+        refused.insert(i);
+    }
+    let rss = support::rss_bytes(pid);
+    assert!(
+        rss < 96 * 1024 * 1024,
+        "the server holds {} MiB; {N} unfinished messages would be {} MiB",
+        rss >> 20,
+        (N * half) >> 20
+    );
+    for (i, s) in writers.iter_mut().enumerate() {
+        if !refused.contains(&i) {
+            s.write_all(&wire[half..]).unwrap();
+        }
+    }
+    for _ in 0..4 {
+        let (i, got) = rx.recv_timeout(PATIENCE).expect("the echoes arrive");
+        let (h, back) = got.unwrap_or_else(|e| panic!("connection {i} refused late: {e:?}"));
+        assert_eq!(h, [0x82, 127]);
+        assert!(back == payload, "connection {i}: the echo differs");
+    }
+    let mut fresh = raw_upgrade(&server.addr);
+    assert_eq!(ws_echo_once(&mut fresh, "small"), "small");
+}
+
+#[test]
+fn one_address_gets_max_per_ip_upgrades_then_503_and_another_address_gets_in() {
+    let server = echo_server(&["--max-per-ip", "2"]);
+    let upgrade = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let status = |s: &mut TcpStream| {
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        s.write_all(upgrade.as_bytes()).unwrap();
+        let mut first = [0u8; 12];
+        s.read_exact(&mut first).unwrap();
+        String::from_utf8_lossy(&first[9..12]).to_string()
+    };
+    let mut a = support::connect_from_std("127.0.0.1", &server.addr);
+    let mut b = support::connect_from_std("127.0.0.1", &server.addr);
+    assert_eq!(
+        (status(&mut a), status(&mut b)),
+        ("101".into(), "101".into())
+    );
+    let mut c = support::connect_from_std("127.0.0.1", &server.addr);
+    assert_eq!(status(&mut c), "503", "one past the cap");
+    let mut rest = String::new();
+    let _ = c.read_to_string(&mut rest);
+    assert!(rest.contains("--max-per-ip"), "the 503 says why: {rest}");
+    let mut other = support::connect_from_std("127.0.0.2", &server.addr);
+    assert_eq!(status(&mut other), "101", "another address");
+}
+
+#[test]
+fn accept_failures_are_logged_once_per_episode_not_every_50_ms() {
+    support::accept_failures_are_logged_once_per_episode(&[
+        "ws",
+        "echo",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+}
+
+/// Writes `msg` until the server closes the connection; fails if a write
+/// stays blocked for PATIENCE (the server kept the connection open).
+fn write_until_closed(s: &mut TcpStream, msg: &[u8]) {
+    s.set_write_timeout(Some(PATIENCE)).unwrap();
+    for _ in 0..100_000 {
+        if let Err(e) = s.write_all(msg) {
+            assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "the server kept a connection that reads nothing open: {e}"
+            );
+            return;
+        }
+    }
+    panic!("the server took 100,000 messages from a client that reads nothing");
+}
+
+#[test]
+fn a_client_that_never_reads_its_echoes_is_closed_after_the_idle_timeout() {
+    let server = echo_server(&["--idle-timeout", "300ms"]);
+    let mut s = raw_upgrade(&server.addr);
+    let mut msg = masked_header(0x82, 256 * 1024);
+    msg.resize(msg.len() + 256 * 1024, 7);
+    write_until_closed(&mut s, &msg);
+}

@@ -21,6 +21,13 @@ pub const PING: &[u8] = br#"{"event":"ping"}"#;
 /// The `pong` event, the answer to a ping.
 pub const PONG: &[u8] = br#"{"event":"pong"}"#;
 
+/// How long a peer may stay silent before `netlab serve` pings it, by
+/// default (`--heartbeat`): 25 s, Socket.IO's own ping interval, and below
+/// the 30 s after which many NAT boxes forget an idle mapping. A dead peer
+/// (a closed laptop lid) is dropped within 45 s instead of holding its slot
+/// for ever; a live one pays 20 B each way per silent 25 s.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(25);
+
 /// How long a pinged peer has to show life by default (`--heartbeat-timeout`).
 pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(20);
 

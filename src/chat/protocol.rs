@@ -385,6 +385,12 @@ pub enum ErrorCode {
     InvalidAck,
     /// The frame is longer than the server accepts.
     FrameTooLong,
+    /// A frame's first byte came, the rest did not come within the frame timeout.
+    FrameTimeout,
+    /// The server's memory budget cannot hold what this connection sent.
+    MemoryFull,
+    /// This connection's source address holds as many connections as one address may.
+    AddressFull,
     /// The nickname breaks the naming rules.
     InvalidNick,
     /// The room name breaks the naming rules.
@@ -428,6 +434,9 @@ impl ErrorCode {
             ErrorCode::InvalidFields => "invalid_fields",
             ErrorCode::InvalidAck => "invalid_ack",
             ErrorCode::FrameTooLong => "frame_too_long",
+            ErrorCode::FrameTimeout => "frame_timeout",
+            ErrorCode::MemoryFull => "memory_full",
+            ErrorCode::AddressFull => "address_full",
             ErrorCode::InvalidNick => "invalid_nick",
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::ReservedRoom => "reserved_room",
@@ -485,6 +494,28 @@ pub enum Refusal {
         /// What the header said.
         announced: u64,
         /// The limit.
+        max: usize,
+    },
+    /// A frame must arrive whole soon after its first byte.
+    #[error("the frame was not complete {timeout_ms} ms after its first byte (only {have} of {need} bytes arrived); closing (a stalled frame holds a slot)")]
+    FrameTimeout {
+        /// The limit.
+        timeout_ms: u64,
+        /// Bytes of the frame (header included) that arrived.
+        have: usize,
+        /// Bytes the frame needed (header included).
+        need: usize,
+    },
+    /// The server has a memory budget shared by every connection.
+    #[error("the server's memory budget ({max} bytes for every connection together) cannot hold this frame now; closing, try again later")]
+    MemoryFull {
+        /// The budget.
+        max: usize,
+    },
+    /// One source address may hold a limited number of connections.
+    #[error("your address already has {max} connections open, the most one address may have; close one and try again")]
+    AddressFull {
+        /// The cap.
         max: usize,
     },
     /// Nicknames follow the naming rules.
@@ -572,6 +603,9 @@ impl Refusal {
             Refusal::InvalidFields { .. } => ErrorCode::InvalidFields,
             Refusal::InvalidAck => ErrorCode::InvalidAck,
             Refusal::FrameTooLong { .. } => ErrorCode::FrameTooLong,
+            Refusal::FrameTimeout { .. } => ErrorCode::FrameTimeout,
+            Refusal::MemoryFull { .. } => ErrorCode::MemoryFull,
+            Refusal::AddressFull { .. } => ErrorCode::AddressFull,
             Refusal::InvalidNick(_) => ErrorCode::InvalidNick,
             Refusal::InvalidRoom(_) => ErrorCode::InvalidRoom,
             Refusal::ReservedRoom(_) => ErrorCode::ReservedRoom,

@@ -7,6 +7,7 @@
 //! | file | commands |
 //! |---|---|
 //! | `course.rs` | `netlab lessons`, `netlab lesson NN`, `netlab check [NN]` |
+//! | `guard.rs` | the flags every stream server shares: `--frame-timeout`, `--idle-timeout`, `--max-memory`, `--max-per-ip` |
 //! | `layers.rs` | `netlab layers` |
 //! | `tcp.rs` | `netlab tcp echo`, `netlab tcp send` |
 //! | `serve.rs` | `netlab serve` |
@@ -22,6 +23,7 @@ mod bench;
 mod chat;
 mod compare;
 mod course;
+mod guard;
 mod inspect;
 mod layers;
 mod link;

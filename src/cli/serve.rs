@@ -1,5 +1,6 @@
 //! `netlab serve`: the chat hub on TCP, UDP and HTTP/WebSocket, every limit a flag.
 
+use super::guard::{budget_summary, guards_line, ServerGuards};
 use super::{parse_size, runtime, CliResult};
 use crate::chat::heartbeat::HeartbeatConfig;
 use crate::chat::id::ConnId;
@@ -53,6 +54,12 @@ pub struct ServeArgs {
         next_help_heading = "Limits: what one client may do (lessons 03–04)"
     )]
     pub limits: LimitArgs,
+    /// Limits across every TCP and HTTP connection (floods, stalls).
+    #[command(
+        flatten,
+        next_help_heading = "Limits: the whole server, against floods and stalls (TCP, HTTP)"
+    )]
+    pub guards: ServerGuards,
     /// Most UDP sessions at once.
     #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
@@ -62,8 +69,8 @@ pub struct ServeArgs {
     /// How often UDP clients are told to send a heartbeat (below --udp-expiry).
     #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "10s")]
     pub udp_heartbeat: Duration,
-    /// Ping a TCP or WebSocket client after this much silence from it (e.g. 10s; 0 = off).
-    #[arg(help_heading = "Heartbeats (lesson 07)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "0")]
+    /// Ping a TCP or WebSocket client after this much silence from it; one that stays silent is dropped (0 = off, as lesson 07's demo runs).
+    #[arg(help_heading = "Heartbeats (lesson 07)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "25s")]
     pub heartbeat: Duration,
     /// After a ping, a client that sends no frame at all within this is dropped ("heartbeat timeout").
     #[arg(help_heading = "Heartbeats (lesson 07)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "20s")]
@@ -190,8 +197,7 @@ impl LimitArgs {
             max_frame: self.max_frame,
             max_queue: self.max_queue,
             max_connections: self.max_connections,
-            heartbeat: None,
-            history: Default::default(),
+            ..ServerConfig::default()
         })
     }
 }
@@ -199,6 +205,7 @@ impl LimitArgs {
 pub(super) fn run(args: ServeArgs) -> CliResult {
     let mut config = args.limits.config()?;
     config.heartbeat = args.heartbeat_config()?;
+    args.guard_config(&mut config);
     config.history = args.history.config()?;
     let udp_config = args.udp_config()?;
     if args.ping_interval.is_zero() || args.ping_timeout.is_zero() {
@@ -212,6 +219,7 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.tcp))?;
         // The first line is machine-readable: scripts started with port 0 read it.
+        let stop = super::guard::ctrl_c_armed();
         println!("listening on tcp://{}", listener.local_addr()?);
         let udp = match &args.udp {
             Some(a) => {
@@ -238,6 +246,17 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             term::dim(format!(
                 "chat hub: JSON events in length-prefixed frames; max frame {} B, {} rooms per connection, {}/s (burst {}); Ctrl-C stops",
                 config.max_frame, config.limits.max_rooms, config.limits.rate, config.limits.burst
+            ))
+        );
+        anstream::eprintln!(
+            "{}",
+            term::dim(format!(
+                "guards: {}; {}",
+                guards_line(&args.guards, None),
+                match config.heartbeat {
+                    Some(h) => format!("silent TCP/WebSocket clients pinged after {:?}, dropped {:?} later (--heartbeat)", h.interval, h.timeout),
+                    None => "heartbeats off: a silent client keeps its slot".into(),
+                }
             ))
         );
         if udp.is_some() {
@@ -301,7 +320,7 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
         }
         let server = server.with_observer(move |note| {
             // Accept failures are printed even with --quiet: the server is in trouble.
-            if quiet && !matches!(note, ServerNote::AcceptFailed { .. }) {
+            if quiet && !matches!(note, ServerNote::Accept(_)) {
                 return;
             }
             match note {
@@ -317,10 +336,10 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
                 ServerNote::Disconnected { id, reason } => {
                     anstream::eprintln!("{} {} disconnected: {}", term::dim("-"), id.short(), term::peer_text(reason))
                 }
-                ServerNote::AcceptFailed { error } => anstream::eprintln!(
-                    "{} accept failed: {error} (out of file descriptors? raise ulimit -n)",
-                    term::bad("!")
-                ),
+                ServerNote::Accept(report) => anstream::eprintln!("{} {report}", term::bad("!")),
+                ServerNote::AddressFull { peer, error } => {
+                    anstream::eprintln!("{} {peer} refused: {error}", term::bad("!"))
+                }
                 ServerNote::Detached { id, reason } => anstream::eprintln!(
                     "{} {} detached ({}): resumable, still in its rooms",
                     term::dim("~"),
@@ -366,14 +385,23 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             r = transport::tcp::serve(listener, server.clone()) => r?,
             r = udp => r?,
             r = web => r?,
-            _ = tokio::signal::ctrl_c() => {}
+            _ = stop => {}
         }
+        anstream::eprintln!("{}", term::dim(budget_summary(server.budget())));
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
 impl ServeArgs {
+    /// Puts the whole-server limits (`--frame-timeout`, `--max-memory`,
+    /// `--max-per-ip`) into `config`.
+    pub fn guard_config(&self, config: &mut ServerConfig) {
+        config.frame_timeout = self.guards.frame_timeout();
+        config.max_memory = self.guards.max_memory;
+        config.max_per_ip = self.guards.max_per_ip;
+    }
+
     /// The native transports' heartbeat these flags describe (`None`: off).
     pub fn heartbeat_config(&self) -> Result<Option<HeartbeatConfig>, String> {
         if self.heartbeat.is_zero() {
@@ -486,8 +514,7 @@ mod tests {
                 max_frame: 1024,
                 max_queue: 10,
                 max_connections: 11,
-                heartbeat: None,
-                history: Default::default(),
+                ..ServerConfig::default()
             }
         );
     }
@@ -601,7 +628,57 @@ mod tests {
     }
 
     #[test]
-    fn the_heartbeat_flags_reach_their_fields_and_default_to_off() {
+    fn the_guard_flags_reach_their_fields_and_default_to_the_constants() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
+            let crate::cli::Command::Serve(args) = cli.command else {
+                panic!("parsed as another command");
+            };
+            let mut c = ServerConfig {
+                frame_timeout: None,
+                max_memory: 1,
+                max_per_ip: 1,
+                ..ServerConfig::default()
+            };
+            args.guard_config(&mut c);
+            (c.frame_timeout, c.max_memory, c.max_per_ip)
+        };
+        let d = ServerConfig::default();
+        assert_eq!(
+            parse(&["netlab", "serve"]),
+            (d.frame_timeout, d.max_memory, d.max_per_ip)
+        );
+        assert_eq!(
+            parse(&[
+                "netlab",
+                "serve",
+                "--frame-timeout",
+                "300ms",
+                "--max-memory",
+                "1MiB",
+                "--max-per-ip",
+                "3"
+            ]),
+            (Some(Duration::from_millis(300)), 1 << 20, 3)
+        );
+        assert_eq!(
+            parse(&[
+                "netlab",
+                "serve",
+                "--frame-timeout",
+                "0",
+                "--max-memory",
+                "0",
+                "--max-per-ip",
+                "0"
+            ]),
+            (None, 0, 0)
+        );
+    }
+
+    #[test]
+    fn the_heartbeat_flags_reach_their_fields_and_default_to_on() {
         use clap::Parser;
         let parse = |args: &[&str]| {
             let cli = crate::cli::Cli::try_parse_from(args).unwrap();
@@ -610,7 +687,15 @@ mod tests {
             };
             args.heartbeat_config()
         };
-        assert_eq!(parse(&["netlab", "serve"]).unwrap(), None);
+        assert_eq!(
+            parse(&["netlab", "serve"]).unwrap(),
+            ServerConfig::default().heartbeat,
+            "on by default, at the named constants"
+        );
+        assert_eq!(
+            parse(&["netlab", "serve", "--heartbeat", "0"]).unwrap(),
+            None
+        );
         assert_eq!(
             parse(&["netlab", "serve", "--heartbeat", "10s"]).unwrap(),
             Some(HeartbeatConfig {

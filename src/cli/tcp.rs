@@ -1,7 +1,9 @@
 //! `netlab tcp echo` and `netlab tcp send`: length-prefixed TCP (lessons 01–02).
 
+use super::guard::{budget_summary, guards_line, IdleTimeout, ServerGuards};
 use super::{parse_size, runtime, CliResult};
 use crate::framing::{FrameCodec, DEFAULT_MAX_FRAME};
+use crate::guard::MemoryBudget;
 use crate::tcp::client::FramedClient;
 use crate::tcp::echo::{self, EchoConfig, EchoEvent, DEFAULT_MAX_CONNECTIONS};
 use crate::term;
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 pub enum TcpCommand {
     /// Run a length-prefixed echo server.
     #[command(
-        after_help = "Each frame is a 4-byte big-endian length, then that many bytes; every frame is sent back.\n\nExamples:\n  netlab tcp echo --listen 127.0.0.1:7000\n  netlab tcp echo --listen 127.0.0.1:0 --max-frame 64KiB"
+        after_help = "Each frame is a 4-byte big-endian length, then that many bytes; every frame is sent back.\nThe echo protocol has no error message: a client that breaks a rule or a limit is closed, and the log says why.\n\nExamples:\n  netlab tcp echo --listen 127.0.0.1:7000\n  netlab tcp echo --listen 127.0.0.1:0 --max-frame 64KiB\n  netlab tcp echo --frame-timeout 2s --idle-timeout 1min --max-memory 64MiB --max-per-ip 16"
     )]
     Echo {
         /// Address to listen on (port 0 picks a free port, printed at start).
@@ -28,6 +30,12 @@ pub enum TcpCommand {
         /// Most clients served at once; more wait until one leaves.
         #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
+        /// Limits across all connections.
+        #[command(flatten)]
+        guards: ServerGuards,
+        /// The idle limit.
+        #[command(flatten)]
+        idle: IdleTimeout,
         /// Don't print a line per connection.
         #[arg(long, short)]
         quiet: bool,
@@ -67,6 +75,8 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
             listen,
             limits,
             max_connections,
+            guards,
+            idle,
             quiet,
             threads,
         } => {
@@ -76,46 +86,59 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
                     .await
                     .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
                 // The first line is machine-readable: scripts started with port 0 read it.
+                let stop = super::guard::ctrl_c_armed();
                 println!("listening on {}", listener.local_addr()?);
                 anstream::eprintln!(
                     "{}",
                     term::dim(format!(
-                        "length-prefixed echo; max frame {} bytes; Ctrl-C stops",
-                        limits.max_frame
+                        "length-prefixed echo; max frame {} bytes; {}; Ctrl-C stops",
+                        limits.max_frame,
+                        guards_line(&guards, Some(&idle))
                     ))
                 );
                 let config = EchoConfig {
                     max_frame: limits.max_frame,
                     max_connections,
+                    frame_timeout: guards.frame_timeout(),
+                    idle_timeout: idle.get(),
+                    max_memory: guards.max_memory,
+                    max_per_ip: guards.max_per_ip,
                 };
-                let server = echo::serve(listener, config, move |event| {
-                    if quiet {
-                        return;
-                    }
-                    match event {
-                        EchoEvent::Connected { peer } => {
-                            anstream::eprintln!("{} {peer} connected", term::good("+"))
+                let budget = MemoryBudget::new(guards.max_memory);
+                let server =
+                    echo::serve_with_budget(listener, config, budget.clone(), move |event| {
+                        // Accept trouble is printed even with --quiet: the server is in trouble.
+                        if quiet && !matches!(event, EchoEvent::Accept(_)) {
+                            return;
                         }
-                        EchoEvent::Closed { peer, stats } => anstream::eprintln!(
-                            "{} {peer} closed after {} frames, {} bytes",
-                            term::dim("-"),
-                            stats.frames,
-                            stats.bytes
-                        ),
-                        EchoEvent::Failed { peer, stats, error } => anstream::eprintln!(
-                            "{} {peer} dropped after {} frames: {error}",
-                            term::bad("!"),
-                            stats.frames
-                        ),
-                        EchoEvent::AcceptFailed(e) => {
-                            anstream::eprintln!("{} accept failed: {e}", term::bad("!"))
+                        match event {
+                            EchoEvent::Connected { peer } => {
+                                anstream::eprintln!("{} {peer} connected", term::good("+"))
+                            }
+                            EchoEvent::Refused { peer, error } => {
+                                anstream::eprintln!("{} {peer} refused: {error}", term::bad("!"))
+                            }
+                            EchoEvent::Closed { peer, stats } => anstream::eprintln!(
+                                "{} {peer} closed after {} frames, {} bytes",
+                                term::dim("-"),
+                                stats.frames,
+                                stats.bytes
+                            ),
+                            EchoEvent::Failed { peer, stats, error } => anstream::eprintln!(
+                                "{} {peer} dropped after {} frames: {error}",
+                                term::bad("!"),
+                                stats.frames
+                            ),
+                            EchoEvent::Accept(report) => {
+                                anstream::eprintln!("{} {report}", term::bad("!"))
+                            }
                         }
-                    }
-                });
+                    });
                 tokio::select! {
                     r = server => r?,
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = stop => {}
                 }
+                anstream::eprintln!("{}", term::dim(budget_summary(&budget)));
                 Ok::<_, Box<dyn Error>>(())
             })?;
             Ok(ExitCode::SUCCESS)

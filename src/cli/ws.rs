@@ -1,11 +1,13 @@
 //! `netlab ws ...`: the RFC 6455 echo server and an interactive client.
 
+use super::guard::{budget_summary, guards_line, IdleTimeout, ServerGuards};
 use super::{parse_size, CliResult};
+use crate::guard::MemoryBudget;
 use crate::term;
 use crate::units::parse_duration;
 use crate::ws::client::{self, ClientConfig};
 use crate::ws::close::{CloseCode, CloseFrame};
-use crate::ws::connection::{Direction, WsError};
+use crate::ws::connection::{Direction, Timeouts, WsError};
 use crate::ws::frame::{draw_bits, FrameHeader};
 use crate::ws::handshake::{Policy, DEFAULT_MAX_HEADER};
 use crate::ws::message::Message;
@@ -23,7 +25,7 @@ use tokio::io::AsyncBufReadExt;
 pub enum WsCommand {
     /// Run an RFC 6455 echo server: every text and binary message comes back as it was received.
     #[command(
-        after_help = "Any path accepts the upgrade. Pings are answered, Close frames are echoed,\nand a client that breaks a rule gets the RFC's close code (1002, 1007 or 1009).\n\nExamples:\n  netlab ws echo --listen 127.0.0.1:9001\n  netlab ws echo --listen 127.0.0.1:0 --max-message 1MiB --handshake-timeout 3s\n  netlab ws echo --origin http://localhost:8000 --protocol chat"
+        after_help = "Any path accepts the upgrade. Pings are answered, Close frames are echoed,\nand a client that breaks a rule gets the RFC's close code (1002, 1007 or 1009).\nA message not whole within --frame-timeout gets 1008, an idle client 1001, a message\nover the server's --max-memory 1013, and a client over --max-per-ip a 503 before the upgrade.\n\nExamples:\n  netlab ws echo --listen 127.0.0.1:9001\n  netlab ws echo --listen 127.0.0.1:0 --max-message 1MiB --handshake-timeout 3s\n  netlab ws echo --origin http://localhost:8000 --protocol chat\n  netlab ws echo --frame-timeout 2s --idle-timeout 1min --max-memory 64MiB --max-per-ip 16"
     )]
     Echo {
         /// Address to listen on (port 0 picks a free port, printed at start).
@@ -35,6 +37,12 @@ pub enum WsCommand {
         /// Most clients served at once; more wait until one leaves.
         #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
+        /// Limits across all connections.
+        #[command(flatten)]
+        guards: ServerGuards,
+        /// The idle limit.
+        #[command(flatten)]
+        idle: IdleTimeout,
         /// Accept only browsers from these origins (repeat the flag; clients without Origin are allowed).
         #[arg(long = "origin", value_name = "ORIGIN")]
         origins: Vec<String>,
@@ -107,6 +115,8 @@ pub fn run(cmd: WsCommand) -> CliResult {
             listen,
             limits,
             max_connections,
+            guards,
+            idle,
             origins,
             protocols,
             quiet,
@@ -115,6 +125,7 @@ pub fn run(cmd: WsCommand) -> CliResult {
             listen,
             limits,
             max_connections,
+            (guards, idle),
             origins,
             protocols,
             quiet,
@@ -148,6 +159,7 @@ fn echo(
     listen: String,
     limits: WsLimits,
     max_connections: usize,
+    (guards, idle): (ServerGuards, IdleTimeout),
     origins: Vec<String>,
     protocols: Vec<String>,
     quiet: bool,
@@ -162,9 +174,16 @@ fn echo(
                 allowed_origins: (!origins.is_empty()).then_some(origins),
                 protocols,
             },
+            timeouts: Timeouts {
+                frame: guards.frame_timeout(),
+                idle: idle.get(),
+            },
         },
         max_connections,
+        max_memory: guards.max_memory,
+        max_per_ip: guards.max_per_ip,
     };
+    let budget = MemoryBudget::new(guards.max_memory);
     let rt = super::runtime(threads)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
@@ -172,16 +191,18 @@ fn echo(
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr()?;
         // The first line is machine-readable: scripts started with port 0 read it.
+        let stop = super::guard::ctrl_c_armed();
         println!("listening on {addr}");
         anstream::eprintln!(
             "{}",
             term::dim(format!(
-                "WebSocket echo (RFC 6455) at ws://{addr}/ — max frame {} B, max message {} B; Ctrl-C stops",
-                limits.max_frame, limits.max_message
+                "WebSocket echo (RFC 6455) at ws://{addr}/ — max frame {} B, max message {} B; {}; Ctrl-C stops",
+                limits.max_frame, limits.max_message, guards_line(&guards, Some(&idle))
             ))
         );
-        let server = server::serve_echo(listener, config, move |event| {
-            if quiet {
+        let server = server::serve_echo_with_budget(listener, config, budget.clone(), move |event| {
+            // Accept trouble is printed even with --quiet: the server is in trouble.
+            if quiet && !matches!(event, EchoEvent::Accept(_)) {
                 return;
             }
             match event {
@@ -190,6 +211,9 @@ fn echo(
                 }
                 EchoEvent::Refused { peer, error } => {
                     anstream::eprintln!("{} {peer} refused: {error}", term::bad("!"))
+                }
+                EchoEvent::AddressFull { peer, error } => {
+                    anstream::eprintln!("{} {peer} refused (503): {error}", term::bad("!"))
                 }
                 EchoEvent::Closed { peer, close, stats } => anstream::eprintln!(
                     "{} {peer} closed ({}) after {} messages, {} bytes",
@@ -203,13 +227,14 @@ fn echo(
                     term::bad("!"),
                     stats.messages
                 ),
-                EchoEvent::AcceptFailed(e) => anstream::eprintln!("{} accept failed: {e}", term::bad("!")),
+                EchoEvent::Accept(report) => anstream::eprintln!("{} {report}", term::bad("!")),
             }
         });
         tokio::select! {
             r = server => r?,
-            _ = tokio::signal::ctrl_c() => {}
+            _ = stop => {}
         }
+        anstream::eprintln!("{}", term::dim(budget_summary(&budget)));
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -15,7 +15,9 @@
 use super::outbound::Outbound;
 use crate::chat::adapter::HistoryAdapter;
 use crate::chat::adapter::{Adapter, LocalAdapter};
-use crate::chat::heartbeat::HeartbeatConfig;
+use crate::chat::heartbeat::{
+    HeartbeatConfig, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT,
+};
 use crate::chat::history::{History, HistoryConfig, HistoryError};
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;
@@ -23,7 +25,12 @@ use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DE
 use crate::chat::log::Recovery;
 use crate::chat::protocol::{Refusal, ServerEvent};
 use crate::chat::session::SessionConfig;
+use crate::guard::{
+    AcceptReport, AddressCap, AddressFull, AddressSlot, MemoryBudget, DEFAULT_FRAME_TIMEOUT,
+    DEFAULT_MAX_MEMORY, DEFAULT_MAX_PER_IP,
+};
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,8 +54,18 @@ pub struct ServerConfig {
     /// Most connections at once.
     pub max_connections: usize,
     /// Ping native (TCP, WebSocket) clients after this much silence and drop
-    /// those that stay silent (`--heartbeat`); `None`: off.
+    /// those that stay silent (`--heartbeat`); `None`: off. On by default
+    /// ([`DEFAULT_HEARTBEAT_INTERVAL`], [`DEFAULT_HEARTBEAT_TIMEOUT`]).
     pub heartbeat: Option<HeartbeatConfig>,
+    /// A TCP frame or WebSocket message must be whole within this of its
+    /// first byte (`--frame-timeout`); `None`: no limit.
+    pub frame_timeout: Option<std::time::Duration>,
+    /// Bytes every connection together may hold in partial frames,
+    /// unfinished messages and outbound queues (`--max-memory`); 0: no limit.
+    pub max_memory: usize,
+    /// Most TCP connections (chat and HTTP) from one source address
+    /// (`--max-per-ip`); 0: no limit.
+    pub max_per_ip: usize,
 }
 
 impl Default for ServerConfig {
@@ -59,7 +76,13 @@ impl Default for ServerConfig {
             max_frame: DEFAULT_MAX_FRAME,
             max_queue: DEFAULT_MAX_QUEUE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
-            heartbeat: None,
+            heartbeat: Some(HeartbeatConfig {
+                interval: DEFAULT_HEARTBEAT_INTERVAL,
+                timeout: DEFAULT_HEARTBEAT_TIMEOUT,
+            }),
+            frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
+            max_memory: DEFAULT_MAX_MEMORY,
+            max_per_ip: DEFAULT_MAX_PER_IP,
         }
     }
 }
@@ -107,11 +130,15 @@ pub enum ServerNote {
         /// Who.
         id: ConnId,
     },
-    /// A transport could not accept a connection (e.g. out of file
-    /// descriptors); it pauses briefly and tries again.
-    AcceptFailed {
-        /// What the OS said.
-        error: String,
+    /// A transport's `accept` is failing (e.g. out of file descriptors), or
+    /// works again: said once per episode, with a count.
+    Accept(AcceptReport),
+    /// A connection was refused at once: its address holds `--max-per-ip`.
+    AddressFull {
+        /// Where it came from (e.g. `tcp 127.0.0.1:53114`).
+        peer: String,
+        /// The cap it hit.
+        error: AddressFull,
     },
 }
 
@@ -148,6 +175,8 @@ pub struct ChatServer {
     delivered: AtomicU64,
     dropped: AtomicU64,
     peak_queue: AtomicUsize,
+    budget: Arc<MemoryBudget>,
+    per_ip: Arc<AddressCap>,
 }
 
 impl ChatServer {
@@ -202,12 +231,28 @@ impl ChatServer {
                 alias: HashMap::new(),
                 owner: HashMap::new(),
             }),
-            config,
             on_note: None,
             delivered: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             peak_queue: AtomicUsize::new(0),
+            budget: MemoryBudget::new(config.max_memory),
+            per_ip: AddressCap::new(config.max_per_ip),
+            config,
         }
+    }
+
+    /// The memory budget every connection of this server draws on
+    /// (`--max-memory`): transports charge partial frames and unfinished
+    /// messages to it, [`Outbound`] queues their events.
+    pub fn budget(&self) -> &Arc<MemoryBudget> {
+        &self.budget
+    }
+
+    /// A place for a new TCP connection (chat or HTTP) from `ip`, or the
+    /// refusal when that address holds `--max-per-ip` already. Keep the slot
+    /// as long as the connection lives.
+    pub fn admit(&self, ip: IpAddr) -> Result<AddressSlot, AddressFull> {
+        self.per_ip.admit(ip)
     }
 
     /// Calls `sink` for every [`ServerNote`]. It runs with the hub locked:
@@ -237,7 +282,10 @@ impl ChatServer {
         let id = st.hub.connect(&mut out).map_err(|_| Refusal::ServerFull {
             max: self.config.max_connections,
         })?;
-        let queue = Arc::new(Outbound::new(self.config.max_queue));
+        let queue = Arc::new(Outbound::with_budget(
+            self.config.max_queue,
+            self.budget.reservation(),
+        ));
         st.queues.insert(id, queue.clone());
         self.note(&ServerNote::Connected {
             id,

@@ -18,8 +18,9 @@
 
 pub mod socketio;
 
-use crate::transport::ChatServer;
-use crate::ws::connection::WebSocket;
+use crate::guard::{accept_with_backoff, AcceptFailures, AddressSlot};
+use crate::transport::{ChatServer, ServerNote};
+use crate::ws::connection::{Timeouts, WebSocket};
 use crate::ws::frame::Role;
 use crate::ws::handshake::{
     accept_response, parse_request, token_list_contains, HandshakeError, Policy,
@@ -45,9 +46,6 @@ pub const WS_PATH: &str = "/ws";
 
 /// The path Socket.IO clients use (Engine.IO v4 over WebSocket).
 pub const SOCKETIO_PATH: &str = "/socket.io/";
-
-/// How long to pause when `accept` fails (e.g. out of file descriptors).
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// What the HTTP side enforces.
 #[derive(Debug, Clone)]
@@ -200,21 +198,28 @@ pub async fn serve(
     config: WebConfig,
 ) -> std::io::Result<()> {
     let config = Arc::new(config);
+    let mut failures = AcceptFailures::new();
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(a) => a,
-            Err(e) => {
-                server.note(&crate::transport::ServerNote::AcceptFailed {
-                    error: e.to_string(),
+        let (stream, peer) = accept_with_backoff(&listener, &mut failures, |r| {
+            server.note(&ServerNote::Accept(r))
+        })
+        .await;
+        let _ = stream.set_nodelay(true);
+        let place = match server.admit(peer.ip()) {
+            Ok(place) => place,
+            Err(error) => {
+                server.note(&ServerNote::AddressFull {
+                    peer: format!("http {peer}"),
+                    error,
                 });
-                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                tokio::spawn(crate::ws::server::refuse_busy(stream, error.to_string()));
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
         let (server, config) = (server.clone(), config.clone());
         tokio::spawn(async move {
             handle(stream, &format!("ws {peer}"), server, &config).await;
+            drop::<AddressSlot>(place);
         });
     }
 }
@@ -288,7 +293,15 @@ async fn handle(mut stream: TcpStream, peer: &str, server: Arc<ChatServer>, conf
                         max_frame: max,
                         max_message: max,
                     };
-                    let ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
+                    let mut ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
+                    // The hub's guards: a message whole within --frame-timeout,
+                    // its bytes charged to --max-memory. No idle timeout: the
+                    // heartbeat tells a quiet client from a dead one.
+                    ws.set_timeouts(Timeouts {
+                        frame: server.config().frame_timeout,
+                        idle: None,
+                    });
+                    ws.set_budget(server.budget().reservation());
                     if socketio {
                         crate::transport::socketio::connection(ws, peer, server, config.heartbeat)
                             .await;

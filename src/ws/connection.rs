@@ -20,11 +20,13 @@ use super::frame::{FrameHeader, OpCode, Role};
 use super::handshake::HandshakeError;
 use super::message::Message;
 use super::protocol::{Limits, ProtocolError, Receiver, Sender};
+use crate::guard::{earliest, Deadline, OverBudget, Reservation};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
 
 /// How much the inbox grows by when it is nearly full, at first.
 pub const READ_CHUNK: usize = 16 * 1024;
@@ -71,6 +73,20 @@ pub enum WsError {
     /// We tried to send after the connection closed.
     #[error("the connection is closed: nothing more can be sent")]
     AlreadyClosed,
+    /// A frame or fragmented message did not arrive whole within the frame
+    /// timeout of its first byte; we sent Close 1008 (policy violation).
+    #[error(
+        "a message was not complete {0:?} after its first byte (--frame-timeout): closed with 1008"
+    )]
+    FrameTimeout(Duration),
+    /// Nothing arrived (or our data could not be written) for the idle
+    /// timeout; we sent Close 1001 (going away).
+    #[error("idle for {0:?} (--idle-timeout): closed with 1001")]
+    IdleTimeout(Duration),
+    /// Holding the next frame would take the server past its memory budget;
+    /// we sent Close 1013 (try again later).
+    #[error("{0}: closed with 1013")]
+    OverBudget(#[from] OverBudget),
     /// A `ws://` URL could not be used.
     #[error("bad WebSocket URL {url:?}: {why}")]
     BadUrl {
@@ -92,6 +108,18 @@ pub enum Direction {
 
 /// A callback shown every frame header that goes by (`netlab ws connect --frames`).
 pub type FrameTap = Box<dyn FnMut(Direction, &FrameHeader) + Send>;
+
+/// How long a peer may stall a connection (both off unless set).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// A frame, or a fragmented message, must be whole within this of its
+    /// first byte (control frames in between do not restart the clock):
+    /// else Close 1008.
+    pub frame: Option<Duration>,
+    /// Nothing received for this long between messages, or queued data not
+    /// written for this long: Close 1001.
+    pub idle: Option<Duration>,
+}
 
 /// Where the closing handshake stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +146,15 @@ pub struct WebSocket<S> {
     sender: Sender,
     state: State,
     tap: Option<FrameTap>,
+    timeouts: Timeouts,
+    /// When the first byte of the message in progress arrived (None: none in progress).
+    started: Option<Instant>,
+    /// When bytes last arrived.
+    last_heard: Instant,
+    /// What this connection holds of its server's memory budget, if it has one.
+    held: Option<Reservation>,
+    /// The one timer behind `timeouts`.
+    deadline: Deadline,
 }
 
 impl<S> std::fmt::Debug for WebSocket<S> {
@@ -152,7 +189,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             sender: Sender::new(role),
             state: State::Open,
             tap: None,
+            timeouts: Timeouts::default(),
+            started: None,
+            last_heard: Instant::now(),
+            held: None,
+            deadline: Deadline::new(),
         }
+    }
+
+    /// Sets how long the peer may stall this connection (see [`Timeouts`]).
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts;
+    }
+
+    /// Charges what this connection buffers — the frame arriving (its
+    /// announced size, before its payload comes), the fragments of an
+    /// unfinished message, the data waiting to be written — to `held`'s
+    /// budget. A frame that would take the budget past its limit fails the
+    /// connection with Close 1013.
+    pub fn set_budget(&mut self, held: Reservation) {
+        self.held = Some(held);
     }
 
     /// Shows every frame header that goes by to `tap`.
@@ -187,7 +243,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 return Ok(None);
             }
             if self.outbox.len() >= FLUSH_AT || !self.segments.is_empty() {
-                self.flush().await?;
+                self.flush_charged().await?;
             }
             let got = self.receiver.read(&mut self.inbox);
             if let Some(tap) = self.tap.as_mut() {
@@ -196,9 +252,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 }
             }
             match got {
-                Ok(Some(msg)) => return self.handle(msg).await.map(Some),
+                Ok(Some(msg)) => {
+                    if msg.is_data() || !self.receiver.in_message() {
+                        // A message is done: the clock stops until the next one's first byte.
+                        self.started = None;
+                    }
+                    return self.handle(msg).await.map(Some);
+                }
                 Ok(None) => {
-                    self.flush().await?;
+                    if self.inbox.is_empty() && !self.receiver.in_message() {
+                        self.started = None;
+                    } else if self.started.is_none() && self.timeouts.frame.is_some() {
+                        self.started = Some(Instant::now());
+                    }
+                    // Before waiting for the payload: charge the frame's whole
+                    // size, the fragments so far and what is about to be written.
+                    self.flush_charged().await?;
                     if self.inbox.is_empty() && self.inbox.capacity() > KEEP_BUFFER {
                         // A big message has gone: give its memory back.
                         self.inbox = BytesMut::with_capacity(READ_CHUNK);
@@ -223,8 +292,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                             }
                         }
                     } else {
-                        self.stream.read_buf(&mut self.inbox).await?
+                        let frame_due = self.started.zip(self.timeouts.frame).map(|(t, d)| t + d);
+                        let idle_due = self.timeouts.idle.map(|d| self.last_heard + d);
+                        let deadline = earliest(frame_due, idle_due);
+                        self.deadline.set(deadline);
+                        match self
+                            .deadline
+                            .run(self.stream.read_buf(&mut self.inbox))
+                            .await
+                        {
+                            Some(n) => n?,
+                            None => return Err(self.timed_out().await),
+                        }
                     };
+                    if self.timeouts.idle.is_some() {
+                        self.last_heard = Instant::now();
+                    }
                     if n == spare {
                         // The read filled the buffer: the peer sends faster than we
                         // read, so read more per system call next time.
@@ -245,6 +328,78 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
+    /// A deadline of [`Timeouts`] passed: fail the connection with the
+    /// matching code and say which deadline it was.
+    async fn timed_out(&mut self) -> WsError {
+        let frame_due = self.started.zip(self.timeouts.frame).map(|(t, d)| t + d);
+        let frame_first = frame_due.is_some() && frame_due == self.deadline.at();
+        match (frame_first, self.timeouts.frame, self.timeouts.idle) {
+            (true, Some(frame), _) => {
+                let why = format!("message not complete within {frame:?}");
+                self.fail(CloseCode::PolicyViolation, &why).await;
+                WsError::FrameTimeout(frame)
+            }
+            (_, _, idle) => {
+                let idle = idle.unwrap_or_default();
+                let why = format!("idle for {idle:?}");
+                self.fail(CloseCode::GoingAway, &why).await;
+                WsError::IdleTimeout(idle)
+            }
+        }
+    }
+
+    /// Charges what this connection holds (the message arriving and what is
+    /// queued) to its budget, failing the connection with 1013 if it does not
+    /// fit; writes what is queued within the idle timeout; then gives back
+    /// what was written.
+    async fn flush_charged(&mut self) -> Result<(), WsError> {
+        if let Err(e) = self.account() {
+            self.fail(CloseCode::TryAgainLater, "server memory budget spent")
+                .await;
+            return Err(e.into());
+        }
+        self.flush_in_time().await?;
+        let _ = self.account(); // shrinking (the queue is written) never fails
+        Ok(())
+    }
+
+    /// [`WebSocket::flush`], within the idle timeout if there is one: a peer
+    /// that stopped reading cannot hold the connection (and our queued
+    /// data) forever.
+    async fn flush_in_time(&mut self) -> Result<(), WsError> {
+        let Some(idle) = self.timeouts.idle else {
+            return self.flush().await;
+        };
+        // The connection's one timer, taken out while `flush` borrows self
+        // (if this is cancelled, a fresh timer is made next time).
+        let mut deadline = std::mem::take(&mut self.deadline);
+        // Nothing heard and nothing written for `idle`: the same deadline
+        // the next read gets, so the timer does not move back and forth.
+        deadline.set(Some(self.last_heard + idle));
+        let flushed = deadline.run(self.flush()).await;
+        self.deadline = deadline;
+        match flushed {
+            Some(r) => r,
+            None => {
+                self.state = State::Closed;
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.stream.shutdown()).await;
+                Err(WsError::IdleTimeout(idle))
+            }
+        }
+    }
+
+    /// Tells the budget (if any) what this connection holds now. Only
+    /// touches the shared counter when that changed by a whole granule, so
+    /// small messages cost nothing and a big frame costs one update however
+    /// many reads its payload takes.
+    fn account(&mut self) -> Result<(), OverBudget> {
+        let Some(held) = self.held.as_mut() else {
+            return Ok(());
+        };
+        let queued: usize = self.segments.iter().map(|b| b.remaining()).sum();
+        held.hold(self.receiver.pending_len() + self.outbox.len() + queued)
+    }
+
     async fn handle(&mut self, msg: Message) -> Result<Message, WsError> {
         match &msg {
             Message::Ping(data) if self.state == State::Open => {
@@ -261,7 +416,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                         reason: String::new(),
                     });
                     self.queue(&Message::Close(reply));
-                    self.flush().await?;
+                    // A peer that stopped reading does not get to hold us here.
+                    if let Ok(flushed) = tokio::time::timeout(CLOSE_TIMEOUT, self.flush()).await {
+                        flushed?;
+                    }
                 }
                 self.state = State::Closed;
                 self.finish_close().await;
@@ -381,7 +539,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 code,
                 reason: reason.to_string(),
             })));
-            let _ = self.flush().await;
+            // Best effort, and bounded: a peer that stopped reading must not
+            // keep a failed connection (and its slot) open.
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.flush()).await;
         }
         self.state = State::Closed;
         self.finish_close().await;

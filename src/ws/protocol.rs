@@ -302,6 +302,20 @@ impl Receiver {
         })
     }
 
+    /// Bytes the message in progress will occupy once its current frame is
+    /// whole: the fragments so far, plus the frame arriving (header and its
+    /// whole announced payload). What a server must be ready to hold for this
+    /// peer; 0 between messages.
+    pub fn pending_len(&self) -> usize {
+        let fragments = self.fragments.as_ref().map_or(0, |f| f.buf.len());
+        let frame = self.current.as_ref().map_or(0, |p| {
+            // Checked against max_frame when the header arrived, so it fits.
+            p.header_len
+                .saturating_add(usize::try_from(p.header.payload_len).unwrap_or(usize::MAX))
+        });
+        fragments.saturating_add(frame)
+    }
+
     /// Is a frame or a fragmented message half-way through? (EOF now loses data.)
     pub fn in_message(&self) -> bool {
         self.current.is_some() || self.fragments.is_some()
@@ -591,6 +605,25 @@ mod tests {
             "reserved {} bytes for a bare header",
             src.capacity()
         );
+    }
+
+    #[test]
+    fn pending_len_is_the_fragments_so_far_and_the_whole_announced_frame() {
+        let mut r = server();
+        assert_eq!(r.pending_len(), 0);
+        let mut wire = client_frame(OpCode::Binary, false, &[1; 100]);
+        let next = client_frame(OpCode::Continuation, true, &[2; 1000]);
+        // The continuation's header (2 + 2 length + 4 mask) and 12 payload bytes.
+        wire.extend_from_slice(&next[..20]);
+        let mut src = BytesMut::from(&wire[..]);
+        assert_eq!(r.read(&mut src), Ok(None));
+        assert_eq!(r.pending_len(), 100 + 8 + 1000);
+        src.extend_from_slice(&next[20..]);
+        assert_eq!(
+            r.read(&mut src).unwrap().map(|m| m.payload().len()),
+            Some(1100)
+        );
+        assert_eq!(r.pending_len(), 0);
     }
 
     #[test]

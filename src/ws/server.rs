@@ -9,7 +9,7 @@
 //! messages.
 
 use super::close::CloseFrame;
-use super::connection::{WebSocket, WsError, READ_CHUNK};
+use super::connection::{Timeouts, WebSocket, WsError, READ_CHUNK};
 use super::frame::Role;
 use super::handshake::{
     accept_response, parse_request, HandshakeError, Policy, UpgradeRequest, DEFAULT_MAX_HEADER,
@@ -17,19 +17,25 @@ use super::handshake::{
 use super::message::Message;
 use super::protocol::Limits;
 use super::DEFAULT_HANDSHAKE_TIMEOUT;
+use crate::guard::{
+    accept_with_backoff, AcceptFailures, AcceptReport, AddressCap, AddressFull, MemoryBudget,
+    DEFAULT_FRAME_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_MEMORY, DEFAULT_MAX_PER_IP,
+};
 use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 /// Default cap on simultaneous connections (beyond it, new clients wait in the accept queue).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
-/// How long to pause when `accept` fails (e.g. out of file descriptors).
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// How long a refused connection may take to receive its `503` before it is
+/// closed anyway (reading what the client sent meanwhile, so the close does
+/// not turn into a reset that loses the answer).
+pub const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 
 /// Everything a WebSocket server enforces.
 #[derive(Debug, Clone)]
@@ -42,6 +48,9 @@ pub struct ServerConfig {
     pub handshake_timeout: Duration,
     /// Origins and subprotocols.
     pub policy: Policy,
+    /// How long a peer may stall an upgraded connection (default: frames
+    /// whole within [`DEFAULT_FRAME_TIMEOUT`], idle for at most [`DEFAULT_IDLE_TIMEOUT`]).
+    pub timeouts: Timeouts,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +60,10 @@ impl Default for ServerConfig {
             max_header: DEFAULT_MAX_HEADER,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             policy: Policy::default(),
+            timeouts: Timeouts {
+                frame: Some(DEFAULT_FRAME_TIMEOUT),
+                idle: Some(DEFAULT_IDLE_TIMEOUT),
+            },
         }
     }
 }
@@ -106,7 +119,8 @@ where
                 .write_all(&accept_response(&request, protocol.as_deref()))
                 .await?;
             let _ = buf.split_to(used);
-            let ws = WebSocket::from_upgraded(stream, Role::Server, config.limits, buf);
+            let mut ws = WebSocket::from_upgraded(stream, Role::Server, config.limits, buf);
+            ws.set_timeouts(config.timeouts);
             Ok((ws, Upgraded { request, protocol }))
         }
         Err(e) => {
@@ -126,6 +140,11 @@ pub struct EchoConfig {
     pub server: ServerConfig,
     /// Most connections served at once.
     pub max_connections: usize,
+    /// Bytes all connections together may hold in unfinished messages and
+    /// unwritten echoes (0: no limit).
+    pub max_memory: usize,
+    /// Most connections from one source address (0: no limit).
+    pub max_per_ip: usize,
 }
 
 impl Default for EchoConfig {
@@ -133,6 +152,8 @@ impl Default for EchoConfig {
         EchoConfig {
             server: ServerConfig::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_memory: DEFAULT_MAX_MEMORY,
+            max_per_ip: DEFAULT_MAX_PER_IP,
         }
     }
 }
@@ -163,6 +184,13 @@ pub enum EchoEvent {
         /// Why.
         error: WsError,
     },
+    /// Refused before the handshake (`503`): its address holds `max_per_ip` connections.
+    AddressFull {
+        /// The client's address.
+        peer: SocketAddr,
+        /// The cap it hit.
+        error: AddressFull,
+    },
     /// The closing handshake completed.
     Closed {
         /// The client's address.
@@ -181,8 +209,8 @@ pub enum EchoEvent {
         /// What went wrong.
         error: WsError,
     },
-    /// `accept` itself failed; the server pauses and goes on.
-    AcceptFailed(std::io::Error),
+    /// `accept` itself is failing (or works again); said once per episode.
+    Accept(AcceptReport),
 }
 
 /// Echoes every text and binary message on `ws` until the closing handshake.
@@ -219,26 +247,46 @@ pub async fn serve_echo<F>(
 where
     F: Fn(EchoEvent) + Send + Sync + 'static,
 {
+    let budget = MemoryBudget::new(config.max_memory);
+    serve_echo_with_budget(listener, config, budget, on_event).await
+}
+
+/// Like [`serve_echo`], drawing on a `budget` the caller holds too (to
+/// report its peak); `config.max_memory` is not used, the budget has its own limit.
+pub async fn serve_echo_with_budget<F>(
+    listener: TcpListener,
+    config: EchoConfig,
+    budget: Arc<MemoryBudget>,
+    on_event: F,
+) -> std::io::Result<()>
+where
+    F: Fn(EchoEvent) + Send + Sync + 'static,
+{
     let on_event = Arc::new(on_event);
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let per_ip = AddressCap::new(config.max_per_ip);
+    let mut failures = AcceptFailures::new();
     loop {
         let permit = slots
             .clone()
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                on_event(EchoEvent::AcceptFailed(e));
-                tokio::time::sleep(ACCEPT_BACKOFF).await;
+        let (stream, peer) =
+            accept_with_backoff(&listener, &mut failures, |r| on_event(EchoEvent::Accept(r))).await;
+        let place = match per_ip.admit(peer.ip()) {
+            Ok(place) => place,
+            Err(error) => {
+                on_event(EchoEvent::AddressFull { peer, error });
+                tokio::spawn(refuse_busy(stream, error.to_string()));
                 continue;
             }
         };
         let _ = stream.set_nodelay(true);
         let on_event = on_event.clone();
         let config = config.clone();
+        let held = budget.reservation();
         tokio::spawn(async move {
             let (mut ws, up) = match accept(stream, &config.server).await {
                 Ok(ok) => ok,
@@ -247,6 +295,7 @@ where
                     return;
                 }
             };
+            ws.set_budget(held);
             on_event(EchoEvent::Upgraded {
                 peer,
                 path: up.request.path,
@@ -257,7 +306,29 @@ where
                 Ok(close) => EchoEvent::Closed { peer, close, stats },
                 Err(error) => EchoEvent::Failed { peer, stats, error },
             });
+            drop(place);
             drop(permit);
         });
     }
+}
+
+/// Answers a connection the server will not serve with `503 Service
+/// Unavailable` saying `why`, before reading its request (there is no point),
+/// then closes it within [`REFUSAL_LINGER`].
+pub async fn refuse_busy(mut stream: TcpStream, why: String) {
+    let body = format!("{why}\n");
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let linger = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.shutdown().await?;
+        // Read (and drop) what the client sends until it closes: closing with
+        // unread bytes would reset the connection and could lose the answer.
+        let mut sink = [0u8; 1024];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, std::io::Error>(())
+    };
+    let _ = tokio::time::timeout(REFUSAL_LINGER, linger).await;
 }

@@ -180,3 +180,161 @@ impl Proc {
         (status.success(), all)
     }
 }
+
+/// Resident memory of process `pid` in bytes (`VmRSS` in `/proc/PID/status`).
+pub fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a VmRSS line");
+    kib * 1024
+}
+
+/// A `netlab` server started through `sh` with `ulimit -n LIMIT` (to run it
+/// out of file descriptors), its stderr lines collected; killed when dropped.
+pub struct FdLimited {
+    /// The process.
+    pub child: Child,
+    /// The address from its first line.
+    pub addr: String,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Every stderr line read so far.
+    pub seen: Vec<String>,
+}
+
+impl Drop for FdLimited {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl FdLimited {
+    /// Starts `netlab --color never ARGS` with at most `limit` open files.
+    pub fn start(limit: u32, args: &[&str]) -> FdLimited {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n {limit} && exec \"$0\" --color never \"$@\""
+            ))
+            .arg(netlab_bin())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh runs");
+        let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        out.read_line(&mut first).expect("read the first line");
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .trim_start_matches("tcp://")
+            .to_string();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let err = child.stderr.take().expect("piped stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Keep reading stdout too, so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in out.lines() {});
+        FdLimited {
+            child,
+            addr,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a stderr line containing `text`; returns it.
+    pub fn expect(&mut self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + LINE_PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Takes every line that has arrived by now.
+    pub fn drain(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        &self.seen
+    }
+}
+
+/// Opens `n` plain TCP connections to `addr` and keeps them (a file-descriptor flood).
+pub fn flood(addr: &str, n: usize) -> Vec<std::net::TcpStream> {
+    (0..n)
+        .map(|_| std::net::TcpStream::connect(addr).expect("the kernel completes the handshake"))
+        .collect()
+}
+
+/// The flood test every server with an accept loop passes: out of file
+/// descriptors for a while, its log says so once (not every 50 ms), then
+/// once more with the count when `accept` works again.
+pub fn accept_failures_are_logged_once_per_episode(args: &[&str]) {
+    let mut server = FdLimited::start(48, args);
+    let held = flood(&server.addr, 64);
+    server.expect("accept failing");
+    // A second at 20 tries a second: before the fix, 20 more lines.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    drop(held);
+    let end = server.expect("accept working again");
+    assert!(
+        end.contains("times in"),
+        "the end of the episode says how many failures: {end}"
+    );
+    let accept_lines: Vec<&String> = server
+        .drain()
+        .iter()
+        .filter(|l| l.contains("accept"))
+        .collect();
+    assert_eq!(
+        accept_lines.len(),
+        2,
+        "one line when it starts, one when it ends: {accept_lines:#?}"
+    );
+}
+
+/// A TCP connection to `addr` from the local address `from` (any port):
+/// Linux routes all of 127/8 to the loopback interface, so a test can be
+/// several "machines".
+pub async fn connect_from(from: &str, addr: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("an address"))
+        .expect("bind a loopback address");
+    socket
+        .connect(addr.parse().expect("a socket address"))
+        .await
+        .expect("connect")
+}
+
+/// A blocking TCP connection to `addr` from the local address `from` (any port).
+pub fn connect_from_std(from: &str, addr: &str) -> std::net::TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+    let local: std::net::SocketAddr = format!("{from}:0").parse().expect("an address");
+    socket.bind(&local.into()).expect("bind a loopback address");
+    let remote: std::net::SocketAddr = addr.parse().expect("a socket address");
+    socket.connect(&remote.into()).expect("connect");
+    socket.into()
+}
