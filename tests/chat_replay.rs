@@ -1032,3 +1032,109 @@ fn a_damaged_history_file_is_refused_with_a_clear_error() {
         );
     }
 }
+
+/// Record boundaries of a history file, from the documented format
+/// (src/chat/log.rs): 8 bytes of magic, then per record len:u32le, two
+/// CRCs, payload. Returns the offset where each record starts.
+fn record_starts(bytes: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = 8;
+    while at + 12 <= bytes.len() {
+        starts.push(at);
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        at += 12 + len;
+    }
+    starts
+}
+
+/// Runs `netlab serve --tcp 127.0.0.1:0 EXTRA…`, which must refuse to start:
+/// it must exit without saying it listens. A server that starts anyway is
+/// killed and the test fails (rather than waiting on it forever).
+fn refused_at_start(extra: &[&str]) -> std::process::Output {
+    use std::io::Read;
+    let mut child = std::process::Command::new(support::netlab_bin())
+        .args(["serve", "--tcp", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    // A refusing server exits (EOF, 0 bytes); a starting one prints `listening`.
+    let n = stdout.read(&mut first).unwrap();
+    if n > 0 {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "the server started: {}{}",
+            String::from_utf8_lossy(&first),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A byte flipped *inside the complete last record* is damage, not a crash:
+/// `netlab serve` refuses to start, says at which byte and what to do, and
+/// leaves the file as it was. Only a last record shorter than its length says
+/// (a torn write) is cut off, and the server says so.
+#[tokio::test]
+async fn a_flipped_byte_in_the_last_record_is_refused_and_only_a_short_one_is_cut() {
+    let file = TempFile::new("last");
+    {
+        let server = serve(&["--history", "1000", "--history-file", file.arg()]);
+        let mut c = Client::connect(&server.addr).await;
+        ack_ok(&c.call(join("lobby"), 1).await);
+        for i in 0..3 {
+            ack_ok(&c.call(say("lobby", &format!("m{i}")), 10 + i).await);
+        }
+    } // killed
+    let whole = std::fs::read(&file.0).unwrap();
+    let starts = record_starts(&whole);
+    assert_eq!(starts.len(), 4, "joined + 3 messages");
+    let last = *starts.last().unwrap();
+
+    // Damage: one bit of the last record's payload, the record still whole.
+    let mut flipped = whole.clone();
+    flipped[last + 12 + 5] ^= 0x01;
+    std::fs::write(&file.0, &flipped).unwrap();
+    let out = refused_at_start(&["--history-file", file.arg()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("corrupt at byte {last}")),
+        "says where: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("truncate it to {last} bytes")),
+        "says what to do: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&file.0).unwrap(),
+        flipped,
+        "a refused file is left untouched (same size, same bytes)"
+    );
+
+    // A crash mid-write: the last record shorter than its length says.
+    std::fs::write(&file.0, &whole[..whole.len() - 2]).unwrap();
+    let mut server = support::Proc::spawn_with_stderr(&[
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--history-file",
+        file.arg(),
+    ]);
+    server.expect("listening on tcp://");
+    let said = server.expect("torn last record");
+    assert!(
+        said.contains(&format!("at offset {last}")) && said.contains("cut off"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::metadata(&file.0).unwrap().len(),
+        last as u64,
+        "exactly the torn record is cut"
+    );
+}

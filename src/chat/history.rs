@@ -194,8 +194,8 @@ impl History {
     }
 
     /// A history backed by `path`: rebuilt from every complete record in it
-    /// (a torn last record, from a crash mid-write, is cut off), then
-    /// appended to as events are recorded.
+    /// (a torn last record, from a crash mid-write, is cut off; a damaged
+    /// record anywhere is refused), then appended to as events are recorded.
     pub fn open(len: usize, path: &Path) -> Result<(Self, Recovery), HistoryError> {
         let mut h = Self::new(len);
         let mut bad: Option<(u64, String)> = None;
