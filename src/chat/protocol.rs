@@ -387,6 +387,8 @@ pub enum ErrorCode {
     FrameTooLong,
     /// The nickname breaks the naming rules.
     InvalidNick,
+    /// Another live or resumable connection holds this nickname (any case).
+    NickTaken,
     /// The room name breaks the naming rules.
     InvalidRoom,
     /// The room name is a connection id: those rooms cannot be joined or left.
@@ -429,6 +431,7 @@ impl ErrorCode {
             ErrorCode::InvalidAck => "invalid_ack",
             ErrorCode::FrameTooLong => "frame_too_long",
             ErrorCode::InvalidNick => "invalid_nick",
+            ErrorCode::NickTaken => "nick_taken",
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::ReservedRoom => "reserved_room",
             ErrorCode::TooManyRooms => "too_many_rooms",
@@ -490,6 +493,9 @@ pub enum Refusal {
     /// Nicknames follow the naming rules.
     #[error("invalid nickname: {0}")]
     InvalidNick(super::limits::NameError),
+    /// One nickname, one connection: nobody can pass for someone else by name.
+    #[error("the nickname `{0}` is taken: another connection on this server holds it (nicknames are unique, whatever their case); pick another")]
+    NickTaken(String),
     /// Room names follow the naming rules.
     #[error("invalid room name: {0}")]
     InvalidRoom(super::limits::NameError),
@@ -573,6 +579,7 @@ impl Refusal {
             Refusal::InvalidAck => ErrorCode::InvalidAck,
             Refusal::FrameTooLong { .. } => ErrorCode::FrameTooLong,
             Refusal::InvalidNick(_) => ErrorCode::InvalidNick,
+            Refusal::NickTaken(_) => ErrorCode::NickTaken,
             Refusal::InvalidRoom(_) => ErrorCode::InvalidRoom,
             Refusal::ReservedRoom(_) => ErrorCode::ReservedRoom,
             Refusal::TooManyRooms { .. } => ErrorCode::TooManyRooms,
@@ -864,6 +871,7 @@ mod tests {
             (ErrorCode::ResumeNotFirst, "resume_not_first"),
             (ErrorCode::HistoryOff, "history_off"),
             (ErrorCode::SessionResumed, "session_resumed"),
+            (ErrorCode::NickTaken, "nick_taken"),
         ] {
             assert_eq!(code.as_str(), wire);
             assert_eq!(serde_json::to_value(code).unwrap(), Value::from(wire));
