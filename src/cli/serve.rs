@@ -94,6 +94,9 @@ pub struct HistoryArgs {
     /// Keep the last N events of each room, id and `*` (each with a per-key seq) and offer sessions a reconnecting client can resume (0 = off).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub history: usize,
+    /// Most rooms and connection ids that keep a history ring (`*` besides); past it the least recently recorded one is dropped, and a client asking for its events gets `gap`.
+    #[arg(long, value_name = "N", default_value_t = crate::chat::history::DEFAULT_HISTORY_KEYS)]
+    pub history_keys: usize,
     /// Durable history: append every recorded event to PATH and rebuild the history from it on start (implies --history 1000 unless given).
     #[arg(long, value_name = "PATH")]
     pub history_file: Option<std::path::PathBuf>,
@@ -119,6 +122,9 @@ impl HistoryArgs {
         if !on && !self.confirm_timeout.is_zero() {
             return Err("--confirm-timeout resends from history: give --history N too".into());
         }
+        if self.history_keys == 0 {
+            return Err("--history-keys must be at least 1".into());
+        }
         if on && self.session_ttl.is_zero() {
             return Err(
                 "--session-ttl must be above 0 (a session must be resumable for some time)".into(),
@@ -130,6 +136,7 @@ impl HistoryArgs {
             session_ttl: self.session_ttl,
             confirm_timeout: (!self.confirm_timeout.is_zero()).then_some(self.confirm_timeout),
             confirm_retries: self.confirm_retries,
+            max_keys: self.history_keys,
         })
     }
 }
@@ -274,8 +281,9 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
-                    "history: last {} events per room/id/everyone{}; sessions resumable for {:?}; {}",
+                    "history: last {} events per room/id/everyone, for at most {} rooms and ids{}; sessions resumable for {:?}; {}",
                     h.len,
+                    h.max_keys,
                     h.file.as_ref().map(|f| format!(", appended to {}", f.display())).unwrap_or_default(),
                     h.session_ttl,
                     match h.confirm_timeout {
@@ -528,6 +536,8 @@ mod tests {
             "250ms",
             "--confirm-retries",
             "7",
+            "--history-keys",
+            "9",
         ])
         .unwrap();
         assert_eq!(
@@ -538,12 +548,22 @@ mod tests {
                 session_ttl: Duration::from_secs(3),
                 confirm_timeout: Some(Duration::from_millis(250)),
                 confirm_retries: 7,
+                max_keys: 9,
             }
         );
         assert!(history_flags(&["--confirm-timeout", "1s"])
             .unwrap_err()
             .contains("--history"));
         assert!(history_flags(&["--history", "5", "--session-ttl", "0"]).is_err());
+        assert!(history_flags(&["--history", "5", "--history-keys", "0"])
+            .unwrap_err()
+            .contains("--history-keys"));
+        assert_eq!(
+            history_flags(&["--history", "5", "--history-keys", "1"])
+                .unwrap()
+                .max_keys,
+            1
+        );
     }
 
     #[test]
