@@ -405,6 +405,8 @@ pub enum ErrorCode {
     TooManyStrikes,
     /// The server holds as many connections as it may.
     ServerFull,
+    /// The sender's address holds as many sessions as one address may.
+    AddressLimit,
     /// The session token is unknown, expired or already used.
     SessionUnknown,
     /// `resume` came after other events on this connection.
@@ -440,6 +442,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooManyStrikes => "too_many_strikes",
             ErrorCode::ServerFull => "server_full",
+            ErrorCode::AddressLimit => "address_limit",
             ErrorCode::SessionUnknown => "session_unknown",
             ErrorCode::ResumeNotFirst => "resume_not_first",
             ErrorCode::HistoryOff => "history_off",
@@ -539,6 +542,12 @@ pub enum Refusal {
         /// The limit.
         max: usize,
     },
+    /// One address may hold only so many sessions (UDP: `--udp-max-per-ip`).
+    #[error("this address already holds {max} UDP sessions, the most one address may; end one (bye) or wait for one to expire")]
+    AddressLimit {
+        /// The limit.
+        max: usize,
+    },
     /// A token resumes only a live session, once.
     #[error("no session has this token (unknown, expired or already used); start fresh and join your rooms again with `since`")]
     SessionUnknown,
@@ -588,6 +597,7 @@ impl Refusal {
             Refusal::RateLimited { .. } => ErrorCode::RateLimited,
             Refusal::TooManyStrikes { .. } => ErrorCode::TooManyStrikes,
             Refusal::ServerFull { .. } => ErrorCode::ServerFull,
+            Refusal::AddressLimit { .. } => ErrorCode::AddressLimit,
             Refusal::SessionUnknown => ErrorCode::SessionUnknown,
             Refusal::ResumeNotFirst => ErrorCode::ResumeNotFirst,
             Refusal::HistoryOff(_) => ErrorCode::HistoryOff,
@@ -872,6 +882,7 @@ mod tests {
             (ErrorCode::HistoryOff, "history_off"),
             (ErrorCode::SessionResumed, "session_resumed"),
             (ErrorCode::NickTaken, "nick_taken"),
+            (ErrorCode::AddressLimit, "address_limit"),
         ] {
             assert_eq!(code.as_str(), wire);
             assert_eq!(serde_json::to_value(code).unwrap(), Value::from(wire));

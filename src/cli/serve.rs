@@ -53,9 +53,18 @@ pub struct ServeArgs {
         next_help_heading = "Limits: what one client may do (lessons 03–04)"
     )]
     pub limits: LimitArgs,
-    /// Most UDP sessions at once.
+    /// Most UDP sessions with a verified address at once (a hello past it gets `bye server_full`).
     #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
+    /// Most UDP sessions still proving their address, in a pool of their own: when full, a new hello replaces the oldest.
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_UNVERIFIED)]
+    pub udp_max_unverified: usize,
+    /// A UDP session whose heartbeat has not echoed its id this long after its hello is reclaimed.
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "5s")]
+    pub udp_verify_timeout: Duration,
+    /// Most UDP sessions one IP address may hold (past it: its oldest unverified one is replaced, else `bye address_limit`).
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_PER_IP)]
+    pub udp_max_per_ip: usize,
     /// A UDP session that is silent this long expires (its rooms see it leave).
     #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "30s")]
     pub udp_expiry: Duration,
@@ -251,8 +260,9 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
-                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {} sessions",
-                    crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions
+                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {} sessions, {} per address, and {} still proving their address (reclaimed after {:?})",
+                    crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions,
+                    udp_config.max_per_ip, udp_config.max_unverified, udp_config.verify_timeout
                 ))
             );
         }
@@ -401,13 +411,19 @@ impl ServeArgs {
     /// The UDP transport's limits these flags describe.
     pub fn udp_config(&self) -> Result<transport::udp::UdpConfig, String> {
         if self.udp_max_sessions == 0
+            || self.udp_max_unverified == 0
+            || self.udp_max_per_ip == 0
+            || self.udp_verify_timeout.is_zero()
             || self.udp_heartbeat.is_zero()
             || self.udp_heartbeat >= self.udp_expiry
         {
-            return Err("--udp-max-sessions must be at least 1, and --udp-heartbeat above 0 and below --udp-expiry".into());
+            return Err("--udp-max-sessions, --udp-max-unverified and --udp-max-per-ip must be at least 1, --udp-verify-timeout above 0, and --udp-heartbeat above 0 and below --udp-expiry".into());
         }
         Ok(transport::udp::UdpConfig {
             max_sessions: self.udp_max_sessions,
+            max_unverified: self.udp_max_unverified,
+            verify_timeout: self.udp_verify_timeout,
+            max_per_ip: self.udp_max_per_ip,
             expiry: self.udp_expiry,
             heartbeat: self.udp_heartbeat,
         })
@@ -589,11 +605,20 @@ mod tests {
                 "--udp-expiry",
                 "2s",
                 "--udp-heartbeat",
-                "500ms"
+                "500ms",
+                "--udp-max-unverified",
+                "4",
+                "--udp-verify-timeout",
+                "1500ms",
+                "--udp-max-per-ip",
+                "5"
             ])
             .unwrap(),
             transport::udp::UdpConfig {
                 max_sessions: 3,
+                max_unverified: 4,
+                verify_timeout: Duration::from_millis(1500),
+                max_per_ip: 5,
                 expiry: Duration::from_secs(2),
                 heartbeat: Duration::from_millis(500),
             }
@@ -617,7 +642,14 @@ mod tests {
             "1s"
         ])
         .is_err());
-        assert!(parse(&["netlab", "serve", "--udp-max-sessions", "0"]).is_err());
+        for zero in [
+            "--udp-max-sessions",
+            "--udp-max-unverified",
+            "--udp-max-per-ip",
+            "--udp-verify-timeout",
+        ] {
+            assert!(parse(&["netlab", "serve", zero, "0"]).is_err(), "{zero} 0");
+        }
     }
 
     #[test]
