@@ -82,7 +82,7 @@ pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 /// they can only replace one another: when it is full, a new `hello` takes
 /// the slot of the oldest session still waiting. A real client needs its slot
 /// for one round trip, so a flood must send 256 hellos within that round trip
-/// to push it out — and it simply says hello again if one does.
+/// to push it out.
 pub const DEFAULT_MAX_UNVERIFIED: usize = 256;
 
 /// Default time a session has to prove its address before its slot is
