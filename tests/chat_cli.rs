@@ -232,3 +232,43 @@ fn a_peers_escape_sequences_and_line_breaks_reach_the_screen_escaped() {
         );
     }
 }
+
+/// Nicknames are unique per server: a second `netlab chat --nick ana` is
+/// refused with a message that says the name is taken (and exits non-zero),
+/// whatever the case; once ana is gone the name is free again.
+#[test]
+fn a_second_ana_is_refused_with_a_clear_message() {
+    let (_server, url) = start_server(&[]);
+    let mut bob = Proc::spawn(&["chat", &url, "--nick", "bob", "--room", "lobby"]);
+    bob.expect("[lobby] → bob (you) joined");
+    let mut ana = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
+    ana.expect("[lobby] → ana (you) joined");
+    bob.expect("[lobby] → ana joined");
+    for nick in ["ana", "ANA"] {
+        let second = Proc::spawn_with_stderr(&["chat", &url, "--nick", nick, "--room", "lobby"]);
+        let (ok, lines) = second.finish();
+        assert!(!ok, "a second {nick} must not get in: {lines:#?}");
+        let said = lines
+            .iter()
+            .find(|l| l.contains("refused the nickname"))
+            .unwrap_or_else(|| panic!("no refusal shown: {lines:#?}"));
+        assert!(
+            said.contains(&format!("`{nick}` is taken")),
+            "says why: {said}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("(you) joined")),
+            "{lines:#?}"
+        );
+    }
+    bob.type_line("/who");
+    let who = bob.expect("in lobby:");
+    assert_eq!(who.matches("ana").count(), 1, "one ana only: {who}");
+    // Once ana has left (bob sees it), the name is free.
+    ana.type_line("/quit");
+    let (ok, _) = ana.finish();
+    assert!(ok);
+    bob.expect("[lobby] ← ana disconnected");
+    let mut again = Proc::spawn(&["chat", &url, "--nick", "ana", "--room", "lobby"]);
+    again.expect("[lobby] → ana (you) joined");
+}

@@ -728,3 +728,28 @@ proptest! {
         prop_assert_eq!(lab.hub.rooms_of(lab.ids[other]).len(), 2);
     }
 }
+
+#[test]
+fn guest_nicks_are_unique_even_when_ids_share_their_first_digits() {
+    // Ids that agree on their first 4 (and 8) hex digits, then a nick
+    // someone took by hand that the next guest nick would have been.
+    let a = ConnId(0x3f2a_0000_0000_0000_0000_0000_0000_0001);
+    let b = ConnId(0x3f2a_0000_0000_0000_0000_0000_0000_0002);
+    let c = ConnId(0x3f2a_1111_0000_0000_0000_0000_0000_0003);
+    let mut script = vec![c, b, a];
+    let mut hub = Hub::new(Limits::default())
+        .with_id_source(Box::new(move || Ok(script.pop().expect("enough ids"))));
+    let mut out = Vec::new();
+    let a = hub.connect(&mut out).unwrap();
+    let b = hub.connect(&mut out).unwrap();
+    assert_eq!(hub.nick(a), Some("guest-3f2a"));
+    assert_eq!(hub.nick(b), Some("guest-3f2a0000"));
+    hub.handle(b, br#"{"event":"nick","nick":"guest-3F2A1111"}"#, &mut out);
+    let c = hub.connect(&mut out).unwrap();
+    assert_eq!(hub.nick(c), Some("guest-3f2a111100000000"));
+    let nicks: std::collections::BTreeSet<_> = [a, b, c]
+        .iter()
+        .map(|id| hub.nick(*id).unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(nicks.len(), 3);
+}

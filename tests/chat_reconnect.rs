@@ -169,9 +169,14 @@ fn say(text: &str) -> ClientEvent {
 }
 
 async fn watcher(server: &str) -> ChatClient {
+    member(server, "bob").await
+}
+
+/// A library client named `nick` in lobby (nicknames are unique per server).
+async fn member(server: &str, nick: &str) -> ChatClient {
     let mut bob = ChatClient::connect(server).await.unwrap();
     for e in [
-        ClientEvent::Nick { nick: "bob".into() },
+        ClientEvent::Nick { nick: nick.into() },
         ClientEvent::Join {
             room: "lobby".into(),
             since: None,
@@ -252,7 +257,13 @@ async fn a_frozen_path_is_noticed_by_the_heartbeat_and_the_client_comes_back() {
     // Nothing closes: only the unanswered ping tells the client.
     let lost = expect(&mut ana, "connection lost").await;
     assert!(lost.contains("did not answer a ping"), "{lost}");
-    expect(&mut ana, "[lobby] → ana (you) joined").await;
+    // Without history she comes back as a new connection while the old one
+    // is still open on the server (frozen, never closed): it still holds the
+    // name, so the new one is refused `ana` (nicknames are unique per
+    // server) and is back in the room under its guest name.
+    let refused = expect(&mut ana, "refused (nick_taken)").await;
+    assert!(refused.contains("`ana` is taken"), "{refused}");
+    expect(&mut ana, "[lobby] → guest-").await;
     bob.call(say("are you back?")).await.unwrap();
     assert_eq!(expect(&mut ana, "bob:").await, "[lobby] bob: are you back?");
     assert_eq!(proxy.connections(), 2);
@@ -557,7 +568,7 @@ async fn confirmations_are_batched_so_a_busy_room_does_not_rate_limit_the_client
     for s in 0..4 {
         let addr = addr.clone();
         senders.push(tokio::spawn(async move {
-            let mut c = watcher(&addr).await;
+            let mut c = member(&addr, &format!("sender{s}")).await;
             for i in 0..55 {
                 let outcome = c.call(say(&format!("s{s} line {i}"))).await.unwrap();
                 assert!(matches!(outcome, AckOutcome::Reached(_)), "{outcome:?}");

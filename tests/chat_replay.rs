@@ -1032,3 +1032,204 @@ fn a_damaged_history_file_is_refused_with_a_clear_error() {
         );
     }
 }
+
+/// Record boundaries of a history file, from the documented format
+/// (src/chat/log.rs): 8 bytes of magic, then per record len:u32le, two
+/// CRCs, payload. Returns the offset where each record starts.
+fn record_starts(bytes: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut at = 8;
+    while at + 12 <= bytes.len() {
+        starts.push(at);
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        at += 12 + len;
+    }
+    starts
+}
+
+/// Runs `netlab serve --tcp 127.0.0.1:0 EXTRA…`, which must refuse to start:
+/// it must exit without saying it listens. A server that starts anyway is
+/// killed and the test fails (rather than waiting on it forever).
+fn refused_at_start(extra: &[&str]) -> std::process::Output {
+    use std::io::Read;
+    let mut child = std::process::Command::new(support::netlab_bin())
+        .args(["serve", "--tcp", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    // A refusing server exits (EOF, 0 bytes); a starting one prints `listening`.
+    let n = stdout.read(&mut first).unwrap();
+    if n > 0 {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "the server started: {}{}",
+            String::from_utf8_lossy(&first),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A byte flipped *inside the complete last record* is damage, not a crash:
+/// `netlab serve` refuses to start, says at which byte and what to do, and
+/// leaves the file as it was. Only a last record shorter than its length says
+/// (a torn write) is cut off, and the server says so.
+#[tokio::test]
+async fn a_flipped_byte_in_the_last_record_is_refused_and_only_a_short_one_is_cut() {
+    let file = TempFile::new("last");
+    {
+        let server = serve(&["--history", "1000", "--history-file", file.arg()]);
+        let mut c = Client::connect(&server.addr).await;
+        ack_ok(&c.call(join("lobby"), 1).await);
+        for i in 0..3 {
+            ack_ok(&c.call(say("lobby", &format!("m{i}")), 10 + i).await);
+        }
+    } // killed
+    let whole = std::fs::read(&file.0).unwrap();
+    let starts = record_starts(&whole);
+    assert_eq!(starts.len(), 4, "joined + 3 messages");
+    let last = *starts.last().unwrap();
+
+    // Damage: one bit of the last record's payload, the record still whole.
+    let mut flipped = whole.clone();
+    flipped[last + 12 + 5] ^= 0x01;
+    std::fs::write(&file.0, &flipped).unwrap();
+    let out = refused_at_start(&["--history-file", file.arg()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("corrupt at byte {last}")),
+        "says where: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("truncate it to {last} bytes")),
+        "says what to do: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&file.0).unwrap(),
+        flipped,
+        "a refused file is left untouched (same size, same bytes)"
+    );
+
+    // A crash mid-write: the last record shorter than its length says.
+    std::fs::write(&file.0, &whole[..whole.len() - 2]).unwrap();
+    let mut server = support::Proc::spawn_with_stderr(&[
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--history-file",
+        file.arg(),
+    ]);
+    server.expect("listening on tcp://");
+    // Stdout and stderr interleave: the notice may have come first.
+    let said = match server.seen.iter().find(|l| l.contains("torn last record")) {
+        Some(l) => l.clone(),
+        None => server.expect("torn last record"),
+    };
+    assert!(
+        said.contains(&format!("at offset {last}")) && said.contains("cut off"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::metadata(&file.0).unwrap().len(),
+        last as u64,
+        "exactly the torn record is cut"
+    );
+}
+
+/// A client that joins and leaves room after room cannot make the server keep
+/// a ring for every room it ever named: the history holds at most
+/// `--history-keys` keys (here 16, checked through the library on an
+/// in-process server reached over a real socket). The least recently
+/// recorded key is dropped; a session that resumes asking for a dropped key
+/// is told with `gap` what is gone (never silently replayed nothing), and the
+/// dropped key's seqs go on where they were (never reused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_after_room_keeps_the_history_at_its_key_limit_and_a_dropped_key_resumes_with_a_gap() {
+    use netlab::chat::history::HistoryConfig;
+    use netlab::chat::limits::Limits;
+    use netlab::transport::{tcp, ChatServer, ServerConfig};
+    const KEYS: usize = 16;
+    const ROOMS: usize = 200;
+    let config = ServerConfig {
+        history: HistoryConfig {
+            len: 100,
+            max_keys: KEYS,
+            ..Default::default()
+        },
+        limits: Limits {
+            rate: 100_000,
+            burst: 100_000,
+            ..Limits::default()
+        },
+        ..ServerConfig::default()
+    };
+    let server = Arc::new(ChatServer::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(tcp::serve(listener, server.clone()));
+    let keys = || server.with_hub(|h| h.adapter().history().unwrap().key_count());
+
+    let mut ana = Client::connect(&addr).await;
+    ack_ok(&ana.call(join("keep"), 1).await); // keep 1: ana joined (she sees it)
+    ack_ok(&ana.call(say("keep", "before"), 2).await); // keep 2 (not to herself)
+    let (ana_id, token) = (ana.id(), ana.token());
+    ana.kill();
+    let mut bob = Client::connect(&addr).await;
+    ack_ok(&bob.call(join("keep"), 1).await); // keep 3: bob joined
+    ack_ok(&bob.call(say("keep", "while away"), 2).await); // keep 4
+    let mut ack = 10;
+    for i in 0..ROOMS {
+        for e in [
+            join(&format!("r{i}")),
+            json!({"event":"leave","room":format!("r{i}")}),
+        ] {
+            ack += 1;
+            ack_ok(&bob.call(e, ack).await);
+        }
+        assert!(keys() <= KEYS, "after room {i}: {} keys", keys());
+    }
+    assert_eq!(keys(), KEYS, "rooms r184..r199, the most recently recorded");
+
+    // Ana comes back having seen keep's seq 1: 2..4 happened, and keep's
+    // ring was dropped (least recently recorded): a gap says so. (After 200
+    // rooms even keep's last seq is forgotten, so the gap may reach past 4:
+    // "at most this is gone", never less than what is.)
+    let mut back = Client::connect(&addr).await;
+    let got = back
+        .call(
+            json!({"event":"resume","session":token,"last":{"keep":1}}),
+            1,
+        )
+        .await;
+    ack_ok(&got);
+    assert_eq!(got[0]["event"], "resumed");
+    assert_eq!(got[0]["id"], ana_id.as_str());
+    let gaps: Vec<&Value> = got.iter().filter(|e| e["event"] == "gap").collect();
+    assert_eq!(gaps.len(), 1, "{got:#?}");
+    let to = gaps[0]["to"].as_u64().unwrap();
+    assert_eq!(
+        (&gaps[0]["key"], &gaps[0]["from"], &gaps[0]["kept_from"]),
+        (&json!("keep"), &json!(2), &json!(to + 1)),
+        "{got:#?}"
+    );
+    assert!(to >= 4, "covers every missed event: {}", gaps[0]);
+    assert!(
+        gaps[0]["message"].as_str().unwrap().contains("at most 16"),
+        "says why: {}",
+        gaps[0]
+    );
+    assert!(texts(&got).is_empty(), "nothing made up: {got:#?}");
+    // keep's seqs go on after the drop, never reused: the next event is the
+    // one after the gap, not keep 1.
+    ack_ok(&bob.call(say("keep", "after"), 1000).await);
+    let next = back.until(|e| e["event"] == "message").await;
+    assert_eq!(next.last().unwrap()["seq"], json!({"keep": to + 1}));
+    assert!(keys() <= KEYS);
+}

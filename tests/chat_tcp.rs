@@ -863,3 +863,80 @@ fn serve_logs_accept_failures_once_per_episode_not_every_50_ms() {
         "0",
     ]);
 }
+
+/// Nicknames are unique per server, whatever the case: a nick held by a live
+/// connection, or by a detached session that may still be resumed, is refused
+/// with `nick_taken`; it is free again once its holder is gone for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nick_is_held_by_one_live_or_detached_session_at_a_time() {
+    let config = ServerConfig {
+        history: netlab::chat::history::HistoryConfig {
+            len: 10,
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    };
+    let (addr, server, _) = start(config).await;
+    let nick = |n: &str| ClientEvent::Nick { nick: n.into() };
+    let mut ana = ChatClient::connect(&addr).await.unwrap();
+    let mut eve = ChatClient::connect(&addr).await.unwrap();
+    assert_ne!(ana.nick(), eve.nick(), "guest nicks differ");
+    assert!(matches!(
+        ana.call(nick("ana")).await.unwrap(),
+        AckOutcome::Reached(_)
+    ));
+    for taken in ["ana", "Ana", "ANA"] {
+        match eve.call(nick(taken)).await.unwrap() {
+            AckOutcome::Refused(code, why) => {
+                assert_eq!(code, ErrorCode::NickTaken);
+                assert!(why.contains(&format!("`{taken}` is taken")), "{why}");
+            }
+            other => panic!("{taken}: {other:?}"),
+        }
+    }
+    // Nor can eve take the guest nick someone else was given.
+    let guest = ChatClient::connect(&addr).await.unwrap();
+    assert!(matches!(
+        eve.call(nick(guest.nick())).await.unwrap(),
+        AckOutcome::Refused(ErrorCode::NickTaken, _)
+    ));
+    // (Refusals are strikes: an accepted event clears them.)
+    assert!(matches!(
+        eve.call(nick("eve")).await.unwrap(),
+        AckOutcome::Reached(_)
+    ));
+    // Her own name in another case is hers to take.
+    assert!(matches!(
+        ana.call(nick("Ana")).await.unwrap(),
+        AckOutcome::Reached(_)
+    ));
+    // Ana's connection dies: her session is detached, resumable, and keeps the name.
+    let ana_id = ana.id();
+    drop(ana);
+    tokio::time::timeout(PATIENCE, async {
+        while !server.with_hub(|h| h.is_detached(ana_id)) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the session is detached");
+    assert!(matches!(
+        eve.call(nick("ana")).await.unwrap(),
+        AckOutcome::Refused(ErrorCode::NickTaken, _)
+    ));
+    // The guest leaves for good (it never did anything: removed at once).
+    let guest_nick = guest.nick().to_string();
+    let guest_id = guest.id();
+    drop(guest);
+    tokio::time::timeout(PATIENCE, async {
+        while server.with_hub(|h| h.nick(guest_id).is_some()) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the guest is gone");
+    assert!(matches!(
+        eve.call(nick(&guest_nick)).await.unwrap(),
+        AckOutcome::Reached(_)
+    ));
+}

@@ -61,7 +61,13 @@ struct Raw {
 
 impl Raw {
     fn new(server: &str) -> Raw {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        Raw::from_ip([127, 0, 0, 1], server)
+    }
+
+    /// A socket on another loopback address (Linux routes all of 127/8 to
+    /// `lo`): to the server, another machine.
+    fn from_ip(ip: [u8; 4], server: &str) -> Raw {
+        let sock = UdpSocket::bind((std::net::Ipv4Addr::from(ip), 0)).unwrap();
         sock.connect(server).unwrap();
         Raw {
             sock,
@@ -98,6 +104,21 @@ impl Raw {
             out.push(serde_json::from_slice(&buf[HEADER..n]).expect("JSON after the header"));
         }
         out
+    }
+
+    /// Sends an acked `rooms` and waits for its ack: the server has handled
+    /// every datagram that reached its socket before this one.
+    fn round_trip(&mut self, ack: u64) {
+        self.send(format!(r#"{{"event":"rooms","ack":{ack}}}"#).as_bytes());
+        self.sock.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut buf = [0u8; 65536];
+        loop {
+            let n = self.sock.recv(&mut buf).expect("the ack comes back");
+            let v: Value = serde_json::from_slice(&buf[HEADER..n]).unwrap();
+            if v["event"] == "ack" && v["ack"] == ack {
+                return;
+            }
+        }
     }
 
     /// Opens a verified session: hello, welcome, heartbeat with the id, session.
@@ -394,6 +415,9 @@ fn bad_udp_flags_are_refused_with_the_rule() {
     for flags in [
         &["--udp-max-sessions", "0"][..],
         &["--udp-expiry", "1s", "--udp-heartbeat", "1s"][..],
+        &["--udp-max-unverified", "0"][..],
+        &["--udp-max-per-ip", "0"][..],
+        &["--udp-verify-timeout", "0"][..],
     ] {
         let out = Command::new(support::netlab_bin())
             .args(["serve", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0"])
@@ -591,4 +615,198 @@ fn the_client_notices_a_server_that_stops_answering() {
         beats += usize::from(buf[HEADER..n].starts_with(br#"{"event":"heartbeat""#));
     }
     assert!(beats >= 2, "{beats} heartbeats");
+}
+
+/// The `n`-th spoofed source address: 127.10.0.1, 127.10.0.2, … (never
+/// 127.0.0.1, never a .0 or .255 octet).
+fn spoofed_ip(n: usize) -> [u8; 4] {
+    let (a, b, c) = (n / (250 * 250), (n / 250) % 250, n % 250);
+    [127, 10 + a as u8, 1 + b as u8, 1 + c as u8]
+}
+
+/// One padded hello from the `n`-th spoofed address; whatever comes back is
+/// never read (a spoofer does not receive), the socket is dropped at once.
+fn spoofed_hello(udp: &str, n: usize) {
+    let sock = UdpSocket::bind((std::net::Ipv4Addr::from(spoofed_ip(n)), 0)).unwrap();
+    sock.send_to(&hello(0), udp).unwrap();
+}
+
+/// The finding: 6,000 hellos from different addresses used to fill
+/// `serve --udp` (4,096 sessions) and lock real clients out with
+/// `server_full` for the 30 s expiry. Unverified sessions now live in their
+/// own small pool, a newer hello replacing the oldest that never proved its
+/// address: with the flood still going on, a real client gets its welcome,
+/// verifies, joins and chats both ways.
+#[test]
+fn a_real_client_gets_in_while_a_spoofed_hello_flood_goes_on() {
+    let (mut server, tcp, udp) = serve(&[]);
+    // 6,000 hellos, in batches the server's socket buffer holds, each batch
+    // followed by a probe's round trip: none is lost before it is handled.
+    let mut probe = Raw::from_ip([127, 0, 0, 3], &udp);
+    probe.open();
+    for batch in 0..120 {
+        for n in batch * 50..(batch + 1) * 50 {
+            spoofed_hello(&udp, n);
+        }
+        probe.round_trip(batch as u64);
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let (stop, udp) = (stop.clone(), udp.clone());
+        std::thread::spawn(move || {
+            let mut n = 6000;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                spoofed_hello(&udp, n);
+                n += 1;
+                // Paced (a few hundred a second) so this 2-core machine still
+                // runs the client: the pool is what is tested, not the CPU.
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            n
+        })
+    };
+    let mut bob = chat(&format!("udp://{udp}"), "bob", "lobby");
+    let mut ana = chat(&format!("tcp://{tcp}"), "ana", "lobby");
+    bob.expect("[lobby] → ana joined");
+    ana.type_line("hello through the flood");
+    bob.expect("[lobby] ana: hello through the flood");
+    bob.type_line("hello back");
+    ana.expect("[lobby] bob: hello back");
+    // A raw client too: hello, welcome, verifying heartbeat, session.
+    let mut raw = Raw::from_ip([127, 0, 0, 2], &udp);
+    raw.open();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = flood.join().unwrap();
+    assert!(sent > 6000);
+    // The server counted what it did with the flood: the waiting pool
+    // churned, nothing was refused.
+    let deadline = Instant::now() + PATIENCE;
+    let line = loop {
+        let line = server.expect("udp: ");
+        if line.contains("replaced by newer hellos") && !line.contains(" 0 replaced") {
+            break line;
+        }
+        assert!(Instant::now() < deadline, "no replaced sessions: {line}");
+    };
+    assert!(line.contains(" 0 refused"), "{line}");
+}
+
+/// Unverified sessions cannot take the verified slots: after a burst of
+/// spoofed hellos, `--udp-max-sessions 2` still admits two real clients, and
+/// only a third real one is refused `server_full`.
+#[test]
+fn spoofed_hellos_cannot_take_the_verified_slots() {
+    let (_server, _tcp, udp) = serve(&["--udp-max-sessions", "2", "--udp-max-unverified", "4"]);
+    for n in 0..20 {
+        spoofed_hello(&udp, n);
+    }
+    let mut a = Raw::from_ip([127, 0, 0, 2], &udp);
+    let mut b = Raw::from_ip([127, 0, 0, 3], &udp);
+    a.open();
+    b.open();
+    let mut c = Raw::from_ip([127, 0, 0, 4], &udp);
+    c.hello();
+    let got = c.drain(Duration::from_millis(500));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["code"], "server_full", "the verified pool is full");
+}
+
+/// With `--udp-max-unverified 2`, a third hello replaces the oldest session
+/// that never proved its address: that one's late heartbeat is not answered
+/// (its slot is gone), the two newer ones verify normally.
+#[test]
+fn a_full_unverified_pool_replaces_its_oldest() {
+    let (mut server, _tcp, udp) = serve(&["--udp-max-unverified", "2"]);
+    let mut raws: Vec<Raw> = (0..3)
+        .map(|i| Raw::from_ip([127, 0, 1, 1 + i], &udp))
+        .collect();
+    let mut ids = Vec::new();
+    for r in &mut raws {
+        r.hello();
+        let got = r.drain(Duration::from_millis(500));
+        assert_eq!(got[0]["event"], "welcome", "{got:?}");
+        ids.push(got[0]["id"].as_str().unwrap().to_string());
+    }
+    server.expect(&format!("{} disconnected: replaced", &ids[0][..8]));
+    for (i, r) in raws.iter_mut().enumerate() {
+        r.send(format!(r#"{{"event":"heartbeat","id":"{}"}}"#, ids[i]).as_bytes());
+        let got = r.drain(Duration::from_millis(500));
+        if i == 0 {
+            assert!(got.is_empty(), "the replaced session is gone: {got:?}");
+        } else {
+            assert_eq!(got[0]["event"], "session", "{got:?}");
+        }
+    }
+}
+
+/// A session that never proves its address is reclaimed after
+/// `--udp-verify-timeout`, not after the 30 s expiry; a verified one stays.
+#[test]
+fn a_session_that_never_proves_its_address_is_reclaimed_quickly() {
+    let (mut server, _tcp, udp) = serve(&["--udp-verify-timeout", "2s"]);
+    let mut real = Raw::new(&udp);
+    real.open();
+    let mut mute = Raw::from_ip([127, 0, 0, 2], &udp);
+    mute.hello();
+    let got = mute.drain(Duration::from_millis(500));
+    let id = got[0]["id"].as_str().unwrap().to_string();
+    let line = server.expect(&format!("{} disconnected:", &id[..8]));
+    assert!(line.contains("never proved its address"), "{line}");
+    // Too late: the slot is gone, the heartbeat is not answered.
+    mute.send(format!(r#"{{"event":"heartbeat","id":"{id}"}}"#).as_bytes());
+    assert!(mute.drain(Duration::from_millis(300)).is_empty());
+    // The verified session is still there.
+    real.send(br#"{"event":"rooms","ack":1}"#);
+    let got = real.drain(Duration::from_millis(500));
+    assert!(got.iter().any(|e| e["event"] == "ack"), "{got:?}");
+}
+
+/// One IP address holds at most `--udp-max-per-ip` sessions: a hello past it
+/// replaces that address's oldest unverified session if it has one, and is
+/// refused with `address_limit` (a datagram smaller than the hello) if all
+/// of its sessions are verified. Other addresses are not affected.
+#[test]
+fn one_address_holds_at_most_its_share_of_sessions() {
+    let (_server, _tcp, udp) = serve(&["--udp-max-per-ip", "2"]);
+    let mut a = Raw::new(&udp);
+    let mut b = Raw::new(&udp);
+    a.open();
+    b.open();
+    let mut c = Raw::new(&udp);
+    c.hello();
+    let got = c.drain(Duration::from_millis(500));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        (&got[0]["event"], &got[0]["code"]),
+        (&"bye".into(), &"address_limit".into())
+    );
+    assert!(
+        got[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 UDP sessions"),
+        "{got:?}"
+    );
+    assert!(c.received < c.sent);
+    Raw::from_ip([127, 0, 0, 2], &udp).open();
+    // b leaves; e says hello but never verifies; f's hello replaces e.
+    b.send(br#"{"event":"bye"}"#);
+    let mut e = Raw::new(&udp);
+    let e_id = (0..20)
+        .find_map(|_| {
+            e.hello();
+            // (Were b's bye not handled yet, this would be address_limit: again.)
+            let got = e.drain(Duration::from_millis(300));
+            got.iter()
+                .find(|v| v["event"] == "welcome")
+                .map(|w| w["id"].as_str().unwrap().to_string())
+        })
+        .expect("b's slot is free again");
+    let mut f = Raw::new(&udp);
+    f.open();
+    e.send(format!(r#"{{"event":"heartbeat","id":"{e_id}"}}"#).as_bytes());
+    assert!(
+        e.drain(Duration::from_millis(300)).is_empty(),
+        "e was replaced"
+    );
 }

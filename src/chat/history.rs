@@ -21,7 +21,7 @@ use super::log::{Log, LogError, Recovery, DEFAULT_MAX_RECORD};
 use super::protocol::{SeqMap, ServerEvent};
 use super::rooms::{Rooms, Target};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +32,20 @@ pub const DEFAULT_FILE_HISTORY: usize = 1000;
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(120);
 /// Resends of unconfirmed events before the peer is treated as dead (`--confirm-retries`).
 pub const DEFAULT_CONFIRM_RETRIES: u32 = 3;
+
+/// Default most history keys that keep a ring (`--history-keys`): rooms and
+/// connection ids; `*` (everyone) is always kept.
+///
+/// Why a bound: a room's ring outlives the room, because its seqs must go on
+/// for whoever comes back, so a client that names room after room would make
+/// the server keep a ring for every room ever named (30,000 rooms joined and
+/// left held +49 MB after the client was gone). 4,096 is far above the rooms
+/// and private-message partners of a class, and holds that flood near 12 MB
+/// however long it goes on.
+/// Past the bound the least recently recorded key is dropped; its last seq is
+/// remembered (so its seqs go on), and a client that asks for its events gets
+/// `gap`.
+pub const DEFAULT_HISTORY_KEYS: usize = 4096;
 
 /// The missed-events features of a server (every field is a `netlab serve` flag).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,12 +60,16 @@ pub struct HistoryConfig {
     pub confirm_timeout: Option<Duration>,
     /// Resends before the peer is treated as dead (`--confirm-retries`).
     pub confirm_retries: u32,
+    /// Most history keys with a ring; the least recently recorded one is
+    /// dropped past it (`--history-keys`).
+    pub max_keys: usize,
 }
 
 impl Default for HistoryConfig {
     fn default() -> Self {
         Self {
             len: 0,
+            max_keys: DEFAULT_HISTORY_KEYS,
             file: None,
             session_ttl: DEFAULT_SESSION_TTL,
             confirm_timeout: None,
@@ -118,7 +136,22 @@ pub struct Viewer<'a> {
 #[derive(Debug, Default)]
 struct Ring {
     last: u64,
+    /// The last seq before this ring's first entry (above 0 when the key was
+    /// dropped once and came back: what came before is gone).
+    start: u64,
+    /// The record number of the last entry put in: how recently it was used.
+    touched: u64,
     kept: VecDeque<(u64, Arc<Entry>)>,
+}
+
+/// What is left of a dropped key: its last seq, so seqs go on where they
+/// were and a client asking for what it missed is told it is gone.
+#[derive(Debug, Clone, Copy)]
+struct Dropped {
+    last: u64,
+    /// Its place in the order dropped room keys are forgotten in (`None` for
+    /// a connection id: those go when their session does).
+    order: Option<u64>,
 }
 
 /// What a replay sends: `gap` notices first, then the events in record order.
@@ -162,9 +195,27 @@ pub enum HistoryError {
 
 /// Per-key rings of recorded events, a global record counter, and optionally
 /// the file every entry is appended to.
+///
+/// At most `max_keys` keys keep a ring (`*` besides): recording into one more
+/// drops the least recently recorded one. Of a dropped key only its last seq
+/// is kept (for as many dropped rooms as `max_keys`; beyond that only the
+/// highest such seq, `floor`, which every room key new to the history then
+/// starts above), so a seq is never handed out twice for a key and a client
+/// that missed a dropped key's events gets a `gap`, never a silent nothing.
 pub struct History {
     len: usize,
+    max_keys: usize,
     rings: HashMap<String, Ring>,
+    /// The keys that may be dropped (all but `*`), least recently recorded first.
+    lru: BTreeSet<(u64, String)>,
+    /// Dropped keys, with their last seq.
+    dropped: HashMap<String, Dropped>,
+    /// Dropped room keys in the order they were dropped.
+    dropped_order: BTreeMap<u64, String>,
+    /// Drops so far (numbers `dropped_order`).
+    drops: u64,
+    /// The highest last seq of a dropped room key that is no longer remembered.
+    floor: u64,
     next_n: u64,
     log: Option<Log>,
     log_failed: bool,
@@ -175,6 +226,8 @@ impl std::fmt::Debug for History {
         f.debug_struct("History")
             .field("len", &self.len)
             .field("keys", &self.rings.len())
+            .field("max_keys", &self.max_keys)
+            .field("dropped", &self.dropped.len())
             .field("next_n", &self.next_n)
             .field("durable", &self.log.is_some())
             .finish()
@@ -182,11 +235,18 @@ impl std::fmt::Debug for History {
 }
 
 impl History {
-    /// An in-memory history keeping the last `len` events of each key.
+    /// An in-memory history keeping the last `len` events of each key, for
+    /// at most [`DEFAULT_HISTORY_KEYS`] keys (see [`History::with_max_keys`]).
     pub fn new(len: usize) -> Self {
         Self {
             len: len.max(1),
+            max_keys: DEFAULT_HISTORY_KEYS,
             rings: HashMap::new(),
+            lru: BTreeSet::new(),
+            dropped: HashMap::new(),
+            dropped_order: BTreeMap::new(),
+            drops: 0,
+            floor: 0,
             next_n: 1,
             log: None,
             log_failed: false,
@@ -194,10 +254,14 @@ impl History {
     }
 
     /// A history backed by `path`: rebuilt from every complete record in it
-    /// (a torn last record, from a crash mid-write, is cut off), then
-    /// appended to as events are recorded.
-    pub fn open(len: usize, path: &Path) -> Result<(Self, Recovery), HistoryError> {
-        let mut h = Self::new(len);
+    /// (a torn last record, from a crash mid-write, is cut off; a damaged
+    /// record anywhere is refused), then appended to as events are recorded.
+    pub fn open(
+        len: usize,
+        max_keys: usize,
+        path: &Path,
+    ) -> Result<(Self, Recovery), HistoryError> {
+        let mut h = Self::new(len).with_max_keys(max_keys);
         let mut bad: Option<(u64, String)> = None;
         let mut index = 0u64;
         let (log, recovery) = Log::open(path, DEFAULT_MAX_RECORD, |payload| {
@@ -222,7 +286,16 @@ impl History {
         }
         // Sessions do not survive a restart and ids are never reused: no one
         // can ask for an old connection's private key again, so keep none.
-        h.rings.retain(|key, _| !ConnId::looks_like_id(key));
+        let ids: Vec<String> = h
+            .rings
+            .keys()
+            .chain(h.dropped.keys())
+            .filter(|k| ConnId::looks_like_id(k))
+            .cloned()
+            .collect();
+        for key in ids {
+            h.forget(&key);
+        }
         h.log = Some(log);
         Ok((h, recovery))
     }
@@ -232,9 +305,42 @@ impl History {
         self.len
     }
 
-    /// The last seq given out in `key` (0: none yet).
+    /// At most this many keys keep a ring (`*` besides); at least 1.
+    pub fn with_max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys.max(1);
+        self
+    }
+
+    /// The most keys that keep a ring (`*` besides).
+    pub fn max_keys(&self) -> usize {
+        self.max_keys
+    }
+
+    /// How many keys keep a ring now (`*` included).
+    pub fn key_count(&self) -> usize {
+        self.rings.len()
+    }
+
+    /// How many dropped keys are remembered (by their last seq).
+    pub fn dropped_count(&self) -> usize {
+        self.dropped.len()
+    }
+
+    /// The last seq given out in `key` (0: none yet). For a room the history
+    /// has no trace of, that is the floor: the highest last seq of a dropped
+    /// room it no longer remembers (0 until that happens).
     pub fn last_seq(&self, key: &str) -> u64 {
-        self.rings.get(key).map_or(0, |r| r.last)
+        if let Some(r) = self.rings.get(key) {
+            return r.last;
+        }
+        if let Some(d) = self.dropped.get(key) {
+            return d.last;
+        }
+        if key == KEY_EVERYONE || ConnId::looks_like_id(key) {
+            0 // never dropped without a trace (ids go with their session)
+        } else {
+            self.floor
+        }
     }
 
     /// The oldest seq `key` still keeps, if any.
@@ -281,23 +387,88 @@ impl History {
         stamped
     }
 
-    /// Puts an entry (new, or read back from the file) into its keys' rings.
+    /// Puts an entry (new, or read back from the file) into its keys' rings,
+    /// then drops the least recently recorded keys past `max_keys`.
     fn insert(&mut self, entry: Entry) {
         self.next_n = self.next_n.max(entry.n + 1);
         let entry = Arc::new(entry);
         for (key, &s) in entry.seq() {
-            let ring = self.rings.entry(key.clone()).or_default();
+            if !self.rings.contains_key(key) {
+                // New, or back after being dropped: its seqs go on.
+                let start = self.last_seq(key);
+                self.undrop(key);
+                let ring = Ring {
+                    last: start,
+                    start,
+                    ..Ring::default()
+                };
+                self.rings.insert(key.clone(), ring);
+            }
+            let ring = self.rings.get_mut(key).expect("inserted above");
+            if key != KEY_EVERYONE {
+                self.lru.remove(&(ring.touched, key.clone()));
+                self.lru.insert((entry.n, key.clone()));
+            }
+            ring.touched = entry.n;
             ring.last = ring.last.max(s);
             ring.kept.push_back((s, entry.clone()));
             while ring.kept.len() > self.len {
                 ring.kept.pop_front();
             }
         }
+        // The entry's own keys are the most recent: they are dropped last
+        // (only if one entry alone names more keys than the limit, they stay).
+        while self.lru.len() > self.max_keys {
+            match self.lru.first() {
+                Some((touched, _)) if *touched < entry.n => {}
+                _ => break,
+            }
+            let Some((_, key)) = self.lru.pop_first() else {
+                break;
+            };
+            if let Some(ring) = self.rings.remove(&key) {
+                self.bury(key, ring.last);
+            }
+        }
     }
 
-    /// Drops a key's ring (a connection id whose session is gone: ids are never reused).
+    /// Remembers a dropped key's last seq; past `max_keys` dropped rooms, the
+    /// oldest is forgotten into the floor.
+    fn bury(&mut self, key: String, last: u64) {
+        let order = if ConnId::looks_like_id(&key) {
+            None
+        } else {
+            self.drops += 1;
+            self.dropped_order.insert(self.drops, key.clone());
+            Some(self.drops)
+        };
+        self.dropped.insert(key, Dropped { last, order });
+        while self.dropped_order.len() > self.max_keys {
+            let Some((_, old)) = self.dropped_order.pop_first() else {
+                break;
+            };
+            if let Some(d) = self.dropped.remove(&old) {
+                self.floor = self.floor.max(d.last);
+            }
+        }
+    }
+
+    /// Forgets that `key` was dropped (it has a ring again, or is gone for good).
+    fn undrop(&mut self, key: &str) {
+        if let Some(d) = self.dropped.remove(key) {
+            if let Some(order) = d.order {
+                self.dropped_order.remove(&order);
+            }
+        }
+    }
+
+    /// Drops a key's ring and any trace of it (a connection id whose session
+    /// is gone: ids are never reused).
     pub fn forget(&mut self, key: &str) {
-        self.rings.remove(key);
+        if let Some(ring) = self.rings.remove(key) {
+            self.lru.remove(&(ring.touched, key.to_string()));
+        }
+        self.undrop(key);
     }
 
     /// What `who` missed: for each `(key, after, upto)`, the entries with
@@ -312,24 +483,39 @@ impl History {
             if after >= upto {
                 continue;
             }
-            let Some(ring) = self.rings.get(key) else {
-                continue;
-            };
-            let kept_from = ring.kept.front().map_or(upto + 1, |(s, _)| *s);
+            // A key without a ring was dropped: everything after `after` is gone.
+            let ring = self.rings.get(key);
+            let kept_from = ring
+                .and_then(|r| r.kept.front())
+                .map_or(upto + 1, |(s, _)| *s);
             if after + 1 < kept_from {
-                let to = (kept_from - 1).min(upto);
+                let (from, to) = (after + 1, (kept_from - 1).min(upto));
+                let replaying = if kept_from <= upto {
+                    format!("replaying {kept_from}-{upto}")
+                } else {
+                    "nothing of it is left to replay".to_string()
+                };
+                let why = if ring.map_or(true, |r| to <= r.start) {
+                    format!(
+                        "are gone: the server keeps the history of at most {} keys and dropped this one's (it had not been used for longest)",
+                        self.max_keys
+                    )
+                } else {
+                    format!("are older than the last {} the server keeps", self.len)
+                };
                 gaps.push(ServerEvent::Gap {
                     key: key.clone(),
-                    from: after + 1,
+                    from,
                     to,
                     kept_from,
                     message: format!(
-                        "you missed too much: {key} events {}-{to} are older than the last {} the server keeps; replaying {kept_from}-{upto}",
-                        after + 1,
-                        self.len
+                        "you missed too much: {key} events {from}-{to} {why}; {replaying}"
                     ),
                 });
             }
+            let Some(ring) = ring else {
+                continue;
+            };
             // The ring is sorted by seq: start at the first one after `after`.
             let start = ring.kept.partition_point(|(s, _)| *s <= after);
             for (s, e) in ring.kept.range(start..) {
@@ -451,6 +637,85 @@ mod tests {
         let r = h.replay(&[("a".into(), 4, 7)], &NOBODY);
         assert!(r.gaps.is_empty());
         assert_eq!(texts(&r), ["m5", "m6", "m7"]);
+    }
+
+    fn gap_of(r: &Replay) -> (String, u64, u64, u64, String) {
+        match &r.gaps[..] {
+            [ServerEvent::Gap {
+                key,
+                from,
+                to,
+                kept_from,
+                message,
+            }] => (key.clone(), *from, *to, *kept_from, message.clone()),
+            other => panic!("one gap expected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn past_the_key_limit_the_least_recently_recorded_key_is_dropped_and_its_seqs_go_on() {
+        let mut h = History::new(10).with_max_keys(2);
+        h.record(&["a".into()], &[], None, &msg("a1"));
+        h.record(&["b".into()], &[], None, &msg("b1"));
+        h.record(&["a".into()], &[], None, &msg("a2")); // a is now the most recent
+        h.record(&["*".into()], &[], None, &msg("all")); // `*` is not counted
+        h.record(&["c".into()], &[], None, &msg("c1")); // drops b
+        assert_eq!(h.key_count(), 3, "a, c and *");
+        assert_eq!((h.kept_from("b"), h.last_seq("b")), (None, 1));
+        // Who missed b's event is told it is gone, and why.
+        let r = h.replay(&[("b".into(), 0, 1)], &NOBODY);
+        let (key, from, to, kept_from, message) = gap_of(&r);
+        assert_eq!((key.as_str(), from, to, kept_from), ("b", 1, 1, 2));
+        assert!(message.contains("at most 2 keys"), "{message}");
+        assert!(message.contains("nothing of it is left"), "{message}");
+        assert!(r.events.is_empty());
+        // b comes back: its seqs go on (2, not 1 again), and a replay from 0
+        // tells the dropped part apart from what is kept.
+        let b2 = h.record(&["b".into()], &[], None, &msg("b2")); // drops a
+        assert_eq!(b2.seq(), Some(&SeqMap::from([("b".into(), 2)])));
+        let r = h.replay(&[("b".into(), 0, 2)], &NOBODY);
+        assert_eq!(gap_of(&r).1..=gap_of(&r).2, 1..=1);
+        assert!(gap_of(&r).4.contains("replaying 2-2"), "{}", gap_of(&r).4);
+        assert_eq!(texts(&r), ["b2"]);
+        assert_eq!(h.last_seq("a"), 2, "a's last seq is remembered");
+        assert!(h.replay(&[("a".into(), 2, 2)], &NOBODY).gaps.is_empty());
+    }
+
+    #[test]
+    fn one_event_to_more_rooms_than_the_limit_keeps_them_all_until_the_next() {
+        let mut h = History::new(10).with_max_keys(1);
+        h.record(&["x".into(), "y".into()], &[], None, &msg("both"));
+        assert_eq!(h.key_count(), 2);
+        assert_eq!(texts(&h.replay(&[("y".into(), 0, 1)], &NOBODY)), ["both"]);
+        h.record(&["z".into()], &[], None, &msg("z"));
+        assert_eq!(h.key_count(), 1);
+    }
+
+    #[test]
+    fn forgotten_dropped_rooms_raise_the_floor_new_rooms_start_above() {
+        let mut h = History::new(10).with_max_keys(1);
+        for _ in 0..3 {
+            h.record(&["a".into()], &[], None, &msg("a"));
+        }
+        h.record(&["b".into()], &[], None, &msg("b")); // drops a (last 3)
+        h.record(&["c".into()], &[], None, &msg("c")); // drops b; a forgotten: floor 3
+        assert_eq!(h.dropped_count(), 1, "only b's last seq is remembered");
+        assert_eq!(h.last_seq("a"), 3, "a is under the floor");
+        assert_eq!(h.last_seq("never-seen"), 3);
+        let d = h.record(&["d".into()], &[], None, &msg("d"));
+        assert_eq!(d.seq(), Some(&SeqMap::from([("d".into(), 4)])));
+        // A client that saw a's seq 1 is told 2..3 may be gone.
+        let (_, from, to, kept_from, _) = gap_of(&h.replay(&[("a".into(), 1, 3)], &NOBODY));
+        assert_eq!((from, to, kept_from), (2, 3, 4));
+        // Ids are never under the floor: theirs is their own, until forgotten.
+        let id = ConnId(5).to_hex();
+        h.record(std::slice::from_ref(&id), &[], None, &msg("psst"));
+        h.record(&["e".into()], &[], None, &msg("e")); // drops the id key
+        h.record(&["f".into()], &[], None, &msg("f"));
+        h.record(&["g".into()], &[], None, &msg("g"));
+        assert_eq!(h.last_seq(&id), 1, "a dropped id keeps its last seq");
+        h.forget(&id);
+        assert_eq!(h.last_seq(&id), 0);
     }
 
     #[test]

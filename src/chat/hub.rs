@@ -15,7 +15,10 @@
 //! - never speak as anyone else: the sender of every message is the id of the
 //!   connection it arrived on, never a field the client wrote;
 //! - never join or leave a room named like an id (those are the private rooms);
-//! - only ask `who` about rooms it is in.
+//! - only ask `who` about rooms it is in;
+//! - take only a nickname no other connection holds (`nick_taken`): names are
+//!   unique per server whatever their case, and a detached session keeps its
+//!   name until it is resumed or expires, so nobody can pass for someone else.
 //!
 //! Server code (like Socket.IO's `io.to(room)`) may address any room from
 //! outside with [`Hub::emit`].
@@ -57,9 +60,21 @@ struct Conn {
 /// Where connection ids come from: the OS generator, or a test's own source.
 pub type IdSource = Box<dyn FnMut() -> Result<ConnId, getrandom::Error> + Send>;
 
+/// Hex digits of the id a guest nickname shows, tried in turn until one is
+/// free: `guest-3f2a`, then `guest-3f2a1b2c`, … up to the whole id.
+const GUEST_DIGITS: [usize; 4] = [4, 8, 16, 32];
+
+/// The key a nickname is held under: its lowercase form, so `Ana` is taken
+/// when `ana` is (names are ASCII, so this is exact).
+fn nick_key(nick: &str) -> String {
+    nick.to_ascii_lowercase()
+}
+
 /// The chat hub.
 pub struct Hub<A: Adapter = LocalAdapter> {
     conns: HashMap<ConnId, Conn>,
+    /// Who holds each nickname (by [`nick_key`]): one connection per name.
+    nicks: HashMap<String, ConnId>,
     rooms: Rooms,
     adapter: A,
     limits: Limits,
@@ -80,6 +95,7 @@ impl<A: Adapter> Hub<A> {
     pub fn with_adapter(limits: Limits, adapter: A) -> Self {
         Self {
             conns: HashMap::new(),
+            nicks: HashMap::new(),
             rooms: Rooms::new(),
             adapter,
             limits,
@@ -147,6 +163,21 @@ impl<A: Adapter> Hub<A> {
         self.conns.get(&id).map(|c| c.nick.as_str())
     }
 
+    /// The connection (live or detached) holding `nick`, in any case.
+    pub fn nick_holder(&self, nick: &str) -> Option<ConnId> {
+        self.nicks.get(&nick_key(nick)).copied()
+    }
+
+    /// The guest nickname for `id`: `guest-` and the first digits of its id,
+    /// as many as it takes to be free (`None` if even the whole id is taken).
+    fn guest_nick(&self, id: ConnId) -> Option<String> {
+        let hex = id.to_hex();
+        GUEST_DIGITS
+            .iter()
+            .map(|&n| format!("guest-{}", &hex[..n.min(hex.len())]))
+            .find(|nick| !self.nicks.contains_key(&nick_key(nick)))
+    }
+
     /// Every room `id` is in: its own id room first, then the named rooms, sorted.
     pub fn rooms_of(&self, id: ConnId) -> Vec<String> {
         if !self.conns.contains_key(&id) {
@@ -168,14 +199,17 @@ impl<A: Adapter> Hub<A> {
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<ConnId, getrandom::Error> {
-        let id = loop {
+        // A fresh id with a free guest nickname (someone may have taken
+        // `guest-3f2a…` by hand; then another id is drawn).
+        let (id, nick) = loop {
             let id = (self.ids)()?;
-            if !self.conns.contains_key(&id) {
-                break id;
+            if self.conns.contains_key(&id) {
+                continue;
+            }
+            if let Some(nick) = self.guest_nick(id) {
+                break (id, nick);
             }
         };
-        let hex = id.to_hex();
-        let nick = format!("guest-{}", &hex[..4]);
         let mut token = None;
         let mut session = None;
         if let Some(cfg) = self.sessions() {
@@ -190,6 +224,7 @@ impl<A: Adapter> Hub<A> {
             ));
             token = Some((t, cfg.ttl.as_millis() as u64));
         }
+        self.nicks.insert(nick_key(&nick), id);
         self.conns.insert(
             id,
             Conn {
@@ -458,8 +493,14 @@ impl<A: Adapter> Hub<A> {
         out: &mut Vec<Output>,
     ) -> Result<usize, Refusal> {
         check_name(&nick, self.limits.max_nick).map_err(Refusal::InvalidNick)?;
+        let key = nick_key(&nick);
+        if self.nicks.get(&key).is_some_and(|holder| *holder != id) {
+            return Err(Refusal::NickTaken(nick));
+        }
         let conn = self.conns.get_mut(&id).expect("checked by the caller");
         let old = std::mem::replace(&mut conn.nick, nick.clone());
+        self.nicks.remove(&nick_key(&old));
+        self.nicks.insert(key, id);
         // Everyone who shares a room with `id` hears about it, and so does `id`.
         let target = Target {
             rooms: self.rooms_of(id),
@@ -623,6 +664,14 @@ impl<A: Adapter> Hub<A> {
         self.remove(id, reason, out)
     }
 
+    /// Frees `nick` if `id` holds it.
+    fn release_nick(&mut self, nick: &str, id: ConnId) {
+        let key = nick_key(nick);
+        if self.nicks.get(&key) == Some(&id) {
+            self.nicks.remove(&key);
+        }
+    }
+
     /// Removes `id` for good: `disconnecting`, `left` notices, `disconnect`.
     fn remove(&mut self, id: ConnId, reason: &str, out: &mut Vec<Output>) {
         let Some(conn) = self.conns.get(&id) else {
@@ -651,6 +700,7 @@ impl<A: Adapter> Hub<A> {
         }
         self.rooms.remove_conn(id);
         self.conns.remove(&id);
+        self.release_nick(&nick, id);
         if let Some(h) = self.adapter.history_mut() {
             h.forget(&id.to_hex());
         }
@@ -697,6 +747,7 @@ impl<A: Adapter> Hub<A> {
         if sid != id {
             // The provisional connection was in no room: it goes silently.
             if let Some(c) = self.conns.remove(&id) {
+                self.release_nick(&c.nick, id);
                 if let Some(s) = c.session {
                     self.tokens.revoke(&s.token);
                 }

@@ -11,8 +11,14 @@
 //! 2. **Check every record.** Each record carries a CRC-32 of its bytes, and
 //!    its length carries one of its own. On start-up the log is read from the
 //!    beginning; a torn last record is detected, reported and cut off, never
-//!    replayed as garbage. A bad record *followed by good ones* is not a crash
-//!    but corruption, and the log refuses to open rather than guess.
+//!    replayed as garbage.
+//!
+//! A torn write leaves a *prefix* of the record: fewer bytes than its length
+//! says. That — and only that — is cut off. A record that is all there but
+//! whose checksum fails was damaged after it was written (a flipped bit, a
+//! stray write, a disk error), wherever it sits, the last one included: the
+//! log refuses to open, names the byte offset and leaves the file alone,
+//! rather than guess and silently lose a record the server once acknowledged.
 //!
 //! On disk (all integers little-endian):
 //!
@@ -58,8 +64,8 @@ pub enum LogError {
         /// The file.
         path: PathBuf,
     },
-    /// A record that is followed by more data is damaged: that is not a
-    /// crash (which only tears the last record) but corruption.
+    /// A complete record (or header) whose checksum fails: damage, not a
+    /// crash (a crash only leaves the last record short).
     #[error("{path} is corrupt at byte {offset}: {why}; the records before it are intact — move the file aside or truncate it to {offset} bytes to keep them")]
     Corrupt {
         /// The file.
@@ -108,8 +114,9 @@ pub struct Log {
 
 impl Log {
     /// Opens or creates `path`; calls `each` with every complete, checksummed
-    /// record's payload in order, cuts off a torn last record (a crash
-    /// mid-write), and refuses a file damaged anywhere else.
+    /// record's payload in order, cuts off a torn last record (shorter than
+    /// its length says: a crash mid-write), and refuses a file with a damaged
+    /// record anywhere, the last one included, leaving it untouched.
     pub fn open(
         path: &Path,
         max_record: usize,
@@ -223,7 +230,7 @@ pub enum ReadError {
     Io(io::Error),
     /// The data does not start with [`MAGIC`].
     NotALog,
-    /// A damaged record followed by more data, at this offset.
+    /// A complete record (or header) whose checksum fails, at this offset.
     Corrupt(u64, &'static str),
     /// A record announces more than the limit.
     TooLong(u64, usize),
@@ -312,12 +319,8 @@ pub fn read_log(
         payload.resize(len as usize, 0);
         r.read_exact(&mut payload).map_err(ReadError::Io)?;
         if crc32fast::hash(&payload) != payload_crc {
-            if left == end {
-                // The last record, complete in length but not in content:
-                // a crash that wrote pages out of order. Drop it like a tear.
-                recovery.torn = Some(torn(offset));
-                break;
-            }
+            // All its bytes are there, so this is no torn write, even when it
+            // is the last record: cutting it would drop an acknowledged event.
             return Err(ReadError::Corrupt(
                 offset,
                 "the record's checksum does not match its bytes",
@@ -451,6 +454,47 @@ mod tests {
     }
 
     #[test]
+    fn damage_inside_a_complete_last_record_refuses_to_open_and_touches_nothing() {
+        let path = temp("last-flipped");
+        {
+            let (mut log, _) = Log::open(&path, DEFAULT_MAX_RECORD, |_| {}).unwrap();
+            log.append(b"first").unwrap();
+            log.append(b"last one").unwrap();
+        }
+        let last = (MAGIC.len() + RECORD_HEADER_LEN + 5) as u64;
+        let mut bytes = std::fs::read(&path).unwrap();
+        let n = bytes.len();
+        bytes[n - 1] ^= 0x01; // "last one" -> "last onf": every byte still there
+        std::fs::write(&path, &bytes).unwrap();
+        match read_all(&path) {
+            Err(e @ LogError::Corrupt { offset, .. }) => {
+                assert_eq!(offset, last, "the last record's start");
+                let says = e.to_string();
+                assert!(says.contains(&format!("corrupt at byte {last}")), "{says}");
+                assert!(
+                    says.contains(&format!("truncate it to {last} bytes")),
+                    "{says}"
+                );
+            }
+            other => panic!("expected Corrupt at the last record, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "left untouched");
+        // The same record one byte short is a torn write: cut, the rest kept.
+        std::fs::write(&path, &bytes[..n - 1]).unwrap();
+        let (got, rec) = read_all(&path).unwrap();
+        assert_eq!(got, vec![b"first".to_vec()]);
+        assert_eq!(
+            rec.torn,
+            Some(TornTail {
+                offset: last,
+                bytes: n as u64 - 1 - last
+            })
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), last);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn another_file_is_not_taken_for_a_log() {
         let path = temp("notalog");
         std::fs::write(&path, b"hello, world\n").unwrap();
@@ -494,6 +538,29 @@ mod tests {
             let expected_good = if complete == 0 { MAGIC.len() } else { ends[complete - 1] };
             prop_assert_eq!(good, expected_good as u64);
             prop_assert_eq!(rec.torn.is_some(), cut != expected_good);
+        }
+
+        /// A bit flipped anywhere in the records of a log that was written
+        /// completely is never taken for a torn write: the log is refused.
+        #[test]
+        fn a_flipped_bit_in_a_complete_log_is_refused_never_cut(
+            payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..6),
+            at_frac in 0.0f64..1.0,
+            bit in 0u8..8,
+        ) {
+            let mut bytes = MAGIC.to_vec();
+            for p in &payloads {
+                bytes.extend(encode_record(p, DEFAULT_MAX_RECORD).unwrap());
+            }
+            let body = bytes.len() - MAGIC.len();
+            let at = MAGIC.len() + ((body as f64 * at_frac) as usize).min(body - 1);
+            bytes[at] ^= 1 << bit;
+            let res = read_log(&mut &bytes[..], bytes.len() as u64, DEFAULT_MAX_RECORD, |_| {});
+            // A flipped length bit may also announce more than the limit.
+            prop_assert!(
+                matches!(res, Err(ReadError::Corrupt(..)) | Err(ReadError::TooLong(..))),
+                "flipped bit {} of byte {}: {:?}", bit, at, res.map(|r| r.0)
+            );
         }
 
         /// Arbitrary bytes after the magic never panic, and whatever is

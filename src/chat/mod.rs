@@ -13,7 +13,7 @@
 //! | [`output`] | what the hub hands its transports: deliver, close, disconnecting, detached |
 //! | [`hub`] | the state machine: events in, deliveries out, no I/O |
 //! | [`limits`] | what one connection may do: names, rooms, rate, strikes |
-//! | [`log`] | durable history: an append-only file with a checksum per record; a torn last record is dropped (lesson 07) |
+//! | [`log`] | durable history: an append-only file with a checksum per record; a torn last record is dropped, a damaged one refused (lesson 07) |
 //! | [`datagram`] | the datagrams UDP adds: a padded `hello`, `heartbeat`s, `bye`, and the server's `session` (lesson 05) |
 //! | [`heartbeat`] | when to ping a silent peer and when to call it dead: the clock logic both sides share (lesson 07) |
 //!

@@ -393,6 +393,8 @@ pub enum ErrorCode {
     AddressFull,
     /// The nickname breaks the naming rules.
     InvalidNick,
+    /// Another live or resumable connection holds this nickname (any case).
+    NickTaken,
     /// The room name breaks the naming rules.
     InvalidRoom,
     /// The room name is a connection id: those rooms cannot be joined or left.
@@ -409,6 +411,8 @@ pub enum ErrorCode {
     TooManyStrikes,
     /// The server holds as many connections as it may.
     ServerFull,
+    /// The sender's address holds as many sessions as one address may.
+    AddressLimit,
     /// The session token is unknown, expired or already used.
     SessionUnknown,
     /// `resume` came after other events on this connection.
@@ -438,6 +442,7 @@ impl ErrorCode {
             ErrorCode::MemoryFull => "memory_full",
             ErrorCode::AddressFull => "address_full",
             ErrorCode::InvalidNick => "invalid_nick",
+            ErrorCode::NickTaken => "nick_taken",
             ErrorCode::InvalidRoom => "invalid_room",
             ErrorCode::ReservedRoom => "reserved_room",
             ErrorCode::TooManyRooms => "too_many_rooms",
@@ -446,6 +451,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooManyStrikes => "too_many_strikes",
             ErrorCode::ServerFull => "server_full",
+            ErrorCode::AddressLimit => "address_limit",
             ErrorCode::SessionUnknown => "session_unknown",
             ErrorCode::ResumeNotFirst => "resume_not_first",
             ErrorCode::HistoryOff => "history_off",
@@ -521,6 +527,9 @@ pub enum Refusal {
     /// Nicknames follow the naming rules.
     #[error("invalid nickname: {0}")]
     InvalidNick(super::limits::NameError),
+    /// One nickname, one connection: nobody can pass for someone else by name.
+    #[error("the nickname `{0}` is taken: another connection on this server holds it (nicknames are unique, whatever their case); pick another")]
+    NickTaken(String),
     /// Room names follow the naming rules.
     #[error("invalid room name: {0}")]
     InvalidRoom(super::limits::NameError),
@@ -561,6 +570,12 @@ pub enum Refusal {
     /// The server has a connection limit.
     #[error("the server holds its maximum of {max} connections; try again later")]
     ServerFull {
+        /// The limit.
+        max: usize,
+    },
+    /// One address may hold only so many sessions (UDP: `--udp-max-per-ip`).
+    #[error("this address already holds {max} UDP sessions, the most one address may; end one (bye) or wait for one to expire")]
+    AddressLimit {
         /// The limit.
         max: usize,
     },
@@ -607,6 +622,7 @@ impl Refusal {
             Refusal::MemoryFull { .. } => ErrorCode::MemoryFull,
             Refusal::AddressFull { .. } => ErrorCode::AddressFull,
             Refusal::InvalidNick(_) => ErrorCode::InvalidNick,
+            Refusal::NickTaken(_) => ErrorCode::NickTaken,
             Refusal::InvalidRoom(_) => ErrorCode::InvalidRoom,
             Refusal::ReservedRoom(_) => ErrorCode::ReservedRoom,
             Refusal::TooManyRooms { .. } => ErrorCode::TooManyRooms,
@@ -615,6 +631,7 @@ impl Refusal {
             Refusal::RateLimited { .. } => ErrorCode::RateLimited,
             Refusal::TooManyStrikes { .. } => ErrorCode::TooManyStrikes,
             Refusal::ServerFull { .. } => ErrorCode::ServerFull,
+            Refusal::AddressLimit { .. } => ErrorCode::AddressLimit,
             Refusal::SessionUnknown => ErrorCode::SessionUnknown,
             Refusal::ResumeNotFirst => ErrorCode::ResumeNotFirst,
             Refusal::HistoryOff(_) => ErrorCode::HistoryOff,
@@ -898,6 +915,8 @@ mod tests {
             (ErrorCode::ResumeNotFirst, "resume_not_first"),
             (ErrorCode::HistoryOff, "history_off"),
             (ErrorCode::SessionResumed, "session_resumed"),
+            (ErrorCode::NickTaken, "nick_taken"),
+            (ErrorCode::AddressLimit, "address_limit"),
         ] {
             assert_eq!(code.as_str(), wire);
             assert_eq!(serde_json::to_value(code).unwrap(), Value::from(wire));

@@ -60,9 +60,18 @@ pub struct ServeArgs {
         next_help_heading = "Limits: the whole server, against floods and stalls (TCP, HTTP)"
     )]
     pub guards: ServerGuards,
-    /// Most UDP sessions at once.
+    /// Most UDP sessions with a verified address at once (a hello past it gets `bye server_full`).
     #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_SESSIONS)]
     pub udp_max_sessions: usize,
+    /// Most UDP sessions still proving their address, in a pool of their own: when full, a new hello replaces the oldest.
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_UNVERIFIED)]
+    pub udp_max_unverified: usize,
+    /// A UDP session whose heartbeat has not echoed its id this long after its hello is reclaimed.
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "5s")]
+    pub udp_verify_timeout: Duration,
+    /// Most UDP sessions one IP address may hold (past it: its oldest unverified one is replaced, else `bye address_limit`).
+    #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "N", default_value_t = transport::udp::DEFAULT_MAX_PER_IP)]
+    pub udp_max_per_ip: usize,
     /// A UDP session that is silent this long expires (its rooms see it leave).
     #[arg(help_heading = "UDP sessions (lesson 05)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "30s")]
     pub udp_expiry: Duration,
@@ -101,6 +110,9 @@ pub struct HistoryArgs {
     /// Keep the last N events of each room, id and `*` (each with a per-key seq) and offer sessions a reconnecting client can resume (0 = off).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub history: usize,
+    /// Most rooms and connection ids that keep a history ring (`*` besides); past it the least recently recorded one is dropped, and a client asking for its events gets `gap`.
+    #[arg(long, value_name = "N", default_value_t = crate::chat::history::DEFAULT_HISTORY_KEYS)]
+    pub history_keys: usize,
     /// Durable history: append every recorded event to PATH and rebuild the history from it on start (implies --history 1000 unless given).
     #[arg(long, value_name = "PATH")]
     pub history_file: Option<std::path::PathBuf>,
@@ -126,6 +138,9 @@ impl HistoryArgs {
         if !on && !self.confirm_timeout.is_zero() {
             return Err("--confirm-timeout resends from history: give --history N too".into());
         }
+        if self.history_keys == 0 {
+            return Err("--history-keys must be at least 1".into());
+        }
         if on && self.session_ttl.is_zero() {
             return Err(
                 "--session-ttl must be above 0 (a session must be resumable for some time)".into(),
@@ -137,6 +152,7 @@ impl HistoryArgs {
             session_ttl: self.session_ttl,
             confirm_timeout: (!self.confirm_timeout.is_zero()).then_some(self.confirm_timeout),
             confirm_retries: self.confirm_retries,
+            max_keys: self.history_keys,
         })
     }
 }
@@ -263,8 +279,9 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
-                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {} sessions",
-                    crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions
+                    "udp: one JSON event per datagram (at most {} B); sessions start with a padded hello, expire after {:?} of silence; at most {} sessions, {} per address, and {} still proving their address (reclaimed after {:?})",
+                    crate::udp::MAX_DATAGRAM_PAYLOAD, udp_config.expiry, udp_config.max_sessions,
+                    udp_config.max_per_ip, udp_config.max_unverified, udp_config.verify_timeout
                 ))
             );
         }
@@ -293,8 +310,9 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
-                    "history: last {} events per room/id/everyone{}; sessions resumable for {:?}; {}",
+                    "history: last {} events per room/id/everyone, for at most {} rooms and ids{}; sessions resumable for {:?}; {}",
                     h.len,
+                    h.max_keys,
                     h.file.as_ref().map(|f| format!(", appended to {}", f.display())).unwrap_or_default(),
                     h.session_ttl,
                     match h.confirm_timeout {
@@ -421,13 +439,19 @@ impl ServeArgs {
     /// The UDP transport's limits these flags describe.
     pub fn udp_config(&self) -> Result<transport::udp::UdpConfig, String> {
         if self.udp_max_sessions == 0
+            || self.udp_max_unverified == 0
+            || self.udp_max_per_ip == 0
+            || self.udp_verify_timeout.is_zero()
             || self.udp_heartbeat.is_zero()
             || self.udp_heartbeat >= self.udp_expiry
         {
-            return Err("--udp-max-sessions must be at least 1, and --udp-heartbeat above 0 and below --udp-expiry".into());
+            return Err("--udp-max-sessions, --udp-max-unverified and --udp-max-per-ip must be at least 1, --udp-verify-timeout above 0, and --udp-heartbeat above 0 and below --udp-expiry".into());
         }
         Ok(transport::udp::UdpConfig {
             max_sessions: self.udp_max_sessions,
+            max_unverified: self.udp_max_unverified,
+            verify_timeout: self.udp_verify_timeout,
+            max_per_ip: self.udp_max_per_ip,
             expiry: self.udp_expiry,
             heartbeat: self.udp_heartbeat,
         })
@@ -555,6 +579,8 @@ mod tests {
             "250ms",
             "--confirm-retries",
             "7",
+            "--history-keys",
+            "9",
         ])
         .unwrap();
         assert_eq!(
@@ -565,12 +591,22 @@ mod tests {
                 session_ttl: Duration::from_secs(3),
                 confirm_timeout: Some(Duration::from_millis(250)),
                 confirm_retries: 7,
+                max_keys: 9,
             }
         );
         assert!(history_flags(&["--confirm-timeout", "1s"])
             .unwrap_err()
             .contains("--history"));
         assert!(history_flags(&["--history", "5", "--session-ttl", "0"]).is_err());
+        assert!(history_flags(&["--history", "5", "--history-keys", "0"])
+            .unwrap_err()
+            .contains("--history-keys"));
+        assert_eq!(
+            history_flags(&["--history", "5", "--history-keys", "1"])
+                .unwrap()
+                .max_keys,
+            1
+        );
     }
 
     #[test]
@@ -596,11 +632,20 @@ mod tests {
                 "--udp-expiry",
                 "2s",
                 "--udp-heartbeat",
-                "500ms"
+                "500ms",
+                "--udp-max-unverified",
+                "4",
+                "--udp-verify-timeout",
+                "1500ms",
+                "--udp-max-per-ip",
+                "5"
             ])
             .unwrap(),
             transport::udp::UdpConfig {
                 max_sessions: 3,
+                max_unverified: 4,
+                verify_timeout: Duration::from_millis(1500),
+                max_per_ip: 5,
                 expiry: Duration::from_secs(2),
                 heartbeat: Duration::from_millis(500),
             }
@@ -624,7 +669,14 @@ mod tests {
             "1s"
         ])
         .is_err());
-        assert!(parse(&["netlab", "serve", "--udp-max-sessions", "0"]).is_err());
+        for zero in [
+            "--udp-max-sessions",
+            "--udp-max-unverified",
+            "--udp-max-per-ip",
+            "--udp-verify-timeout",
+        ] {
+            assert!(parse(&["netlab", "serve", zero, "0"]).is_err(), "{zero} 0");
+        }
     }
 
     #[test]

@@ -251,7 +251,10 @@ impl Chat {
             }
             Incoming::Answered { ack, .. } if self.quiet.remove(&ack) => {
                 if let Ok(e) = serde_json::from_value::<ServerEvent>(v.clone()) {
-                    if settle(&e, &mut self.waiting, &mut self.current) {
+                    // A refused rejoin is shown too (e.g. `nick_taken`: the
+                    // old connection still holds the name): the user must know.
+                    let refused = matches!(e, ServerEvent::Ack { ok: false, .. });
+                    if settle(&e, &mut self.waiting, &mut self.current) | refused {
                         self.failed = true;
                         self.show(&v);
                     }

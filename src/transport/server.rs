@@ -192,7 +192,8 @@ impl ChatServer {
     pub fn open(config: ServerConfig) -> Result<(Self, Option<Recovery>), HistoryError> {
         match (&config.history.file, config.history.enabled()) {
             (Some(path), true) => {
-                let (history, recovery) = History::open(config.history.len, path)?;
+                let (history, recovery) =
+                    History::open(config.history.len, config.history.max_keys, path)?;
                 let adapter: Box<dyn Adapter> = Box::new(LocalAdapter);
                 Ok((Self::build(config, adapter, Some(history)), Some(recovery)))
             }
@@ -207,7 +208,7 @@ impl ChatServer {
         let history = config
             .history
             .enabled()
-            .then(|| History::new(config.history.len));
+            .then(|| History::new(config.history.len).with_max_keys(config.history.max_keys));
         Self::build(config, adapter, history)
     }
 

@@ -34,6 +34,18 @@
 //!   followed by a spoofed `join` cannot aim a room's traffic at a victim;
 //! - a datagram shorter than the header is garbage: dropped and counted.
 //!
+//! **Nor can spoofed hellos fill the server.** A session whose address is not
+//! verified yet lives in its own small pool ([`DEFAULT_MAX_UNVERIFIED`]),
+//! apart from the verified sessions ([`DEFAULT_MAX_SESSIONS`]): a flood of
+//! `hello`s from addresses that never answer only churns that pool — when it
+//! is full, a new `hello` replaces the oldest session still waiting — and a
+//! waiting session that has not verified within [`DEFAULT_VERIFY_TIMEOUT`] is
+//! reclaimed, long before the expiry. A real client needs its slot for one
+//! round trip (welcome out, heartbeat back), so it gets in while the flood
+//! goes on. And one IP address holds at most [`DEFAULT_MAX_PER_IP`] sessions:
+//! a `hello` past that replaces the address's own oldest waiting session, or
+//! gets `bye` `address_limit` when all of them are verified.
+//!
 //! The server keeps a [`ReceiveTracker`] per session too: a client's
 //! duplicated datagram is delivered to the hub once, and lost ones are counted.
 
@@ -47,15 +59,45 @@ use crate::chat::protocol::{ErrorCode, Refusal, ServerEvent};
 use crate::udp::{Arrival, DatagramHeader, ReceiveTracker, Sequencer, HEADER_LEN, MAX_MESSAGE};
 use bytes::Bytes;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 
-/// Default most UDP sessions at once; a `hello` beyond it gets `bye` `server_full`.
+/// Default most UDP sessions with a verified address at once
+/// (`--udp-max-sessions`); a `hello` when they are all taken gets `bye`
+/// `server_full`. Sessions still proving their address are counted apart
+/// ([`DEFAULT_MAX_UNVERIFIED`]), so spoofed hellos cannot take these slots.
 pub const DEFAULT_MAX_SESSIONS: usize = 4096;
+
+/// Default most sessions waiting to prove their address (`hello` received,
+/// no `heartbeat` echoing the id yet) at once (`--udp-max-unverified`).
+///
+/// Why a pool of their own: anyone can send a `hello` from any source
+/// address, and a spoofer never receives the welcome, so its sessions never
+/// verify. In one shared table 6,000 such hellos held every slot and locked
+/// real clients out with `server_full` for the 30 s expiry. In their own pool
+/// they can only replace one another: when it is full, a new `hello` takes
+/// the slot of the oldest session still waiting. A real client needs its slot
+/// for one round trip, so a flood must send 256 hellos within that round trip
+/// to push it out.
+pub const DEFAULT_MAX_UNVERIFIED: usize = 256;
+
+/// Default time a session has to prove its address before its slot is
+/// reclaimed (`--udp-verify-timeout`): 5 s, above the client's whole start-up
+/// (6 hellos 500 ms apart) on any sane round trip, and far below the 30 s
+/// expiry that used to hold the slots of spoofed hellos.
+pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Default most sessions one IP address may hold, verified or not
+/// (`--udp-max-per-ip`): 256, a sixteenth of [`DEFAULT_MAX_SESSIONS`], so one
+/// machine cannot take the server for itself, and still far more than the
+/// clients of one student's machine (a benchmark with more receivers from one
+/// host raises it). Counted per address: an IPv6 host with a whole /64 could
+/// use many.
+pub const DEFAULT_MAX_PER_IP: usize = 256;
 
 /// The largest datagram the server reads; anything longer is oversized.
 const RECV_BUF: usize = 65_536;
@@ -63,8 +105,14 @@ const RECV_BUF: usize = 65_536;
 /// The UDP transport's own limits (each a `netlab serve` flag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UdpConfig {
-    /// Most sessions at once.
+    /// Most sessions with a verified address at once.
     pub max_sessions: usize,
+    /// Most sessions waiting to verify their address at once (their own pool).
+    pub max_unverified: usize,
+    /// A session that has not verified its address within this is reclaimed.
+    pub verify_timeout: Duration,
+    /// Most sessions (verified or not) from one IP address.
+    pub max_per_ip: usize,
     /// Silence after which a session expires.
     pub expiry: Duration,
     /// How often clients must send a heartbeat (below `expiry`).
@@ -75,6 +123,9 @@ impl Default for UdpConfig {
     fn default() -> Self {
         Self {
             max_sessions: DEFAULT_MAX_SESSIONS,
+            max_unverified: DEFAULT_MAX_UNVERIFIED,
+            verify_timeout: DEFAULT_VERIFY_TIMEOUT,
+            max_per_ip: DEFAULT_MAX_PER_IP,
             expiry: DEFAULT_EXPIRY,
             heartbeat: DEFAULT_HEARTBEAT,
         }
@@ -112,6 +163,12 @@ pub struct UdpStats {
     pub expired: AtomicU64,
     /// Sessions ended by a client's `bye`.
     pub byes: AtomicU64,
+    /// Unverified sessions whose slot a newer `hello` took (pool or per-address limit full).
+    pub replaced: AtomicU64,
+    /// Unverified sessions reclaimed after `verify_timeout`.
+    pub never_verified: AtomicU64,
+    /// `hello`s refused because their address holds its most sessions, all verified.
+    pub address_refused: AtomicU64,
 }
 
 /// A snapshot of [`UdpStats`].
@@ -132,6 +189,9 @@ pub struct UdpCounters {
     pub refused: u64,
     pub expired: u64,
     pub byes: u64,
+    pub replaced: u64,
+    pub never_verified: u64,
+    pub address_refused: u64,
 }
 
 impl UdpStats {
@@ -153,6 +213,9 @@ impl UdpStats {
             refused: g(&self.refused),
             expired: g(&self.expired),
             byes: g(&self.byes),
+            replaced: g(&self.replaced),
+            never_verified: g(&self.never_verified),
+            address_refused: g(&self.address_refused),
         }
     }
 }
@@ -165,10 +228,11 @@ impl std::fmt::Display for UdpCounters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "udp: {} datagrams; dropped {} garbage, {} from unknown addresses, {} short hellos, {} oversized, {} duplicates, {} too old; {} lost from clients; {} bytes held back from unverified addresses; {} events too large; sessions {} opened, {} refused, {} expired, {} byes",
+            "udp: {} datagrams; dropped {} garbage, {} from unknown addresses, {} short hellos, {} oversized, {} duplicates, {} too old; {} lost from clients; {} bytes held back from unverified addresses; {} events too large; sessions {} opened, {} refused, {} expired, {} byes; unverified sessions {} replaced by newer hellos, {} never verified; {} hellos over the per-address limit",
             self.datagrams, self.garbage, self.unknown, self.short_hello, self.oversized,
             self.duplicates, self.too_old, self.lost, self.held_back, self.too_large_out,
-            self.opened, self.refused, self.expired, self.byes
+            self.opened, self.refused, self.expired, self.byes,
+            self.replaced, self.never_verified, self.address_refused
         )
     }
 }
@@ -213,13 +277,111 @@ struct Session {
     gate: Arc<Mutex<Gate>>,
     tracker: ReceiveTracker,
     last_heard: Instant,
+    /// When its `hello` arrived (an unverified session is reclaimed
+    /// `verify_timeout` after it, however much else it sends).
+    opened: Instant,
+    /// Whether a heartbeat echoed its id (its address is real).
+    verified: bool,
+}
+
+/// Every session by address, and the counts the limits are checked against.
+#[derive(Default)]
+struct Table {
+    by_addr: HashMap<SocketAddr, Session>,
+    /// Sessions with a verified address.
+    verified: usize,
+    /// Sessions still waiting to verify theirs.
+    unverified: usize,
+    /// Waiting sessions in the order their hellos came. Entries of sessions
+    /// since verified or gone are skipped when met (and swept out when they
+    /// outnumber the live ones).
+    waiting: VecDeque<(SocketAddr, ConnId)>,
+    /// Sessions per IP address, verified or not.
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+impl Table {
+    fn insert(&mut self, addr: SocketAddr, session: Session) {
+        self.waiting.push_back((addr, session.id));
+        if self.waiting.len() > 2 * self.unverified + 64 {
+            let by_addr = &self.by_addr;
+            self.waiting
+                .retain(|(a, id)| by_addr.get(a).is_some_and(|s| s.id == *id && !s.verified));
+        }
+        self.unverified += 1;
+        *self.per_ip.entry(addr.ip()).or_default() += 1;
+        if let Some(old) = self.by_addr.insert(addr, session) {
+            // Never happens (a hello from a known address is not a new session);
+            // keep the counts right if it did.
+            self.uncount(addr, &old);
+        }
+    }
+
+    fn remove(&mut self, addr: SocketAddr) -> Option<Session> {
+        let s = self.by_addr.remove(&addr)?;
+        self.uncount(addr, &s);
+        Some(s)
+    }
+
+    fn uncount(&mut self, addr: SocketAddr, s: &Session) {
+        if s.verified {
+            self.verified -= 1;
+        } else {
+            self.unverified -= 1;
+        }
+        if let Some(n) = self.per_ip.get_mut(&addr.ip()) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_ip.remove(&addr.ip());
+            }
+        }
+    }
+
+    /// Moves the session at `addr` to the verified ones.
+    fn verify(&mut self, addr: SocketAddr) {
+        if let Some(s) = self.by_addr.get_mut(&addr) {
+            if !s.verified {
+                s.verified = true;
+                self.unverified -= 1;
+                self.verified += 1;
+            }
+        }
+    }
+
+    fn sessions_of(&self, ip: IpAddr) -> usize {
+        self.per_ip.get(&ip).copied().unwrap_or(0)
+    }
+
+    /// The address of the oldest session still waiting to verify (from `ip`
+    /// only, if given).
+    fn oldest_waiting(&mut self, ip: Option<IpAddr>) -> Option<SocketAddr> {
+        let live = |t: &Table, (a, id): &(SocketAddr, ConnId)| {
+            t.by_addr.get(a).is_some_and(|s| s.id == *id && !s.verified)
+        };
+        match ip {
+            None => {
+                while let Some(front) = self.waiting.front() {
+                    if live(self, front) {
+                        return Some(front.0);
+                    }
+                    self.waiting.pop_front();
+                }
+                None
+            }
+            Some(ip) => self
+                .waiting
+                .iter()
+                .find(|e| e.0.ip() == ip && live(self, e))
+                .map(|e| e.0),
+        }
+    }
 }
 
 struct Shared {
     socket: UdpSocket,
     server: Arc<ChatServer>,
     config: UdpConfig,
-    sessions: Mutex<HashMap<SocketAddr, Session>>,
+    sessions: Mutex<Table>,
     stats: Arc<UdpStats>,
     epoch: Instant,
 }
@@ -247,7 +409,7 @@ pub async fn serve(
         socket,
         server,
         config,
-        sessions: Mutex::new(HashMap::new()),
+        sessions: Mutex::new(Table::default()),
         stats,
         epoch: Instant::now(),
     });
@@ -279,7 +441,7 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
     let mut sessions = shared.sessions.lock().expect("sessions lock");
     if datagram.len() > HEADER_LEN + MAX_MESSAGE {
         bump(&stats.oversized, 1);
-        if let Some(s) = sessions.get_mut(&from) {
+        if let Some(s) = sessions.by_addr.get_mut(&from) {
             s.last_heard = Instant::now();
             s.gate.lock().expect("gate lock").received(datagram.len());
             let error = ServerEvent::Error {
@@ -299,7 +461,7 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
         return;
     };
     let control = Control::parse(message);
-    let Some(s) = sessions.get_mut(&from) else {
+    let Some(s) = sessions.by_addr.get_mut(&from) else {
         drop(sessions);
         if control == Some(Control::Hello) {
             open(shared, datagram.len(), header, from);
@@ -329,13 +491,30 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
         Some(Control::Heartbeat { id: echoed }) => {
             // Only a client that received the welcome knows the id: its
             // address is real. The answer says how often to come back.
-            if echoed == id.to_hex() {
-                s.gate.lock().expect("gate lock").verify();
-                s.queue.push(session_info(&shared.config));
+            if echoed != id.to_hex() {
+                return;
             }
+            if !s.verified {
+                if sessions.verified >= shared.config.max_sessions {
+                    // The verified sessions filled up since its hello.
+                    let s = sessions.remove(from).expect("looked up above");
+                    drop(sessions);
+                    let max = shared.config.max_sessions;
+                    refuse(shared, from, Refusal::ServerFull { max });
+                    shared
+                        .server
+                        .disconnect(s.id, "refused: the server is full");
+                    s.queue.close();
+                    return;
+                }
+                sessions.verify(from);
+            }
+            let s = sessions.by_addr.get_mut(&from).expect("looked up above");
+            s.gate.lock().expect("gate lock").verify();
+            s.queue.push(session_info(&shared.config));
         }
         Some(Control::Bye) => {
-            let s = sessions.remove(&from).expect("looked up above");
+            let s = sessions.remove(from).expect("looked up above");
             drop(sessions);
             bump(&stats.byes, 1);
             let reason = format!("client said bye ({})", from_client(&s.tracker));
@@ -384,28 +563,52 @@ fn open(shared: &Arc<Shared>, len: usize, header: DatagramHeader, from: SocketAd
         bump(&stats.short_hello, 1);
         return;
     }
-    let full = shared.sessions.lock().expect("sessions lock").len() >= shared.config.max_sessions;
-    let connected = if full {
-        Err(Refusal::ServerFull {
-            max: shared.config.max_sessions,
-        })
-    } else {
-        shared.server.connect(&format!("udp {from}"))
+    let config = &shared.config;
+    // Room for one more waiting session: the verified ones are not all taken,
+    // and the address and the waiting pool have a slot (or one to take back
+    // from the oldest session that never verified).
+    let (refusal, replaced) = {
+        let mut table = shared.sessions.lock().expect("sessions lock");
+        let mut replaced = Vec::new();
+        let mut refusal = None;
+        if table.verified >= config.max_sessions {
+            refusal = Some(Refusal::ServerFull {
+                max: config.max_sessions,
+            });
+        } else if table.sessions_of(from.ip()) >= config.max_per_ip {
+            match table.oldest_waiting(Some(from.ip())) {
+                Some(addr) => replaced.extend(table.remove(addr)),
+                None => {
+                    bump(&stats.address_refused, 1);
+                    refusal = Some(Refusal::AddressLimit {
+                        max: config.max_per_ip,
+                    });
+                }
+            }
+        }
+        while refusal.is_none() && table.unverified >= config.max_unverified {
+            let Some(addr) = table.oldest_waiting(None) else {
+                break;
+            };
+            replaced.extend(table.remove(addr));
+        }
+        (refusal, replaced)
+    };
+    for s in replaced {
+        bump(&stats.replaced, 1);
+        shared.server.disconnect(
+            s.id,
+            "replaced: it never proved its address (no heartbeat echoing its id) before newer hellos needed its slot",
+        );
+        s.queue.close();
+    }
+    let connected = match refusal {
+        Some(r) => Err(r),
+        None => shared.server.connect(&format!("udp {from}")),
     };
     let (id, queue) = match connected {
         Ok(c) => c,
-        Err(refusal) => {
-            bump(&stats.refused, 1);
-            // One small datagram (well under the padded hello), then nothing.
-            let bye = ServerEvent::Bye {
-                code: refusal.code(),
-                message: refusal.to_string(),
-            };
-            if let Ok(d) = Sequencer::new().encode(shared.now_us(), &bye.to_bytes()) {
-                let _ = shared.socket.try_send_to(&d, from);
-            }
-            return;
-        }
+        Err(refusal) => return refuse(shared, from, refusal),
     };
     bump(&stats.opened, 1);
     let mut gate = Gate::default();
@@ -413,6 +616,7 @@ fn open(shared: &Arc<Shared>, len: usize, header: DatagramHeader, from: SocketAd
     let gate = Arc::new(Mutex::new(gate));
     let mut tracker = ReceiveTracker::from_first_seen();
     tracker.on_arrival(u64::from(header.seq));
+    let now = Instant::now();
     shared.sessions.lock().expect("sessions lock").insert(
         from,
         Session {
@@ -420,10 +624,25 @@ fn open(shared: &Arc<Shared>, len: usize, header: DatagramHeader, from: SocketAd
             queue: queue.clone(),
             gate: gate.clone(),
             tracker,
-            last_heard: Instant::now(),
+            last_heard: now,
+            opened: now,
+            verified: false,
         },
     );
     tokio::spawn(write_loop(shared.clone(), from, id, queue, gate));
+}
+
+/// Says `bye` with the refusal to `to` and counts it: one small datagram,
+/// well under the padded hello it answers, then nothing.
+fn refuse(shared: &Shared, to: SocketAddr, refusal: Refusal) {
+    bump(&shared.stats.refused, 1);
+    let bye = ServerEvent::Bye {
+        code: refusal.code(),
+        message: refusal.to_string(),
+    };
+    if let Ok(d) = Sequencer::new().encode(shared.now_us(), &bye.to_bytes()) {
+        let _ = shared.socket.try_send_to(&d, to);
+    }
 }
 
 /// Sends a session's queued events, one datagram each, numbered 0, 1, 2, ...
@@ -451,8 +670,8 @@ async fn write_loop(
             // expiry or a `bye` ended it, it is already gone from the table.
             let mine = {
                 let mut sessions = shared.sessions.lock().expect("sessions lock");
-                match sessions.get(&to) {
-                    Some(s) if s.id == id => sessions.remove(&to).is_some(),
+                match sessions.by_addr.get(&to) {
+                    Some(s) if s.id == id => sessions.remove(to).is_some(),
                     _ => false,
                 }
             };
@@ -501,31 +720,49 @@ async fn send(
     }
 }
 
-/// Ends sessions that have been silent for `expiry`.
+/// Ends sessions that have been silent for `expiry`, and reclaims those
+/// that did not verify their address within `verify_timeout`.
 async fn expire_loop(shared: Arc<Shared>) {
-    let tick = (shared.config.expiry / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let config = shared.config;
+    let tick = (config.expiry.min(config.verify_timeout) / 4)
+        .clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut every = tokio::time::interval(tick);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         let now = Instant::now();
-        let gone: Vec<Session> = {
+        let gone: Vec<(Session, bool)> = {
             let mut sessions = shared.sessions.lock().expect("sessions lock");
-            let old: Vec<SocketAddr> = sessions
+            let old: Vec<(SocketAddr, bool)> = sessions
+                .by_addr
                 .iter()
-                .filter(|(_, s)| now.duration_since(s.last_heard) >= shared.config.expiry)
-                .map(|(a, _)| *a)
+                .filter_map(|(a, s)| {
+                    let unproven =
+                        !s.verified && now.duration_since(s.opened) >= config.verify_timeout;
+                    let silent = now.duration_since(s.last_heard) >= config.expiry;
+                    (unproven || silent).then_some((*a, unproven))
+                })
                 .collect();
-            old.iter().filter_map(|a| sessions.remove(a)).collect()
+            old.iter()
+                .filter_map(|(a, unproven)| sessions.remove(*a).map(|s| (s, *unproven)))
+                .collect()
         };
-        for s in gone {
-            bump(&shared.stats.expired, 1);
-            let reason = format!(
-                "expired: nothing heard for {:?} (clients send a heartbeat every {:?}; {})",
-                shared.config.expiry,
-                shared.config.heartbeat,
-                from_client(&s.tracker)
-            );
+        for (s, unproven) in gone {
+            let reason = if unproven {
+                bump(&shared.stats.never_verified, 1);
+                format!(
+                    "never proved its address: no heartbeat echoing its id within {:?} of its hello (a spoofed source, or a client that lost every welcome)",
+                    config.verify_timeout
+                )
+            } else {
+                bump(&shared.stats.expired, 1);
+                format!(
+                    "expired: nothing heard for {:?} (clients send a heartbeat every {:?}; {})",
+                    config.expiry,
+                    config.heartbeat,
+                    from_client(&s.tracker)
+                )
+            };
             shared.server.disconnect(s.id, &reason);
             s.queue.close();
         }
@@ -550,6 +787,55 @@ mod tests {
             br#"{"event":"welcome","heartbeat_ms":1,"expiry_ms":1,"max_message":1}"#
         )
         .is_err());
+    }
+
+    fn session(id: u128) -> Session {
+        let now = Instant::now();
+        Session {
+            id: ConnId(id),
+            queue: Arc::new(Outbound::new(4)),
+            gate: Arc::default(),
+            tracker: ReceiveTracker::from_first_seen(),
+            last_heard: now,
+            opened: now,
+            verified: false,
+        }
+    }
+
+    #[test]
+    fn the_table_counts_verified_waiting_and_per_address_sessions() {
+        let addr = |ip: u8, port: u16| SocketAddr::from(([127, 0, 0, ip], port));
+        let mut t = Table::default();
+        t.insert(addr(1, 1), session(1));
+        t.insert(addr(1, 2), session(2));
+        t.insert(addr(2, 1), session(3));
+        assert_eq!((t.verified, t.unverified), (0, 3));
+        assert_eq!(t.sessions_of(addr(1, 0).ip()), 2);
+        t.verify(addr(1, 1));
+        t.verify(addr(1, 1)); // twice changes nothing
+        assert_eq!((t.verified, t.unverified), (1, 2));
+        // The oldest waiting overall, and the oldest waiting of one address.
+        assert_eq!(t.oldest_waiting(None), Some(addr(1, 2)));
+        assert_eq!(t.oldest_waiting(Some(addr(2, 0).ip())), Some(addr(2, 1)));
+        t.remove(addr(1, 2));
+        assert_eq!(
+            t.oldest_waiting(Some(addr(1, 0).ip())),
+            None,
+            "only verified left"
+        );
+        assert_eq!(t.oldest_waiting(None), Some(addr(2, 1)));
+        t.remove(addr(2, 1));
+        t.remove(addr(1, 1));
+        assert_eq!((t.verified, t.unverified), (0, 0));
+        assert!(t.per_ip.is_empty(), "no address kept without sessions");
+        // Entries of sessions that verified or left do not pile up.
+        for i in 0..10_000u32 {
+            let a = SocketAddr::from(([127, 1, (i >> 8) as u8, i as u8], 9));
+            t.insert(a, session(u128::from(i) + 10));
+            t.verify(a);
+            t.remove(a);
+        }
+        assert!(t.waiting.len() <= 64 + 1, "{}", t.waiting.len());
     }
 
     #[test]
