@@ -4,7 +4,7 @@ mod support;
 
 use serde_json::Value;
 use std::io::Write;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 fn netlab(args: &[&str]) -> Output {
     Command::new(support::netlab_bin())
@@ -22,30 +22,15 @@ fn stderr(o: &Output) -> String {
 }
 
 /// A running `netlab tcp echo` on a free port; killed when dropped.
-struct EchoServer {
-    child: Child,
-    addr: String,
-}
-
-impl EchoServer {
-    fn start(extra: &[&str]) -> EchoServer {
-        let mut args = vec!["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"];
-        args.extend_from_slice(extra);
-        let (child, addr, _) = support::start_listening(&args);
-        EchoServer { child, addr }
-    }
-}
-
-impl Drop for EchoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn echo_server(extra: &[&str]) -> support::Listening {
+    let mut args = vec!["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"];
+    args.extend_from_slice(extra);
+    support::listen(&args)
 }
 
 #[test]
 fn tcp_send_gets_every_message_echoed_through_the_real_server() {
-    let server = EchoServer::start(&[]);
+    let server = echo_server(&[]);
     let out = netlab(&["tcp", "send", &server.addr, "hello", "", "wörld", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = stdout(&out)
@@ -63,7 +48,7 @@ fn tcp_send_gets_every_message_echoed_through_the_real_server() {
 
 #[test]
 fn tcp_send_reads_messages_from_stdin() {
-    let server = EchoServer::start(&[]);
+    let server = echo_server(&[]);
     let mut child = Command::new(support::netlab_bin())
         .args(["tcp", "send", &server.addr, "--json"])
         .stdin(Stdio::piped())
@@ -110,7 +95,7 @@ fn tcp_send_to_a_closed_port_explains_what_to_do() {
 
 #[test]
 fn the_client_refuses_to_send_over_its_max_frame() {
-    let server = EchoServer::start(&[]);
+    let server = echo_server(&[]);
     let big = "x".repeat(2000);
     let out = netlab(&["tcp", "send", &server.addr, &big, "--max-frame", "1KiB"]);
     assert!(!out.status.success());
@@ -198,7 +183,7 @@ fn tour_runs_every_step_for_real() {
 
 #[test]
 fn bench_tcp_measures_the_real_server_and_its_cpu() {
-    let server = EchoServer::start(&["--threads", "1"]);
+    let server = echo_server(&["--threads", "1"]);
     let pid = server.child.id().to_string();
     let out = netlab(&[
         "bench",

@@ -5,7 +5,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::net::UdpSocket;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -227,14 +227,7 @@ impl Relay {
             text
         });
         let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut first = String::new();
-        out.read_line(&mut first).expect("read the first line");
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|rest| rest.split(" -> ").next())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_string();
+        let addr = support::read_listening_addr(&mut out);
         Relay {
             child,
             addr,

@@ -215,23 +215,10 @@ async fn the_max_frame_limit_is_exact() {
 const PATIENCE: Duration = Duration::from_secs(30);
 
 /// `netlab tcp echo` on port 0 with `extra` flags; killed when dropped.
-struct Binary {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn binary(extra: &[&str]) -> Binary {
+fn binary(extra: &[&str]) -> support::Listening {
     let mut args = vec!["tcp", "echo", "--listen", "127.0.0.1:0", "--quiet"];
     args.extend_from_slice(extra);
-    let (child, addr, _) = support::start_listening(&args);
-    Binary { child, addr }
+    support::listen(&args)
 }
 
 fn frame(payload: &[u8]) -> Vec<u8> {

@@ -4,27 +4,14 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A `netlab ws echo` process on port 0; killed when dropped.
-struct EchoServer {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for EchoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn echo_server(extra: &[&str]) -> EchoServer {
+fn echo_server(extra: &[&str]) -> support::Listening {
     let mut args = vec!["ws", "echo", "--listen", "127.0.0.1:0", "--quiet"];
     args.extend_from_slice(extra);
-    let (child, addr, _) = support::start_listening(&args);
-    EchoServer { child, addr }
+    support::listen(&args)
 }
 
 fn netlab(args: &[&str]) -> std::process::Output {

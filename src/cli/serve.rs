@@ -491,10 +491,19 @@ async fn udp_serve(
 mod tests {
     use super::*;
 
+    /// `netlab serve ...` as clap parses it (`argv` starts with "netlab", "serve").
+    fn serve_args<'a>(argv: impl IntoIterator<Item = &'a &'a str>) -> Result<ServeArgs, String> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        match cli.command {
+            crate::cli::Command::Serve(args) => Ok(args),
+            other => panic!("parsed as another command: {other:?}"),
+        }
+    }
+
     #[test]
     fn every_limit_flag_reaches_its_own_field() {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from([
+        let args = serve_args(&[
             "netlab",
             "serve",
             "--max-frame",
@@ -519,9 +528,6 @@ mod tests {
             "11",
         ])
         .unwrap();
-        let crate::cli::Command::Serve(args) = cli.command else {
-            panic!("parsed as another command");
-        };
         let c = args.limits.config().unwrap();
         assert_eq!(
             c,
@@ -545,22 +551,14 @@ mod tests {
 
     #[test]
     fn the_defaults_are_the_named_constants() {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"]).unwrap();
-        let crate::cli::Command::Serve(args) = cli.command else {
-            panic!("parsed as another command");
-        };
+        let args = serve_args(&["netlab", "serve"]).unwrap();
         assert_eq!(args.limits.config().unwrap(), ServerConfig::default());
     }
 
     fn history_flags(flags: &[&str]) -> Result<crate::chat::history::HistoryConfig, String> {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(["netlab", "serve"].iter().chain(flags))
-            .map_err(|e| e.to_string())?;
-        let crate::cli::Command::Serve(args) = cli.command else {
-            panic!("parsed as another command");
-        };
-        args.history.config()
+        serve_args(["netlab", "serve"].iter().chain(flags))?
+            .history
+            .config()
     }
 
     #[test]
@@ -611,12 +609,8 @@ mod tests {
 
     #[test]
     fn the_udp_flags_reach_their_fields_and_default_to_the_constants() {
-        use clap::Parser;
-        let parse = |args: &[&str]| {
-            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
-            let crate::cli::Command::Serve(args) = cli.command else {
-                panic!("parsed as another command");
-            };
+        let parse = |argv: &[&str]| {
+            let args = serve_args(argv).unwrap();
             args.udp_config()
         };
         assert_eq!(
@@ -681,12 +675,8 @@ mod tests {
 
     #[test]
     fn the_guard_flags_reach_their_fields_and_default_to_the_constants() {
-        use clap::Parser;
-        let parse = |args: &[&str]| {
-            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
-            let crate::cli::Command::Serve(args) = cli.command else {
-                panic!("parsed as another command");
-            };
+        let parse = |argv: &[&str]| {
+            let args = serve_args(argv).unwrap();
             let mut c = ServerConfig {
                 frame_timeout: None,
                 max_memory: 1,
@@ -731,12 +721,8 @@ mod tests {
 
     #[test]
     fn the_heartbeat_flags_reach_their_fields_and_default_to_on() {
-        use clap::Parser;
-        let parse = |args: &[&str]| {
-            let cli = crate::cli::Cli::try_parse_from(args).unwrap();
-            let crate::cli::Command::Serve(args) = cli.command else {
-                panic!("parsed as another command");
-            };
+        let parse = |argv: &[&str]| {
+            let args = serve_args(argv).unwrap();
             args.heartbeat_config()
         };
         assert_eq!(

@@ -60,15 +60,42 @@ pub fn start_listening(args: &[&str]) -> (Child, String, BufReader<ChildStdout>)
         .spawn()
         .unwrap_or_else(|e| panic!("start netlab {args:?}: {e}"));
     let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let addr = read_listening_addr(&mut out);
+    (child, addr, out)
+}
+
+/// Reads a server's first line, `listening on ADDR` (or `listening on ADDR -> TO`
+/// for `netlab link`), and returns ADDR as printed (scheme included, if any).
+pub fn read_listening_addr(out: &mut impl BufRead) -> String {
     let mut first = String::new();
     out.read_line(&mut first).expect("read the first line");
-    let addr = first
+    first
         .trim()
         .strip_prefix("listening on ")
         .and_then(|rest| rest.split(" -> ").next())
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
-    (child, addr, out)
+        .to_string()
+}
+
+/// A `netlab` server started with [`start_listening`]; killed when dropped.
+pub struct Listening {
+    /// The process.
+    pub child: Child,
+    /// The address from its `listening on` line.
+    pub addr: String,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `netlab ARGS` (a server printing `listening on ADDR` first).
+pub fn listen(args: &[&str]) -> Listening {
+    let (child, addr, _) = start_listening(args);
+    Listening { child, addr }
 }
 
 /// Bound for "this line must appear": a hang fails the test instead of
@@ -145,19 +172,7 @@ impl Proc {
 
     /// Waits for a line containing `text`; returns it.
     pub fn expect(&mut self, text: &str) -> String {
-        let deadline = std::time::Instant::now() + LINE_PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
-            }
-        }
+        wait_for_line(&self.lines, &mut self.seen, text)
     }
 
     /// Types one line into its standard input.
@@ -178,6 +193,28 @@ impl Proc {
             all.push(l);
         }
         (status.success(), all)
+    }
+}
+
+/// Waits up to [`LINE_PATIENCE`] for a line containing `text` from `lines`,
+/// keeping every line read in `seen` (shown when it never comes).
+fn wait_for_line(
+    lines: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    text: &str,
+) -> String {
+    let deadline = std::time::Instant::now() + LINE_PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if line.contains(text) {
+                    return line;
+                }
+            }
+            Err(_) => panic!("no line containing {text:?}; saw {seen:#?}"),
+        }
     }
 }
 
@@ -227,12 +264,7 @@ impl FdLimited {
             .spawn()
             .expect("sh runs");
         let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut first = String::new();
-        out.read_line(&mut first).expect("read the first line");
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        let addr = read_listening_addr(&mut out)
             .trim_start_matches("tcp://")
             .to_string();
         let (tx, lines) = std::sync::mpsc::channel();
@@ -256,19 +288,7 @@ impl FdLimited {
 
     /// Waits for a stderr line containing `text`; returns it.
     pub fn expect(&mut self, text: &str) -> String {
-        let deadline = std::time::Instant::now() + LINE_PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line containing {text:?}; saw {:#?}", self.seen),
-            }
-        }
+        wait_for_line(&self.lines, &mut self.seen, text)
     }
 
     /// Takes every line that has arrived by now.
