@@ -624,12 +624,15 @@ async fn socketio_packets_on_the_wire() {
         ),
         (Some(25_000), Some(20_000), json!([]))
     );
-    let sid = v["sid"].as_str().unwrap().to_string();
+    // The Engine.IO session id and the Socket.IO socket id are two ids, as
+    // in Socket.IO: the CONNECT answer carries the socket's (the hub's id).
+    let engine_sid = v["sid"].as_str().unwrap().to_string();
     sio.send(&Message::text("40")).await.unwrap();
-    assert_eq!(
-        text(sio.recv().await.unwrap().unwrap()),
-        format!("40{{\"sid\":\"{sid}\"}}")
-    );
+    let connected = text(sio.recv().await.unwrap().unwrap());
+    let answer: Value = serde_json::from_str(connected.strip_prefix("40").unwrap()).unwrap();
+    let sid = answer["sid"].as_str().unwrap().to_string();
+    assert_eq!(sid.len(), 32, "a hub id: {connected}");
+    assert_ne!(sid, engine_sid);
     sio.send(&Message::text("427[\"join\",\"lobby\"]"))
         .await
         .unwrap();

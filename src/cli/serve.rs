@@ -289,7 +289,7 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             anstream::eprintln!(
                 "{}",
                 term::dim(format!(
-                    "http: open http://{}/ in a browser; JSON events as WebSocket text messages on {}, Socket.IO (EIO=4, websocket only) on {}; other sites' pages refused{}",
+                    "http: open http://{}/ in a browser; JSON events as WebSocket text messages on {}, Socket.IO (EIO=4: long-polling, then the WebSocket upgrade) on {}; other sites' pages refused{}",
                     l.local_addr()?,
                     crate::web::WS_PATH,
                     crate::web::SOCKETIO_PATH,

@@ -16,6 +16,10 @@
 //! sends `Host: evil.example:PORT` with `Origin: http://evil.example:PORT` —
 //! the two agree, yet the page is not ours.
 
+pub mod engineio;
+pub mod http;
+pub mod polling;
+pub mod session;
 pub mod socketio;
 
 use crate::guard::{accept_with_backoff, AcceptFailures, AddressSlot};
@@ -23,15 +27,18 @@ use crate::transport::{ChatServer, ServerNote};
 use crate::ws::connection::{Timeouts, WebSocket};
 use crate::ws::frame::Role;
 use crate::ws::handshake::{
-    accept_response, parse_request, token_list_contains, HandshakeError, Policy,
-    DEFAULT_MAX_HEADER, MAX_HEADERS,
+    accept_response, parse_request, token_list_contains, HandshakeError, Policy, DEFAULT_MAX_HEADER,
 };
 use crate::ws::DEFAULT_HANDSHAKE_TIMEOUT;
 use bytes::BytesMut;
+use engineio::Upgrade;
+use http::{read_body, read_head, HttpError, Request, Response};
+use polling::{EngineCode, EngineRequest};
+use session::{EngineConfig, Sessions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// The page at `/`.
@@ -95,120 +102,122 @@ pub fn origin_allowed(origin: Option<&str>, local: SocketAddr, allowed: &[String
         || (local.ip().is_loopback() && origin.eq_ignore_ascii_case(&loopback))
 }
 
-/// What a request head asks for.
+/// What a request asks for.
 #[derive(Debug, PartialEq, Eq)]
 enum Route {
     /// A WebSocket upgrade on `/ws`.
     Upgrade,
-    /// A WebSocket upgrade on `/socket.io/?EIO=4&transport=websocket`.
-    SocketIo,
+    /// Engine.IO on `/socket.io/`: polling, a WebSocket, an upgrade, a preflight.
+    Engine(EngineRequest),
     /// A file of the page.
     File(&'static str, &'static str),
     /// Anything else: this status, and why.
-    Refuse(u16, &'static str, String),
+    Refuse(u16, String),
+    /// An Engine.IO error (`400`/`403` with its JSON body).
+    EngineError(EngineCode),
 }
 
-/// Decides what to do with a complete request head (pure: tested below).
-fn route(head: &[u8], config: &WebConfig, local: SocketAddr) -> Route {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    if req.parse(head).is_err() {
-        return Route::Refuse(400, "Bad Request", "malformed HTTP request".into());
-    }
-    let method = req.method.unwrap_or("");
-    let target = req.path.unwrap_or("/");
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let has = |pair: &str| query.split('&').any(|p| p == pair);
-    let header = |name: &str| {
-        req.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| String::from_utf8_lossy(h.value).trim().to_string())
-    };
-    let upgrade = header("Upgrade").is_some_and(|v| token_list_contains(&v, "websocket"));
-    if method != "GET" && method != "HEAD" {
-        return Route::Refuse(
-            405,
-            "Method Not Allowed",
-            format!("{method} is not served here; use GET"),
-        );
-    }
-    if upgrade {
-        if path != WS_PATH && path != SOCKETIO_PATH {
-            return Route::Refuse(404, "Not Found", format!("no WebSocket endpoint at {path}; the chat is at {WS_PATH} (native) and {SOCKETIO_PATH} (Socket.IO)"));
+/// Decides what to do with a request (pure: tested below).
+fn route(req: &Request, config: &WebConfig, local: SocketAddr) -> Route {
+    let upgrade = req
+        .header("Upgrade")
+        .is_some_and(|v| token_list_contains(v, "websocket"));
+    let origin = req.header("Origin");
+    let foreign = !origin_allowed(origin, local, &config.allowed_origins);
+    if req.path == SOCKETIO_PATH {
+        // The same origin rule as the WebSocket's, for polling too: a page
+        // from elsewhere may not drive a session (unless --allow-origin).
+        if foreign {
+            return Route::EngineError(EngineCode::Forbidden);
         }
-        if path == SOCKETIO_PATH && !has("EIO=4") {
-            return Route::Refuse(
-                400,
-                "Bad Request",
-                "{\"code\":5,\"message\":\"Unsupported protocol version: only EIO=4 is served\"}"
-                    .into(),
-            );
-        }
-        let origin = header("Origin");
-        if !origin_allowed(origin.as_deref(), local, &config.allowed_origins) {
-            let e = HandshakeError::OriginNotAllowed(origin.unwrap_or_default());
-            return Route::Refuse(
-                403,
-                "Forbidden",
-                format!("{e}; allow it with --allow-origin"),
-            );
-        }
-        return if path == SOCKETIO_PATH {
-            Route::SocketIo
-        } else {
-            Route::Upgrade
+        return match polling::classify(req, upgrade) {
+            Ok(r) => Route::Engine(r),
+            Err(code) => Route::EngineError(code),
         };
     }
-    match path {
+    let method = req.method.as_str();
+    if method != "GET" && method != "HEAD" {
+        return Route::Refuse(405, format!("{method} is not served here; use GET"));
+    }
+    if upgrade {
+        if req.path != WS_PATH {
+            return Route::Refuse(404, format!("no WebSocket endpoint at {}; the chat is at {WS_PATH} (native) and {SOCKETIO_PATH} (Socket.IO)", req.path));
+        }
+        if foreign {
+            let e = HandshakeError::OriginNotAllowed(origin.unwrap_or_default().to_string());
+            return Route::Refuse(403, format!("{e}; allow it with --allow-origin"));
+        }
+        return Route::Upgrade;
+    }
+    match req.path.as_str() {
         "/" | "/index.html" => Route::File("text/html; charset=utf-8", INDEX_HTML),
         "/style.css" => Route::File("text/css; charset=utf-8", STYLE_CSS),
         "/app.js" => Route::File("text/javascript; charset=utf-8", APP_JS),
-        SOCKETIO_PATH => Route::Refuse(400, "Bad Request", "{\"code\":0,\"message\":\"Transport unknown: only transport=websocket is served here (no HTTP long-polling)\"}".into()),
         WS_PATH => Route::Refuse(
             426,
-            "Upgrade Required",
             "this is the chat WebSocket: connect with Upgrade: websocket".into(),
         ),
-        _ => Route::Refuse(
-            404,
-            "Not Found",
-            format!("nothing at {path}; the page is at /"),
-        ),
+        path => Route::Refuse(404, format!("nothing at {path}; the page is at /")),
     }
 }
 
-/// An HTTP/1.1 response that closes the connection after it.
-fn response(code: u16, phrase: &str, content_type: &str, body: &str, head_only: bool) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {code} {phrase}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    if !head_only {
-        out.extend_from_slice(body.as_bytes());
+/// CORS headers for a request from an allowed page of another origin
+/// (Fetch standard, "CORS protocol"): the origin echoed, credentials allowed.
+fn cors(mut r: Response, req: &Request) -> Response {
+    if let Some(origin) = req.header("Origin") {
+        r = r
+            .with("Access-Control-Allow-Origin", origin)
+            .with("Access-Control-Allow-Credentials", "true")
+            .with("Vary", "Origin");
     }
-    out
+    r
 }
 
-/// Serves the page and the chat WebSocket on `listener` until dropped.
+/// The answer to a CORS preflight (`OPTIONS`) from an allowed origin.
+fn preflight(req: &Request) -> Response {
+    let asked = req
+        .header("Access-Control-Request-Headers")
+        .unwrap_or("content-type")
+        .to_string();
+    cors(Response::new(204, "text/plain; charset=utf-8", ""), req)
+        .with("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        .with("Access-Control-Allow-Headers", &asked)
+        .with("Access-Control-Max-Age", "600")
+}
+
+/// Serves the page, the chat WebSocket and Socket.IO on `listener` until dropped.
 pub async fn serve(
     listener: TcpListener,
     server: Arc<ChatServer>,
     config: WebConfig,
 ) -> std::io::Result<()> {
-    let config = Arc::new(config);
+    let engine = EngineConfig {
+        ping_interval: config.heartbeat.interval,
+        ping_timeout: config.heartbeat.timeout,
+        max_payload: server.config().max_frame,
+        max_sessions: server.config().max_connections,
+        ..EngineConfig::default()
+    };
+    let chat = server.clone();
+    let app: session::App = Arc::new(move |socket| {
+        Box::pin(crate::transport::socketio::connection(socket, chat.clone()))
+    });
+    let site = Arc::new(Site {
+        sessions: Sessions::new(engine, app),
+        chat: server,
+        config,
+    });
     let mut failures = AcceptFailures::new();
     loop {
         let (stream, peer) = accept_with_backoff(&listener, &mut failures, |r| {
-            server.note(&ServerNote::Accept(r))
+            site.chat.note(&ServerNote::Accept(r))
         })
         .await;
         let _ = stream.set_nodelay(true);
-        let place = match server.admit(peer.ip()) {
+        let place = match site.chat.admit(peer.ip()) {
             Ok(place) => place,
             Err(error) => {
-                server.note(&ServerNote::AddressFull {
+                site.chat.note(&ServerNote::AddressFull {
                     peer: format!("http {peer}"),
                     error,
                 });
@@ -216,113 +225,202 @@ pub async fn serve(
                 continue;
             }
         };
-        let (server, config) = (server.clone(), config.clone());
+        let site = site.clone();
         tokio::spawn(async move {
-            handle(stream, &format!("ws {peer}"), server, &config).await;
+            handle(stream, peer, &site).await;
             drop::<AddressSlot>(place);
         });
     }
 }
 
-/// Reads one request head and answers it: a file, a refusal, or the upgrade.
-async fn handle(mut stream: TcpStream, peer: &str, server: Arc<ChatServer>, config: &WebConfig) {
-    let mut buf = BytesMut::with_capacity(1024);
-    let read_head = async {
-        loop {
-            if let Some(end) = find_head_end(&buf) {
-                return Some(end);
-            }
-            if buf.len() >= config.max_header {
-                return None;
-            }
-            let room = config.max_header - buf.len();
-            let mut limited = (&mut stream).take(room as u64);
-            match limited.read_buf(&mut buf).await {
-                Ok(0) | Err(_) => return None,
-                Ok(_) => {}
-            }
-        }
-    };
-    let Ok(Some(end)) = tokio::time::timeout(config.handshake_timeout, read_head).await else {
-        let e = HandshakeError::HeaderTooLarge {
-            max: config.max_header,
-        };
-        if buf.len() >= config.max_header {
-            let _ = stream.write_all(&e.response()).await;
-        }
-        return;
-    };
-    let head_only = buf.starts_with(b"HEAD ");
+/// Everything an HTTP connection may reach.
+struct Site {
+    /// Engine.IO sessions on `/socket.io/`.
+    sessions: Arc<Sessions>,
+    /// The chat hub (for `/ws`).
+    chat: Arc<ChatServer>,
+    /// What the HTTP side enforces.
+    config: WebConfig,
+}
+
+/// How long a kept-alive connection may sit between requests.
+pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(60);
+
+/// Answers requests on one connection, one after another, until it closes
+/// or becomes a WebSocket.
+async fn handle(mut stream: TcpStream, peer: SocketAddr, site: &Site) {
+    let config = &site.config;
     let Ok(local) = stream.local_addr() else {
         return;
     };
-    match route(&buf[..end], config, local) {
-        Route::File(ty, body) => {
-            let _ = stream
-                .write_all(&response(200, "OK", ty, body, head_only))
-                .await;
-        }
-        Route::Refuse(code, phrase, why) => {
-            let body = format!("{why}\n");
-            let _ = stream
-                .write_all(&response(
-                    code,
-                    phrase,
-                    "text/plain; charset=utf-8",
-                    &body,
-                    head_only,
-                ))
-                .await;
-        }
-        route @ (Route::Upgrade | Route::SocketIo) => {
-            let socketio = route == Route::SocketIo;
-            // The RFC's own rules (§4.2.1): method, version, key, ... The
-            // origin was checked by `route`, so the policy allows any.
-            match parse_request(&buf, config.max_header, &Policy::default()) {
-                Ok(Some((request, used))) => {
-                    if stream
-                        .write_all(&accept_response(&request, None))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    let rest = buf.split_off(used);
-                    let max = server.config().max_frame;
-                    let limits = crate::ws::Limits {
-                        max_frame: max,
-                        max_message: max,
-                    };
-                    let mut ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
-                    // The hub's guards: a message whole within --frame-timeout,
-                    // its bytes charged to --max-memory. No idle timeout: the
-                    // heartbeat tells a quiet client from a dead one.
-                    ws.set_timeouts(Timeouts {
-                        frame: server.config().frame_timeout,
-                        idle: None,
-                    });
-                    ws.set_budget(server.budget().reservation());
-                    if socketio {
-                        crate::transport::socketio::connection(ws, peer, server, config.heartbeat)
-                            .await;
-                    } else {
-                        crate::transport::ws::connection(ws, peer, server).await;
-                    }
-                    return;
+    let mut buf = BytesMut::with_capacity(1024);
+    let mut first = true;
+    loop {
+        // The first head within the handshake timeout (slow-loris); later
+        // ones may wait while the client has nothing to ask.
+        let wait = if first {
+            config.handshake_timeout
+        } else {
+            KEEP_ALIVE_IDLE
+        };
+        first = false;
+        let end = match read_head(&mut stream, &mut buf, config.max_header, wait).await {
+            Ok(Some(end)) => end,
+            Ok(None) => return,
+            Err(HttpError::HeadTooLarge(max)) => {
+                let e = HandshakeError::HeaderTooLarge { max };
+                let _ = stream.write_all(&e.response()).await;
+                return;
+            }
+            Err(_) => return,
+        };
+        let req = match Request::parse(&buf[..end]) {
+            Ok(r) => r,
+            Err(e) => {
+                let r = Response::new(400, TEXT, format!("{e}\n"));
+                let _ = stream.write_all(&r.to_bytes(false, false)).await;
+                return;
+            }
+        };
+        let head_only = req.method == "HEAD";
+        let keep = req.keep_alive();
+        let route = route(&req, config, local);
+        let engine = matches!(route, Route::Engine(_));
+        let response = match route {
+            Route::File(ty, body) => Response::new(200, ty, body),
+            Route::Refuse(code, why) => Response::new(code, TEXT, format!("{why}\n")),
+            Route::EngineError(code) => cors(code.response(), &req),
+            Route::Upgrade => {
+                if let Some(ws) = accept_websocket(stream, buf, site).await {
+                    let peer = format!("ws {peer}");
+                    crate::transport::ws::connection(ws, &peer, site.chat.clone()).await;
                 }
-                Ok(None) => {}
-                Err(e) => {
-                    let _ = stream.write_all(&e.response()).await;
+                return;
+            }
+            Route::Engine(EngineRequest::WebSocket) => {
+                let Some(ws) = accept_websocket(stream, buf, site).await else {
+                    return;
+                };
+                // A full table drops the WebSocket: the client retries later.
+                let _ = site
+                    .sessions
+                    .open(peer.ip(), &format!("sio {peer}"), Some(ws));
+                return;
+            }
+            Route::Engine(EngineRequest::Upgrade(sid)) => {
+                match polling::find(&site.sessions, &sid, peer.ip()) {
+                    Ok(session) if session.upgrade() == Upgrade::Polling => {
+                        let Some(ws) = accept_websocket(stream, buf, site).await else {
+                            return;
+                        };
+                        return polling::upgrade(ws, session, &site.sessions).await;
+                    }
+                    // Upgrading or upgraded already: one WebSocket per session.
+                    Ok(_) => cors(EngineCode::BadRequest.response(), &req),
+                    Err(code) => cors(code.response(), &req),
                 }
             }
+            Route::Engine(EngineRequest::Preflight) => preflight(&req),
+            Route::Engine(what) => {
+                let body_len = match req.body_len() {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let r = cors(Response::new(400, TEXT, format!("{e}\n")), &req);
+                        let _ = stream.write_all(&r.to_bytes(false, false)).await;
+                        return;
+                    }
+                };
+                let max = site.sessions.config().max_payload;
+                if body_len > max {
+                    // Engine.IO's maxHttpBufferSize: 413, and the body is not read.
+                    let why = HttpError::BodyTooLarge { got: body_len, max };
+                    let r = cors(Response::new(413, TEXT, format!("{why}\n")), &req);
+                    let _ = stream.write_all(&r.to_bytes(false, false)).await;
+                    return;
+                }
+                let _ = buf.split_to(end);
+                if read_body(&mut stream, &mut buf, body_len, config.handshake_timeout)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let body = buf.split_to(body_len);
+                let r = polling::answer(
+                    &site.sessions,
+                    what,
+                    &body,
+                    peer.ip(),
+                    &format!("sio {peer}"),
+                )
+                .await;
+                let r = cors(r, &req);
+                if stream
+                    .write_all(&r.to_bytes(head_only, keep))
+                    .await
+                    .is_err()
+                    || !keep
+                {
+                    return;
+                }
+                continue;
+            }
+        };
+        let _ = buf.split_to(end);
+        // The page's files and refusals close the connection; only
+        // Engine.IO's polling (above) keeps it for the next request.
+        let keep = keep && engine && matches!(response.status, 200 | 204);
+        if stream
+            .write_all(&response.to_bytes(head_only, keep))
+            .await
+            .is_err()
+            || !keep
+        {
+            break;
         }
     }
     let _ = stream.shutdown().await;
 }
+/// Content type of the plain-text answers.
+const TEXT: &str = "text/plain; charset=utf-8";
 
-/// Where the request head ends (just past the empty line), if it has.
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+/// Completes a WebSocket handshake whose head is in `buf` (RFC 6455 §4.2):
+/// the WebSocket, with the hub's guards — a message whole within
+/// `--frame-timeout`, its bytes charged to `--max-memory`. No idle timeout:
+/// heartbeats tell a quiet client from a dead one.
+async fn accept_websocket(
+    mut stream: TcpStream,
+    mut buf: BytesMut,
+    site: &Site,
+) -> Option<WebSocket<TcpStream>> {
+    // The RFC's own rules (§4.2.1): method, version, key, ... The origin was
+    // checked by `route`, so the policy allows any.
+    match parse_request(&buf, site.config.max_header, &Policy::default()) {
+        Ok(Some((request, used))) => {
+            stream
+                .write_all(&accept_response(&request, None))
+                .await
+                .ok()?;
+            let rest = buf.split_off(used);
+            let max = site.chat.config().max_frame;
+            let limits = crate::ws::Limits {
+                max_frame: max,
+                max_message: max,
+            };
+            let mut ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
+            ws.set_timeouts(Timeouts {
+                frame: site.chat.config().frame_timeout,
+                idle: None,
+            });
+            ws.set_budget(site.chat.budget().reservation());
+            Some(ws)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            let _ = stream.write_all(&e.response()).await;
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -378,7 +476,13 @@ mod tests {
     #[test]
     fn routes() {
         let c = WebConfig::default();
-        let route = |head: &[u8], c: &WebConfig| route(head, c, "127.0.0.1:1".parse().unwrap());
+        let route = |head: &[u8], c: &WebConfig| {
+            route(
+                &Request::parse(head).unwrap(),
+                c,
+                "127.0.0.1:1".parse().unwrap(),
+            )
+        };
         assert_eq!(route(&upgrade("/ws", "h:1", None), &c), Route::Upgrade);
         assert_eq!(
             route(&upgrade("/ws?x=1", "h:1", Some("http://127.0.0.1:1")), &c),
@@ -410,9 +514,40 @@ mod tests {
             route(b"GET /../etc/passwd HTTP/1.1\r\n\r\n", &c),
             Route::Refuse(404, ..)
         ));
-        assert!(matches!(
-            route(b"\x00\x01garbage\r\n\r\n", &c),
-            Route::Refuse(400, ..)
-        ));
+        // Socket.IO: polling, the WebSocket, and Engine.IO's errors.
+        assert_eq!(
+            route(
+                b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n\r\n",
+                &c
+            ),
+            Route::Engine(EngineRequest::Open)
+        );
+        assert_eq!(
+            route(
+                &upgrade("/socket.io/?EIO=4&transport=websocket", "h:1", None),
+                &c
+            ),
+            Route::Engine(EngineRequest::WebSocket)
+        );
+        assert_eq!(
+            route(
+                &upgrade("/socket.io/?EIO=3&transport=websocket", "h:1", None),
+                &c
+            ),
+            Route::EngineError(EngineCode::UnsupportedProtocolVersion)
+        );
+        // A foreign page may not poll either.
+        assert_eq!(
+            route(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nOrigin: http://evil:1\r\n\r\n", &c),
+            Route::EngineError(EngineCode::Forbidden)
+        );
+        let allowed = WebConfig {
+            allowed_origins: vec!["http://evil:1".into()],
+            ..WebConfig::default()
+        };
+        assert_eq!(
+            route(b"OPTIONS /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nOrigin: http://evil:1\r\n\r\n", &allowed),
+            Route::Engine(EngineRequest::Preflight)
+        );
     }
 }

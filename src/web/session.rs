@@ -1,0 +1,688 @@
+//! An Engine.IO session: one client, whatever carries its packets.
+//!
+//! The session outlives any one HTTP request. Its packets for the client wait
+//! in an *outbox*; a polling GET takes them all at once, or — after the
+//! upgrade — the session's own task writes them to the WebSocket. Packets from
+//! the client (POST bodies, or WebSocket frames) go to an *inbox* the
+//! application reads with [`EngineSocket::recv`]. The heartbeat lives here
+//! too: the server pings every `pingInterval` on whichever transport is in
+//! use, and a client that does not pong within `pingTimeout` is dropped —
+//! which is also how an abandoned polling session goes away.
+//!
+//! Sessions live in a bounded table ([`Sessions`]), keyed by `sid`, each bound
+//! to the IP address that opened it.
+
+use super::engineio::{Data, Packet, Upgrade};
+use crate::ws::{CloseCode, Message, WebSocket, WsError};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Notify};
+use tokio::time::{sleep_until, Instant};
+
+/// Messages from the client the application has not read yet, per session;
+/// a full inbox makes the POST (or the WebSocket read) wait.
+pub const INBOX: usize = 64;
+/// Bytes queued for the client above which [`EngineSocket::has_room`] is
+/// false and the application stops taking more (control packets still go).
+pub const OUTBOX_HIGH_WATER: usize = 256 * 1024;
+/// How long a closed polling session waits for a last GET to collect what it
+/// still had to say (a `44` refusal, the close packet).
+pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The Engine.IO side of the HTTP server: timing and limits.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Time between the server's pings (`pingInterval`).
+    pub ping_interval: Duration,
+    /// Time a client has to answer one (`pingTimeout`).
+    pub ping_timeout: Duration,
+    /// Largest message, and largest POST body (`maxPayload`, bytes).
+    pub max_payload: usize,
+    /// Most sessions at once (polling and WebSocket together).
+    pub max_sessions: usize,
+    /// Time a probing WebSocket has to finish the upgrade.
+    pub upgrade_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            ping_interval: Duration::from_millis(super::socketio::PING_INTERVAL_MS),
+            ping_timeout: Duration::from_millis(super::socketio::PING_TIMEOUT_MS),
+            max_payload: 1_000_000,
+            max_sessions: 10_000,
+            upgrade_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The open packet's data (Engine.IO v4, "Handshake"): the session id,
+    /// the transports it may upgrade to, the heartbeat, the largest message.
+    pub fn open_packet(&self, sid: &str, upgrades: &[&str]) -> Packet {
+        Packet::Open(
+            serde_json::json!({
+                "sid": sid,
+                "upgrades": upgrades,
+                "pingInterval": self.ping_interval.as_millis() as u64,
+                "pingTimeout": self.ping_timeout.as_millis() as u64,
+                "maxPayload": self.max_payload,
+            })
+            .to_string(),
+        )
+    }
+}
+
+/// The application running on each session (the chat hub, the echo server).
+pub type App = Arc<dyn Fn(EngineSocket) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Why a session could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// The table is full (`max_sessions`).
+    #[error("too many Engine.IO sessions ({0}); try again later")]
+    Full(usize),
+    /// The system's random source failed.
+    #[error("no random session id available")]
+    Random,
+}
+
+/// What a session holds between requests (behind its lock).
+#[derive(Debug)]
+struct State {
+    /// Packets for the client, oldest first.
+    out: VecDeque<Packet>,
+    /// Their size in bytes.
+    out_bytes: usize,
+    /// Where the upgrade stands.
+    upgrade: Upgrade,
+    /// A polling GET is waiting for packets.
+    polling_get: bool,
+    /// The WebSocket, handed over by the upgrade to the session's task.
+    ws: Option<WebSocket<TcpStream>>,
+    /// When the last ping must be answered by.
+    pong_due: Option<Instant>,
+    /// Why the session ended, once it has.
+    closed: Option<String>,
+    /// The WebSocket close code that says how (1000, or 1008 for a broken rule).
+    close_code: CloseCode,
+}
+
+/// One Engine.IO session.
+#[derive(Debug)]
+pub struct Session {
+    sid: String,
+    ip: IpAddr,
+    peer: String,
+    state: Mutex<State>,
+    /// Wakes the session's task (packets queued, a WebSocket handed over, closing).
+    wake: Notify,
+    /// Wakes the waiting polling GET.
+    poll: Notify,
+    /// Wakes an application waiting for room in the outbox.
+    room: Notify,
+    inbox: Mutex<Option<mpsc::Sender<Data>>>,
+}
+
+impl Session {
+    /// The session id.
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The address that opened it (requests from elsewhere are refused).
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where the upgrade stands.
+    pub fn upgrade(&self) -> Upgrade {
+        self.lock().upgrade
+    }
+
+    /// Moves the upgrade along; false when the state machine refuses.
+    pub fn step(&self, event: super::engineio::TransportEvent) -> bool {
+        let mut st = self.lock();
+        match st.upgrade.on(event) {
+            super::engineio::UpgradeStep::Ok(next) => {
+                st.upgrade = next;
+                drop(st);
+                // A poll waiting during the probe is answered with a noop.
+                self.poll.notify_one();
+                true
+            }
+            super::engineio::UpgradeStep::Refuse => false,
+        }
+    }
+
+    /// Hands the upgraded WebSocket to the session's task.
+    pub fn hand_over(&self, ws: WebSocket<TcpStream>) {
+        self.lock().ws = Some(ws);
+        self.wake.notify_one();
+    }
+
+    /// Is the session over?
+    pub fn closed(&self) -> Option<String> {
+        self.lock().closed.clone()
+    }
+
+    /// Queues a packet for the client.
+    fn push(&self, p: Packet) {
+        let mut st = self.lock();
+        if st.closed.is_some() {
+            return;
+        }
+        st.out_bytes += packet_len(&p);
+        st.out.push_back(p);
+        drop(st);
+        self.wake.notify_one();
+        self.poll.notify_one();
+    }
+
+    /// Ends the session; `why` is for the log. The application's `recv`
+    /// returns `None` once it has read what was already there.
+    pub fn close(&self, why: &str) {
+        self.end(why, CloseCode::Normal)
+    }
+
+    /// Ends the session because the client broke a rule (or stopped
+    /// answering): on a WebSocket, Close 1008 "policy violation" (RFC 6455 §7.4.1).
+    pub fn abort(&self, why: &str) {
+        self.end(why, CloseCode::PolicyViolation)
+    }
+
+    fn end(&self, why: &str, code: CloseCode) {
+        let mut st = self.lock();
+        if st.closed.is_none() {
+            st.closed = Some(why.to_string());
+            st.close_code = code;
+        }
+        drop(st);
+        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.wake.notify_one();
+        self.poll.notify_one();
+        self.room.notify_waiters();
+    }
+
+    /// Hands one message from the client to the application, waiting while
+    /// its inbox is full; false if the session is over.
+    pub async fn deliver(&self, data: Data) -> bool {
+        let tx = self.inbox.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match tx {
+            Some(tx) => tx.send(data).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Is the outbox below its high-water mark?
+    fn has_room(&self) -> bool {
+        let st = self.lock();
+        st.out_bytes < OUTBOX_HIGH_WATER || st.closed.is_some()
+    }
+
+    /// Waits until the outbox has room.
+    async fn writable(&self) {
+        loop {
+            let notified = self.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.has_room() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// A pong arrived: the client is alive.
+    pub fn pong(&self) {
+        self.lock().pong_due = None;
+    }
+
+    /// What a polling GET returns: every packet queued, waiting until there
+    /// is one (or a noop while probing, or the close packet at the end).
+    /// `Err` when another GET is already waiting: the session is closed, as
+    /// Engine.IO does on "overlap from client".
+    pub async fn poll(&self) -> Result<Vec<Packet>, ()> {
+        {
+            let mut st = self.lock();
+            if st.polling_get {
+                drop(st);
+                self.close("two polling GETs at once (overlap from client)");
+                return Err(());
+            }
+            st.polling_get = true;
+        }
+        loop {
+            let notified = self.poll.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = self.lock();
+                if !st.out.is_empty() && st.upgrade == Upgrade::Polling {
+                    let packets: Vec<Packet> = st.out.drain(..).collect();
+                    st.out_bytes = 0;
+                    st.polling_get = false;
+                    if st.closed.is_some() {
+                        // The last words, then the close packet.
+                        let mut packets = packets;
+                        packets.push(Packet::Close);
+                        drop(st);
+                        self.wake.notify_one();
+                        return Ok(packets);
+                    }
+                    drop(st);
+                    self.room.notify_waiters();
+                    return Ok(packets);
+                }
+                if st.closed.is_some() {
+                    st.polling_get = false;
+                    drop(st);
+                    self.wake.notify_one();
+                    return Ok(vec![Packet::Close]);
+                }
+                if st.upgrade != Upgrade::Polling {
+                    // Probing: release the poll so the client can pause polling.
+                    st.polling_get = false;
+                    return Ok(vec![Packet::Noop]);
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// A GET that gave up (its connection went away) no longer waits.
+    pub fn poll_abandoned(&self) {
+        self.lock().polling_get = false;
+    }
+}
+
+/// Size of a packet in the outbox.
+fn packet_len(p: &Packet) -> usize {
+    match p {
+        Packet::Message(d) => d.len() + 1,
+        Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) => s.len() + 1,
+        _ => 1,
+    }
+}
+
+/// The application's end of a session: read the client's messages, queue
+/// messages for it. Works the same over polling and over a WebSocket.
+#[derive(Debug)]
+pub struct EngineSocket {
+    session: Arc<Session>,
+    inbox: mpsc::Receiver<Data>,
+}
+
+impl EngineSocket {
+    /// The Engine.IO session id.
+    pub fn sid(&self) -> &str {
+        &self.session.sid
+    }
+
+    /// Who the client is (for the log).
+    pub fn peer(&self) -> &str {
+        &self.session.peer
+    }
+
+    /// The next message from the client; `None` when the session is over
+    /// (read [`EngineSocket::closed_reason`] for why). Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Data> {
+        self.inbox.recv().await
+    }
+
+    /// Queues one message for the client; never blocks (check
+    /// [`EngineSocket::has_room`] before taking more from elsewhere).
+    pub fn send(&self, data: Data) {
+        self.session.push(Packet::Message(data));
+    }
+
+    /// Is the outbox below its high-water mark?
+    pub fn has_room(&self) -> bool {
+        self.session.has_room()
+    }
+
+    /// Waits until [`EngineSocket::has_room`]. Cancel-safe.
+    pub async fn writable(&self) {
+        self.session.writable().await
+    }
+
+    /// Ends the session; what was queued still goes out.
+    pub fn close(&self, why: &str) {
+        self.session.close(why);
+    }
+
+    /// Why the session ended, if it has.
+    pub fn closed_reason(&self) -> Option<String> {
+        self.session.closed()
+    }
+
+    /// Which transport carries the session now: `"polling"` or `"websocket"`.
+    pub fn transport(&self) -> &'static str {
+        match self.session.upgrade() {
+            Upgrade::Upgraded => "websocket",
+            _ => "polling",
+        }
+    }
+}
+
+impl EngineSocket {
+    /// A handle that queues messages while another part of the task waits in
+    /// [`EngineSocket::recv`] (a `select!` needs both at once).
+    pub fn sender(&self) -> EngineSender {
+        EngineSender {
+            session: self.session.clone(),
+        }
+    }
+}
+
+/// The sending half of an [`EngineSocket`]: queue, check for room, close.
+#[derive(Debug, Clone)]
+pub struct EngineSender {
+    session: Arc<Session>,
+}
+
+impl EngineSender {
+    /// Queues one message for the client; never blocks.
+    pub fn send(&self, data: Data) {
+        self.session.push(Packet::Message(data));
+    }
+
+    /// Is the outbox below its high-water mark?
+    pub fn has_room(&self) -> bool {
+        self.session.has_room()
+    }
+
+    /// Waits until [`EngineSender::has_room`]. Cancel-safe.
+    pub async fn writable(&self) {
+        self.session.writable().await
+    }
+
+    /// Ends the session; what was queued still goes out.
+    pub fn close(&self, why: &str) {
+        self.session.close(why);
+    }
+
+    /// Ends the session for a broken rule (Close 1008 on a WebSocket);
+    /// what was queued (the reason, say) still goes out.
+    pub fn abort(&self, why: &str) {
+        self.session.abort(why);
+    }
+}
+
+impl Drop for EngineSocket {
+    fn drop(&mut self) {
+        self.session.close("the application ended the session");
+    }
+}
+
+/// Every live session, bounded; shared by the HTTP connections.
+pub struct Sessions {
+    config: EngineConfig,
+    app: App,
+    table: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("config", &self.config)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl Sessions {
+    /// An empty table whose sessions run `app`.
+    pub fn new(config: EngineConfig, app: App) -> Arc<Sessions> {
+        Arc::new(Sessions {
+            config,
+            app,
+            table: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The timing and limits.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// How many sessions are open.
+    pub fn len(&self) -> usize {
+        self.table.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// No session open?
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The session `sid`, if it is open.
+    pub fn get(&self, sid: &str) -> Option<Arc<Session>> {
+        self.table
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sid)
+            .cloned()
+    }
+
+    /// Opens a session for `ip`: over polling (`ws` is `None`; its open
+    /// packet waits for the first GET... which is this request, so it is
+    /// returned), or straight over a WebSocket. Starts the session's task and
+    /// the application.
+    pub fn open(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        peer: &str,
+        ws: Option<WebSocket<TcpStream>>,
+    ) -> Result<(Arc<Session>, Packet), OpenError> {
+        let sid = new_sid().ok_or(OpenError::Random)?;
+        let upgrades: &[&str] = if ws.is_some() { &[] } else { &["websocket"] };
+        let open = self.config.open_packet(&sid, upgrades);
+        let (tx, rx) = mpsc::channel(INBOX);
+        let session = Arc::new(Session {
+            sid: sid.clone(),
+            ip,
+            peer: peer.to_string(),
+            state: Mutex::new(State {
+                out: VecDeque::new(),
+                out_bytes: 0,
+                upgrade: if ws.is_some() {
+                    Upgrade::Upgraded
+                } else {
+                    Upgrade::Polling
+                },
+                polling_get: false,
+                ws: None,
+                pong_due: None,
+                closed: None,
+                close_code: CloseCode::Normal,
+            }),
+            wake: Notify::new(),
+            poll: Notify::new(),
+            room: Notify::new(),
+            inbox: Mutex::new(Some(tx)),
+        });
+        {
+            let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+            if table.len() >= self.config.max_sessions {
+                return Err(OpenError::Full(self.config.max_sessions));
+            }
+            table.insert(sid.clone(), session.clone());
+        }
+        if let Some(ws) = ws {
+            // Over a WebSocket from the start: the open packet is its first frame.
+            session.push(open.clone());
+            session.hand_over(ws);
+        }
+        let socket = EngineSocket {
+            session: session.clone(),
+            inbox: rx,
+        };
+        tokio::spawn((self.app)(socket));
+        let this = self.clone();
+        let s = session.clone();
+        tokio::spawn(async move {
+            drive(&s, &this.config).await;
+            this.table
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&s.sid);
+        });
+        Ok((session, open))
+    }
+}
+
+/// A fresh session id: 16 random bytes, URL-safe base64 (no padding).
+fn new_sid() -> Option<String> {
+    use base64::Engine as _;
+    let mut raw = [0u8; 16];
+    getrandom::getrandom(&mut raw).ok()?;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+}
+
+/// What woke the session's task.
+enum Wake {
+    Timer,
+    Queued,
+    Frame(Result<Option<Message>, WsError>),
+}
+
+/// The session's own task: the heartbeat on every transport, and — once
+/// upgraded — reading and writing the WebSocket. Returns when the session ends.
+async fn drive(session: &Session, config: &EngineConfig) {
+    let mut ws: Option<WebSocket<TcpStream>> = None;
+    let mut next_ping = Instant::now() + config.ping_interval;
+    loop {
+        if session.closed().is_some() {
+            break;
+        }
+        let pong_due = session.lock().pong_due;
+        let deadline = pong_due.unwrap_or(next_ping);
+        let wake = tokio::select! {
+            _ = sleep_until(deadline) => Wake::Timer,
+            _ = session.wake.notified() => Wake::Queued,
+            m = async { ws.as_mut().expect("guarded").recv().await }, if ws.is_some() => Wake::Frame(m),
+        };
+        match wake {
+            Wake::Timer => {
+                if pong_due.is_some_and(|d| Instant::now() >= d) {
+                    session.abort(&format!(
+                        "no pong within {:?} (ping timeout)",
+                        config.ping_timeout
+                    ));
+                    break;
+                }
+                if pong_due.is_none() && Instant::now() >= next_ping {
+                    session.lock().pong_due = Some(Instant::now() + config.ping_timeout);
+                    session.push(Packet::Ping(String::new()));
+                    next_ping = Instant::now() + config.ping_interval;
+                }
+            }
+            Wake::Queued => {}
+            Wake::Frame(m) => {
+                if let Err(why) = on_frame(session, m).await {
+                    session.abort(&why);
+                    break;
+                }
+            }
+        }
+        // A WebSocket handed over by the upgrade.
+        if ws.is_none() {
+            ws = session.lock().ws.take();
+        }
+        if let Some(w) = ws.as_mut() {
+            if let Err(e) = write_out(session, w).await {
+                session.close(&format!("write failed: {e}"));
+                break;
+            }
+        }
+    }
+    match ws.as_mut() {
+        Some(w) => {
+            let _ = write_out(session, w).await;
+            let code = session.lock().close_code;
+            let _ = tokio::time::timeout(CLOSE_GRACE, w.close(code, "")).await;
+        }
+        None => {
+            // Polling: give a last GET the chance to collect the close packet.
+            let end = Instant::now() + CLOSE_GRACE;
+            loop {
+                let notified = session.wake.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                {
+                    let st = session.lock();
+                    if st.out.is_empty() && !st.polling_get {
+                        break;
+                    }
+                }
+                if tokio::time::timeout_at(end, notified).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Writes everything queued to the WebSocket, in one flush.
+async fn write_out(session: &Session, ws: &mut WebSocket<TcpStream>) -> Result<(), WsError> {
+    let packets: Vec<Packet> = {
+        let mut st = session.lock();
+        st.out_bytes = 0;
+        st.out.drain(..).collect()
+    };
+    if packets.is_empty() {
+        return Ok(());
+    }
+    session.room.notify_waiters();
+    for p in packets {
+        match p {
+            Packet::Message(Data::Binary(b)) => ws.feed(&Message::Binary(b))?,
+            other => ws.feed(&Message::text(other.to_text().unwrap_or_default()))?,
+        }
+    }
+    ws.flush().await
+}
+
+/// One frame from the upgraded WebSocket; `Err` says why the session ends.
+async fn on_frame(session: &Session, m: Result<Option<Message>, WsError>) -> Result<(), String> {
+    let packet = match m {
+        Ok(Some(Message::Text(t))) => {
+            Packet::parse_text(t.as_str()).map_err(|e| format!("bad Engine.IO packet: {e}"))?
+        }
+        Ok(Some(Message::Binary(b))) => Packet::Message(Data::Binary(b)),
+        Ok(Some(Message::Close(_))) | Ok(None) => return Err("client closed the connection".into()),
+        Ok(Some(_)) => return Ok(()),
+        Err(WsError::ClosedWithoutHandshake { .. }) => {
+            return Err("client went away without a Close frame".into())
+        }
+        Err(e) => return Err(format!("websocket failed: {e}")),
+    };
+    take_packet(session, packet).await
+}
+
+/// One packet from the client, from either transport; `Err` ends the session.
+pub async fn take_packet(session: &Session, packet: Packet) -> Result<(), String> {
+    match packet {
+        Packet::Pong(_) => session.pong(),
+        Packet::Message(d) => {
+            if !session.deliver(d).await {
+                return Err("the application ended the session".into());
+            }
+        }
+        Packet::Close => return Err("client closed the session".into()),
+        // Engine.IO v4: the server pings, not the client; noop and the rest
+        // carry nothing for us.
+        Packet::Ping(_) | Packet::Noop | Packet::Upgrade | Packet::Open(_) => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! Property tests for Engine.IO's polling payloads: any list of packets a
+//! peer can send survives the `\x1e` join and split unchanged, and any bytes
+//! at all are either read or refused — never a panic, never more packets
+//! than the bound.
+
+use bytes::Bytes;
+use netlab::web::engineio::{decode_payload, encode_payload, Data, Packet};
+use proptest::prelude::*;
+
+/// Packets a peer may put in a payload. Text data never holds `\x1e` (the
+/// separator cannot be escaped: Engine.IO v4 relies on it not occurring in
+/// UTF-8 text a Socket.IO client sends, which is JSON).
+fn packet() -> impl Strategy<Value = Packet> {
+    let text = "[^\u{1e}]{0,24}";
+    prop_oneof![
+        text.prop_map(|t| Packet::Message(Data::Text(t))),
+        prop::collection::vec(any::<u8>(), 0..48)
+            .prop_map(|b| Packet::Message(Data::Binary(Bytes::from(b)))),
+        "(probe)?".prop_map(Packet::Ping),
+        "(probe)?".prop_map(Packet::Pong),
+        Just(Packet::Close),
+        Just(Packet::Upgrade),
+        Just(Packet::Noop),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn payloads_round_trip(packets in prop::collection::vec(packet(), 1..12)) {
+        let wire = encode_payload(&packets);
+        prop_assert_eq!(decode_payload(&wire, 12), Ok(packets));
+    }
+
+    #[test]
+    fn hostile_bytes_are_read_or_refused(body in prop::collection::vec(any::<u8>(), 0..256), max in 1usize..8) {
+        if let Ok(packets) = decode_payload(&body, max) {
+            prop_assert!(packets.len() <= max);
+            prop_assert!(!packets.is_empty());
+        }
+    }
+}
