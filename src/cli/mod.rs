@@ -29,6 +29,7 @@ mod layers;
 mod link;
 mod reliable;
 mod serve;
+mod socketio;
 mod tcp;
 mod ws;
 
@@ -127,6 +128,9 @@ pub enum Command {
     /// WebSocket (RFC 6455): echo server and client (lessons 08–09).
     #[command(subcommand)]
     Ws(ws::WsCommand),
+    /// Socket.IO (Engine.IO v4 + Socket.IO v5): the protocol's reference echo server (lesson 10).
+    #[command(subcommand)]
+    Socketio(socketio::SocketioCommand),
     /// Dissect packets (file, hex or live) and label every byte with its OSI and TCP/IP layer (lesson 11).
     Inspect(inspect::InspectArgs),
     /// Load generators: throughput and latency of netlab's servers.
@@ -165,6 +169,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Link(args) => link::run(args),
         Command::Reliable(cmd) => reliable::run(cmd),
         Command::Ws(cmd) => ws::run(cmd),
+        Command::Socketio(cmd) => socketio::run(cmd),
         Command::Inspect(args) => inspect::run(args),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Completions { shell } => {

@@ -256,6 +256,11 @@ impl ChatServer {
         self.per_ip.admit(ip)
     }
 
+    /// The per-address cap (`--max-per-ip`) every transport's connections share.
+    pub fn address_cap(&self) -> &Arc<AddressCap> {
+        &self.per_ip
+    }
+
     /// Calls `sink` for every [`ServerNote`]. It runs with the hub locked:
     /// log or record there, but do not call back into the server.
     pub fn with_observer(mut self, sink: impl Fn(&ServerNote) + Send + Sync + 'static) -> Self {

@@ -16,13 +16,15 @@
 //! sends `Host: evil.example:PORT` with `Origin: http://evil.example:PORT` —
 //! the two agree, yet the page is not ours.
 
+pub mod echo;
 pub mod engineio;
 pub mod http;
 pub mod polling;
 pub mod session;
 pub mod socketio;
+pub mod socketio_echo;
 
-use crate::guard::{accept_with_backoff, AcceptFailures, AddressSlot};
+use crate::guard::{accept_with_backoff, AcceptFailures, AddressCap, AddressSlot, MemoryBudget};
 use crate::transport::{ChatServer, ServerNote};
 use crate::ws::connection::{Timeouts, WebSocket};
 use crate::ws::frame::Role;
@@ -51,8 +53,11 @@ pub const APP_JS: &str = include_str!("app.js");
 /// The path that upgrades to the chat WebSocket.
 pub const WS_PATH: &str = "/ws";
 
-/// The path Socket.IO clients use (Engine.IO v4 over WebSocket).
+/// The path Socket.IO clients use (Engine.IO v4: polling, then WebSocket).
 pub const SOCKETIO_PATH: &str = "/socket.io/";
+
+/// The path of plain Engine.IO (no Socket.IO inside), served by the echo server.
+pub const ENGINEIO_PATH: &str = "/engine.io/";
 
 /// What the HTTP side enforces.
 #[derive(Debug, Clone)]
@@ -117,14 +122,23 @@ enum Route {
     EngineError(EngineCode),
 }
 
+/// What a site serves besides `/socket.io/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Serves {
+    /// The page and `/ws` (netlab serve).
+    chat: bool,
+    /// Plain Engine.IO on `/engine.io/` (the echo server).
+    engine_echo: bool,
+}
+
 /// Decides what to do with a request (pure: tested below).
-fn route(req: &Request, config: &WebConfig, local: SocketAddr) -> Route {
+fn route(req: &Request, config: &WebConfig, local: SocketAddr, serves: Serves) -> Route {
     let upgrade = req
         .header("Upgrade")
         .is_some_and(|v| token_list_contains(v, "websocket"));
     let origin = req.header("Origin");
     let foreign = !origin_allowed(origin, local, &config.allowed_origins);
-    if req.path == SOCKETIO_PATH {
+    if req.path == SOCKETIO_PATH || (serves.engine_echo && req.path == ENGINEIO_PATH) {
         // The same origin rule as the WebSocket's, for polling too: a page
         // from elsewhere may not drive a session (unless --allow-origin).
         if foreign {
@@ -134,6 +148,10 @@ fn route(req: &Request, config: &WebConfig, local: SocketAddr) -> Route {
             Ok(r) => Route::Engine(r),
             Err(code) => Route::EngineError(code),
         };
+    }
+    if !serves.chat {
+        let path = &req.path;
+        return Route::Refuse(404, format!("nothing at {path}; this server speaks Socket.IO at {SOCKETIO_PATH} and Engine.IO at {ENGINEIO_PATH}"));
     }
     let method = req.method.as_str();
     if method != "GET" && method != "HEAD" {
@@ -202,22 +220,36 @@ pub async fn serve(
     let app: session::App = Arc::new(move |socket| {
         Box::pin(crate::transport::socketio::connection(socket, chat.clone()))
     });
-    let site = Arc::new(Site {
-        sessions: Sessions::new(engine, app),
-        chat: server,
+    let guards = Guards {
+        budget: server.budget().clone(),
+        per_ip: server.address_cap().clone(),
+        max_frame: server.config().max_frame,
+        frame_timeout: server.config().frame_timeout,
+    };
+    let site = Site {
+        socketio: Sessions::new(engine, app),
+        engine_echo: None,
+        chat: Some(server),
         config,
-    });
+        guards,
+    };
+    accept_loop(listener, Arc::new(site)).await
+}
+
+/// Serves `site` on `listener`: one task per connection, each holding a
+/// per-address slot while it lives.
+async fn accept_loop(listener: TcpListener, site: Arc<Site>) -> std::io::Result<()> {
     let mut failures = AcceptFailures::new();
     loop {
         let (stream, peer) = accept_with_backoff(&listener, &mut failures, |r| {
-            site.chat.note(&ServerNote::Accept(r))
+            site.note(&ServerNote::Accept(r))
         })
         .await;
         let _ = stream.set_nodelay(true);
-        let place = match site.chat.admit(peer.ip()) {
+        let place = match site.guards.per_ip.admit(peer.ip()) {
             Ok(place) => place,
             Err(error) => {
-                site.chat.note(&ServerNote::AddressFull {
+                site.note(&ServerNote::AddressFull {
                     peer: format!("http {peer}"),
                     error,
                 });
@@ -233,14 +265,50 @@ pub async fn serve(
     }
 }
 
+/// The limits every connection of a site is held to (the hub's own, or an
+/// echo server's).
+#[derive(Debug, Clone)]
+pub struct Guards {
+    /// The memory budget WebSocket buffers are charged to (`--max-memory`).
+    pub budget: Arc<MemoryBudget>,
+    /// Connections per source address (`--max-per-ip`).
+    pub per_ip: Arc<AddressCap>,
+    /// Largest WebSocket message.
+    pub max_frame: usize,
+    /// Time a started message has to arrive whole (`--frame-timeout`).
+    pub frame_timeout: Option<Duration>,
+}
+
 /// Everything an HTTP connection may reach.
 struct Site {
-    /// Engine.IO sessions on `/socket.io/`.
-    sessions: Arc<Sessions>,
-    /// The chat hub (for `/ws`).
-    chat: Arc<ChatServer>,
+    /// Socket.IO's Engine.IO sessions on `/socket.io/`.
+    socketio: Arc<Sessions>,
+    /// Plain Engine.IO sessions on `/engine.io/` (the echo server only).
+    engine_echo: Option<Arc<Sessions>>,
+    /// The chat hub (the page and `/ws`), when this is `netlab serve`.
+    chat: Option<Arc<ChatServer>>,
     /// What the HTTP side enforces.
     config: WebConfig,
+    /// Budget, per-address cap, message limits.
+    guards: Guards,
+}
+
+impl Site {
+    /// Reports to the hub's log, when there is a hub.
+    fn note(&self, n: &ServerNote) {
+        if let Some(chat) = &self.chat {
+            chat.note(n);
+        }
+    }
+
+    /// The sessions a path to Engine.IO belongs to.
+    fn sessions_at(&self, path: &str) -> Option<&Arc<Sessions>> {
+        match path {
+            SOCKETIO_PATH => Some(&self.socketio),
+            ENGINEIO_PATH => self.engine_echo.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 /// How long a kept-alive connection may sit between requests.
@@ -284,16 +352,23 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, site: &Site) {
         };
         let head_only = req.method == "HEAD";
         let keep = req.keep_alive();
-        let route = route(&req, config, local);
+        let serves = Serves {
+            chat: site.chat.is_some(),
+            engine_echo: site.engine_echo.is_some(),
+        };
+        let route = route(&req, config, local, serves);
+        let sessions = site.sessions_at(&req.path).unwrap_or(&site.socketio);
         let engine = matches!(route, Route::Engine(_));
         let response = match route {
             Route::File(ty, body) => Response::new(200, ty, body),
             Route::Refuse(code, why) => Response::new(code, TEXT, format!("{why}\n")),
             Route::EngineError(code) => cors(code.response(), &req),
             Route::Upgrade => {
-                if let Some(ws) = accept_websocket(stream, buf, site).await {
+                if let (Some(ws), Some(chat)) =
+                    (accept_websocket(stream, buf, site).await, &site.chat)
+                {
                     let peer = format!("ws {peer}");
-                    crate::transport::ws::connection(ws, &peer, site.chat.clone()).await;
+                    crate::transport::ws::connection(ws, &peer, chat.clone()).await;
                 }
                 return;
             }
@@ -302,21 +377,28 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, site: &Site) {
                     return;
                 };
                 // A full table drops the WebSocket: the client retries later.
-                let _ = site
-                    .sessions
-                    .open(peer.ip(), &format!("sio {peer}"), Some(ws));
+                let _ = sessions.open(peer.ip(), &format!("sio {peer}"), Some(ws));
                 return;
             }
             Route::Engine(EngineRequest::Upgrade(sid)) => {
-                match polling::find(&site.sessions, &sid, peer.ip()) {
+                match polling::find(sessions, &sid, peer.ip()) {
                     Ok(session) if session.upgrade() == Upgrade::Polling => {
                         let Some(ws) = accept_websocket(stream, buf, site).await else {
                             return;
                         };
-                        return polling::upgrade(ws, session, &site.sessions).await;
+                        return polling::upgrade(ws, session, sessions).await;
                     }
-                    // Upgrading or upgraded already: one WebSocket per session.
-                    Ok(_) => cors(EngineCode::BadRequest.response(), &req),
+                    // Upgrading or upgraded already: one WebSocket per
+                    // session. Like Engine.IO, the handshake completes and the
+                    // new WebSocket is closed at once (1008); the session
+                    // carries on on its own WebSocket.
+                    Ok(_) => {
+                        if let Some(mut ws) = accept_websocket(stream, buf, site).await {
+                            let why = "this session already has its WebSocket";
+                            let _ = ws.close(crate::ws::CloseCode::PolicyViolation, why).await;
+                        }
+                        return;
+                    }
                     Err(code) => cors(code.response(), &req),
                 }
             }
@@ -330,7 +412,7 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, site: &Site) {
                         return;
                     }
                 };
-                let max = site.sessions.config().max_payload;
+                let max = sessions.config().max_payload;
                 if body_len > max {
                     // Engine.IO's maxHttpBufferSize: 413, and the body is not read.
                     let why = HttpError::BodyTooLarge { got: body_len, max };
@@ -346,14 +428,8 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, site: &Site) {
                     return;
                 }
                 let body = buf.split_to(body_len);
-                let r = polling::answer(
-                    &site.sessions,
-                    what,
-                    &body,
-                    peer.ip(),
-                    &format!("sio {peer}"),
-                )
-                .await;
+                let r =
+                    polling::answer(sessions, what, &body, peer.ip(), &format!("sio {peer}")).await;
                 let r = cors(r, &req);
                 if stream
                     .write_all(&r.to_bytes(head_only, keep))
@@ -402,17 +478,17 @@ async fn accept_websocket(
                 .await
                 .ok()?;
             let rest = buf.split_off(used);
-            let max = site.chat.config().max_frame;
+            let max = site.guards.max_frame;
             let limits = crate::ws::Limits {
                 max_frame: max,
                 max_message: max,
             };
             let mut ws = WebSocket::from_upgraded(stream, Role::Server, limits, rest);
             ws.set_timeouts(Timeouts {
-                frame: site.chat.config().frame_timeout,
+                frame: site.guards.frame_timeout,
                 idle: None,
             });
-            ws.set_budget(site.chat.budget().reservation());
+            ws.set_budget(site.guards.budget.reservation());
             Some(ws)
         }
         Ok(None) => None,
@@ -477,11 +553,12 @@ mod tests {
     fn routes() {
         let c = WebConfig::default();
         let route = |head: &[u8], c: &WebConfig| {
-            route(
-                &Request::parse(head).unwrap(),
-                c,
-                "127.0.0.1:1".parse().unwrap(),
-            )
+            let serves = Serves {
+                chat: true,
+                engine_echo: false,
+            };
+            let local = "127.0.0.1:1".parse().unwrap();
+            route(&Request::parse(head).unwrap(), c, local, serves)
         };
         assert_eq!(route(&upgrade("/ws", "h:1", None), &c), Route::Upgrade);
         assert_eq!(

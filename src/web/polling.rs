@@ -118,7 +118,10 @@ pub fn classify(req: &Request, upgrade: bool) -> Result<EngineRequest, EngineCod
 
 /// The session `sid`, if it exists and `ip` may use it.
 pub fn find(sessions: &Sessions, sid: &str, ip: IpAddr) -> Result<Arc<Session>, EngineCode> {
-    let s = sessions.get(sid).ok_or(EngineCode::SessionIdUnknown)?;
+    let s = sessions
+        .get(sid)
+        .filter(|s| !s.is_over())
+        .ok_or(EngineCode::SessionIdUnknown)?;
     if s.ip() != ip {
         return Err(EngineCode::Forbidden);
     }

@@ -30,6 +30,9 @@ pub const INBOX: usize = 64;
 /// Bytes queued for the client above which [`EngineSocket::has_room`] is
 /// false and the application stops taking more (control packets still go).
 pub const OUTBOX_HIGH_WATER: usize = 256 * 1024;
+/// How long a poll arriving during the probe waits before its noop (engine.io
+/// checks every 100 ms too).
+pub const PROBE_CHECK: Duration = Duration::from_millis(100);
 /// How long a closed polling session waits for a last GET to collect what it
 /// still had to say (a `44` refusal, the close packet).
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -111,6 +114,11 @@ struct State {
     closed: Option<String>,
     /// The WebSocket close code that says how (1000, or 1008 for a broken rule).
     close_code: CloseCode,
+    /// The client itself said `1`: a waiting poll is released with a noop.
+    client_closed: bool,
+    /// The client said `1` while no GET waited: the next GET (already on
+    /// its way, most likely) still gets its noop.
+    noop_owed: bool,
 }
 
 /// One Engine.IO session.
@@ -200,6 +208,31 @@ impl Session {
         self.end(why, CloseCode::PolicyViolation)
     }
 
+    /// The client is gone (it said `1`, or stopped answering pings): what was
+    /// queued for it can never be delivered and is dropped.
+    pub fn gone(&self, why: &str, client_closed: bool) {
+        {
+            let mut st = self.lock();
+            st.out.clear();
+            st.out_bytes = 0;
+            st.client_closed |= client_closed;
+            st.noop_owed = client_closed && !st.polling_get && st.closed.is_none();
+        }
+        self.end(why, CloseCode::PolicyViolation)
+    }
+
+    /// Closed, with nothing left for a last poll to collect: to requests, the
+    /// session no longer exists.
+    pub fn is_over(&self) -> bool {
+        let overdue = self.lock().pong_due.is_some_and(|d| Instant::now() >= d);
+        if overdue {
+            // The session's task may not have woken yet: the clock decides.
+            self.gone("no pong in time (ping timeout)", false);
+        }
+        let st = self.lock();
+        st.closed.is_some() && st.out.is_empty() && !st.noop_owed
+    }
+
     fn end(&self, why: &str, code: CloseCode) {
         let mut st = self.lock();
         if st.closed.is_none() {
@@ -249,8 +282,9 @@ impl Session {
 
     /// What a polling GET returns: every packet queued, waiting until there
     /// is one (or a noop while probing, or the close packet at the end).
-    /// `Err` when another GET is already waiting: the session is closed, as
-    /// Engine.IO does on "overlap from client".
+    /// `Err` when another GET is already waiting (the session is closed, as
+    /// Engine.IO does on "overlap from client"), or when the session moved to
+    /// its WebSocket meanwhile (polling is over for it).
     pub async fn poll(&self) -> Result<Vec<Packet>, ()> {
         {
             let mut st = self.lock();
@@ -265,37 +299,70 @@ impl Session {
             let notified = self.poll.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            {
-                let mut st = self.lock();
-                if !st.out.is_empty() && st.upgrade == Upgrade::Polling {
-                    let packets: Vec<Packet> = st.out.drain(..).collect();
-                    st.out_bytes = 0;
-                    st.polling_get = false;
-                    if st.closed.is_some() {
-                        // The last words, then the close packet.
-                        let mut packets = packets;
-                        packets.push(Packet::Close);
-                        drop(st);
-                        self.wake.notify_one();
-                        return Ok(packets);
-                    }
-                    drop(st);
-                    self.room.notify_waiters();
-                    return Ok(packets);
-                }
-                if st.closed.is_some() {
-                    st.polling_get = false;
-                    drop(st);
-                    self.wake.notify_one();
-                    return Ok(vec![Packet::Close]);
-                }
-                if st.upgrade != Upgrade::Polling {
-                    // Probing: release the poll so the client can pause polling.
-                    st.polling_get = false;
-                    return Ok(vec![Packet::Noop]);
-                }
+            match self.poll_now() {
+                PollNow::Answer(r) => return r,
+                PollNow::Wait => notified.await,
+                PollNow::Probing => return self.released_by_probe(notified).await,
             }
-            notified.await;
+        }
+    }
+
+    /// What a waiting GET can be told right now.
+    fn poll_now(&self) -> PollNow {
+        let mut st = self.lock();
+        if !st.out.is_empty() && st.upgrade == Upgrade::Polling {
+            let mut packets: Vec<Packet> = st.out.drain(..).collect();
+            st.out_bytes = 0;
+            st.polling_get = false;
+            let closed = st.closed.is_some();
+            drop(st);
+            if closed {
+                // The last words, then the close packet.
+                packets.push(Packet::Close);
+                self.wake.notify_one();
+            } else {
+                self.room.notify_waiters();
+            }
+            return PollNow::Answer(Ok(packets));
+        }
+        if st.closed.is_some() {
+            st.polling_get = false;
+            st.noop_owed = false;
+            // Engine.IO answers a poll released by the client's own close
+            // with a noop, and one the server ends with `1`.
+            let last = if st.client_closed {
+                Packet::Noop
+            } else {
+                Packet::Close
+            };
+            drop(st);
+            self.wake.notify_one();
+            return PollNow::Answer(Ok(vec![last]));
+        }
+        match st.upgrade {
+            Upgrade::Polling => PollNow::Wait,
+            Upgrade::Probing => PollNow::Probing,
+            Upgrade::Upgraded => {
+                // The upgrade finished while this GET waited: it is over.
+                st.polling_get = false;
+                PollNow::Answer(Err(()))
+            }
+        }
+    }
+
+    /// A poll during the probe is released with a noop so the client can
+    /// pause polling — after a short look, as Engine.IO does, in case the `5`
+    /// is already on its way (then the GET is refused: polling is over).
+    async fn released_by_probe(
+        &self,
+        changed: Pin<&mut tokio::sync::futures::Notified<'_>>,
+    ) -> Result<Vec<Packet>, ()> {
+        let _ = tokio::time::timeout(PROBE_CHECK, changed).await;
+        let mut st = self.lock();
+        st.polling_get = false;
+        match st.upgrade {
+            Upgrade::Upgraded => Err(()),
+            _ => Ok(vec![Packet::Noop]),
         }
     }
 
@@ -303,6 +370,16 @@ impl Session {
     pub fn poll_abandoned(&self) {
         self.lock().polling_get = false;
     }
+}
+
+/// What [`Session::poll_now`] found.
+enum PollNow {
+    /// Answer the GET with this.
+    Answer(Result<Vec<Packet>, ()>),
+    /// Nothing yet: wait.
+    Wait,
+    /// A probe is under way: release the GET shortly.
+    Probing,
 }
 
 /// Size of a packet in the outbox.
@@ -484,6 +561,7 @@ impl Sessions {
         peer: &str,
         ws: Option<WebSocket<TcpStream>>,
     ) -> Result<(Arc<Session>, Packet), OpenError> {
+        let opened = Instant::now();
         let sid = new_sid().ok_or(OpenError::Random)?;
         let upgrades: &[&str] = if ws.is_some() { &[] } else { &["websocket"] };
         let open = self.config.open_packet(&sid, upgrades);
@@ -505,6 +583,8 @@ impl Sessions {
                 pong_due: None,
                 closed: None,
                 close_code: CloseCode::Normal,
+                client_closed: false,
+                noop_owed: false,
             }),
             wake: Notify::new(),
             poll: Notify::new(),
@@ -531,7 +611,7 @@ impl Sessions {
         let this = self.clone();
         let s = session.clone();
         tokio::spawn(async move {
-            drive(&s, &this.config).await;
+            drive(&s, &this.config, opened).await;
             this.table
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -558,9 +638,9 @@ enum Wake {
 
 /// The session's own task: the heartbeat on every transport, and — once
 /// upgraded — reading and writing the WebSocket. Returns when the session ends.
-async fn drive(session: &Session, config: &EngineConfig) {
+async fn drive(session: &Session, config: &EngineConfig, opened: Instant) {
     let mut ws: Option<WebSocket<TcpStream>> = None;
-    let mut next_ping = Instant::now() + config.ping_interval;
+    let mut next_ping = opened + config.ping_interval;
     loop {
         if session.closed().is_some() {
             break;
@@ -574,17 +654,19 @@ async fn drive(session: &Session, config: &EngineConfig) {
         };
         match wake {
             Wake::Timer => {
+                // Read again: a pong may have come while we slept.
+                let pong_due = session.lock().pong_due;
                 if pong_due.is_some_and(|d| Instant::now() >= d) {
-                    session.abort(&format!(
-                        "no pong within {:?} (ping timeout)",
-                        config.ping_timeout
-                    ));
+                    let why = format!("no pong within {:?} (ping timeout)", config.ping_timeout);
+                    session.gone(&why, false);
                     break;
                 }
                 if pong_due.is_none() && Instant::now() >= next_ping {
-                    session.lock().pong_due = Some(Instant::now() + config.ping_timeout);
+                    // Timed from when the ping was due, not from when this
+                    // task got to it: the client's deadline doesn't drift.
+                    session.lock().pong_due = Some(next_ping + config.ping_timeout);
                     session.push(Packet::Ping(String::new()));
-                    next_ping = Instant::now() + config.ping_interval;
+                    next_ping = (next_ping + config.ping_interval).max(Instant::now());
                 }
             }
             Wake::Queued => {}
@@ -621,7 +703,7 @@ async fn drive(session: &Session, config: &EngineConfig) {
                 notified.as_mut().enable();
                 {
                     let st = session.lock();
-                    if st.out.is_empty() && !st.polling_get {
+                    if st.out.is_empty() && !st.polling_get && !st.noop_owed {
                         break;
                     }
                 }
@@ -679,7 +761,10 @@ pub async fn take_packet(session: &Session, packet: Packet) -> Result<(), String
                 return Err("the application ended the session".into());
             }
         }
-        Packet::Close => return Err("client closed the session".into()),
+        Packet::Close => {
+            session.gone("client closed the session", true);
+            return Err("client closed the session".into());
+        }
         // Engine.IO v4: the server pings, not the client; noop and the rest
         // carry nothing for us.
         Packet::Ping(_) | Packet::Noop | Packet::Upgrade | Packet::Open(_) => {}
