@@ -18,7 +18,7 @@ use crate::chat::adapter::{Adapter, LocalAdapter};
 use crate::chat::heartbeat::{
     HeartbeatConfig, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT,
 };
-use crate::chat::history::{History, HistoryConfig, HistoryError};
+use crate::chat::history::{History, HistoryConfig, HistoryError, HistoryUsage};
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;
 use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DEFAULT_MAX_QUEUE};
@@ -213,8 +213,11 @@ impl ChatServer {
     }
 
     fn build(config: ServerConfig, adapter: Box<dyn Adapter>, history: Option<History>) -> Self {
+        let budget = MemoryBudget::new(config.max_memory);
         let hub = match history {
             Some(h) => {
+                // The history is charged to the same budget as the connections.
+                let h = h.with_budget(budget.reservation());
                 let adapter: Box<dyn Adapter> = Box::new(HistoryAdapter::new(adapter, h));
                 Hub::with_adapter(config.limits, adapter).with_sessions(SessionConfig {
                     ttl: config.history.session_ttl,
@@ -236,7 +239,7 @@ impl ChatServer {
             delivered: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             peak_queue: AtomicUsize::new(0),
-            budget: MemoryBudget::new(config.max_memory),
+            budget,
             per_ip: AddressCap::new(config.max_per_ip),
             config,
         }
@@ -244,9 +247,16 @@ impl ChatServer {
 
     /// The memory budget every connection of this server draws on
     /// (`--max-memory`): transports charge partial frames and unfinished
-    /// messages to it, [`Outbound`] queues their events.
+    /// messages to it, [`Outbound`] queues their events, and the history
+    /// (lesson 07) the events it keeps.
     pub fn budget(&self) -> &Arc<MemoryBudget> {
         &self.budget
+    }
+
+    /// What the history holds of the budget, and what it evicted to stay
+    /// within it (`None`: history off).
+    pub fn history_usage(&self) -> Option<HistoryUsage> {
+        self.with_hub(|h| h.adapter().history().map(History::usage))
     }
 
     /// A place for a new TCP connection (chat or HTTP) from `ip`, or the
