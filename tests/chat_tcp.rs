@@ -940,3 +940,196 @@ async fn a_nick_is_held_by_one_live_or_detached_session_at_a_time() {
         AckOutcome::Reached(_)
     ));
 }
+
+/// Gap 1 of issue 16 from outside: `serve --history 200 --max-memory 2MiB`
+/// while one client floods 20 rooms with 4 KiB messages (about 9 MB, far
+/// past the history's half of the budget, far below 200 per room). The
+/// history evicts its oldest events and stays within its share; the server
+/// keeps serving: a late joiner asking for everything gets `gap` (evicted
+/// for memory) and then the newest events with their seqs in order, live
+/// messages flow, and live traffic still has the other half of the budget.
+/// At SIGTERM, `--json` reports all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_keeps_its_history_within_the_memory_budget_and_reports_it_as_json() {
+    const ROOMS: usize = 20;
+    const PER_ROOM: usize = 100;
+    const TEXT: usize = 4000;
+    const MIB: u64 = 1024 * 1024;
+    let mut server = support::JsonServer::start(&[
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--quiet",
+        "--json",
+        "--history",
+        "200",
+        "--max-memory",
+        "2MiB",
+        "--max-frame",
+        "2MiB",
+        "--rate",
+        "100000",
+        "--burst",
+        "100000",
+        "--heartbeat",
+        "0",
+        "--frame-timeout",
+        "0",
+    ]);
+    // A watcher in r0 counts the flood's messages there as they arrive.
+    let mut watcher = RawChat::open(&server.addr).await;
+    watcher
+        .s
+        .write_all(&raw_frame(r#"{"event":"join","room":"r0","ack":1}"#))
+        .await
+        .unwrap();
+    watcher.acked(1).await;
+    // The flooder joins every room, then sends PER_ROOM messages to each.
+    let flooder = RawChat::open(&server.addr).await;
+    let mut wire = Vec::new();
+    let mut ack = 0;
+    for r in 0..ROOMS {
+        ack += 1;
+        wire.extend(raw_frame(&format!(
+            r#"{{"event":"join","room":"r{r}","ack":{ack}}}"#
+        )));
+    }
+    for i in 0..PER_ROOM {
+        for r in 0..ROOMS {
+            ack += 1;
+            let text = format!("r{r}-{i} {}", ".".repeat(TEXT));
+            wire.extend(raw_frame(&format!(
+                r#"{{"event":"message","to":["r{r}"],"text":"{text}","ack":{ack}}}"#
+            )));
+        }
+    }
+    let last_ack = ack;
+    let (mut rd, mut wr) = flooder.s.into_split();
+    let mut inbox = flooder.inbox;
+    let writing = tokio::spawn(async move {
+        wr.write_all(&wire).await.unwrap();
+        wr
+    });
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            while let Some(f) = netlab::framing::decode_frame(&mut inbox, 1 << 20).unwrap() {
+                let e: serde_json::Value = serde_json::from_slice(&f).unwrap();
+                if e["event"] == "ack" {
+                    assert_eq!(e["ok"], true, "{e}");
+                    if e["ack"] == last_ack {
+                        return;
+                    }
+                }
+            }
+            assert!(rd.read_buf(&mut inbox).await.unwrap() > 0, "flooder closed");
+        }
+    })
+    .await
+    .expect("every message is answered");
+    let _flooder_wr = writing.await.unwrap();
+    let mut seen = 0;
+    while seen < PER_ROOM {
+        let e = watcher.next().await.expect("the watcher is served");
+        if e["event"] == "message" {
+            seen += 1;
+        }
+    }
+
+    // A late joiner asks r0 for everything: a gap, then the newest, in order.
+    let mut late = RawChat::open(&server.addr).await;
+    late.s
+        .write_all(&raw_frame(
+            r#"{"event":"join","room":"r0","since":0,"ack":1}"#,
+        ))
+        .await
+        .unwrap();
+    let mut replay = Vec::new();
+    loop {
+        let e = late.next().await.expect("still connected");
+        if e["event"] == "ack" && e["ack"] == 1 {
+            break;
+        }
+        replay.push(e);
+    }
+    let gap = replay
+        .iter()
+        .find(|e| e["event"] == "gap")
+        .unwrap_or_else(|| {
+            let kinds: Vec<_> = replay.iter().map(|e| &e["event"]).collect();
+            panic!("a gap first: {kinds:?}")
+        });
+    assert_eq!(gap["key"], "r0");
+    assert_eq!(gap["from"], 1);
+    let message = gap["message"].as_str().unwrap();
+    assert!(message.contains("evicted"), "{message}");
+    assert!(message.contains("--max-memory"), "{message}");
+    // (The late joiner's own `joined` follows the replay, with seq last + 1.)
+    let seqs: Vec<u64> = replay
+        .iter()
+        .filter(|e| e["event"] == "message")
+        .filter_map(|e| e["seq"]["r0"].as_u64())
+        .collect();
+    let kept_from = gap["kept_from"].as_u64().unwrap();
+    assert!(seqs.len() > 1, "some of r0 is kept: {seqs:?}");
+    assert_eq!(seqs[0], kept_from, "the replay starts where the gap ends");
+    // r0 recorded the watcher's and the flooder's `joined`, then PER_ROOM messages.
+    let last = 2 + PER_ROOM as u64;
+    assert_eq!(
+        seqs,
+        (kept_from..=last).collect::<Vec<_>>(),
+        "the newest, each once, in order"
+    );
+    assert_eq!(gap["to"].as_u64(), Some(kept_from - 1));
+
+    // Live messages still flow.
+    late.s
+        .write_all(&raw_frame(
+            r#"{"event":"message","to":["r0"],"text":"still here","ack":2}"#,
+        ))
+        .await
+        .unwrap();
+    late.acked(2).await;
+    loop {
+        let e = watcher.next().await.expect("the watcher is served");
+        if e["text"] == "still here" {
+            assert_eq!(e["seq"]["r0"], last + 2, "after the late joiner's `joined`");
+            break;
+        }
+    }
+    // A frame of 800 KiB fits in the half the history leaves; one of
+    // 1.9 MiB does not: `bye memory_full`, and only that client goes.
+    for (size, refused) in [(800 * 1024, false), (1900 * 1024, true)] {
+        let mut c = RawChat::open(&server.addr).await;
+        let mut json = br#"{"event":"rooms","ack":7}"#.to_vec();
+        json.resize(size, b' ');
+        let _ =
+            c.s.write_all(&raw_frame(std::str::from_utf8(&json).unwrap()))
+                .await;
+        if refused {
+            assert_eq!(c.bye_code().await, "memory_full");
+        } else {
+            assert_eq!(c.acked(7).await["ok"], true);
+        }
+    }
+
+    let report = server.stop("TERM");
+    let h = &report["history"];
+    let max = h["max_bytes"].as_u64().unwrap();
+    assert_eq!(max, MIB, "half of --max-memory: {report}");
+    assert!(h["peak_bytes"].as_u64().unwrap() <= max, "{report}");
+    assert!(h["bytes"].as_u64().unwrap() <= max, "{report}");
+    assert!(h["evicted"].as_u64().unwrap() > 0, "{report}");
+    assert!(h["events"].as_u64().unwrap() > 0, "{report}");
+    let m = &report["memory_budget"];
+    assert_eq!(m["limit"], 2 * MIB, "{report}");
+    assert!(m["peak"].as_u64().unwrap() <= 2 * MIB, "{report}");
+    let c = &report["connections"];
+    assert_eq!(c["accepted"], 5, "{report}");
+    assert_eq!(c["refused"]["memory"], 1, "{report}");
+    assert_eq!(c["refused"]["per_ip"], 0, "{report}");
+    assert_eq!(c["refused"]["full"], 0, "{report}");
+    assert!(
+        report["delivered"]["events"].as_u64().unwrap() >= PER_ROOM as u64,
+        "{report}"
+    );
+}

@@ -463,3 +463,72 @@ fn a_client_that_never_reads_its_echoes_is_closed_after_the_idle_timeout() {
     }
     panic!("the server took 100,000 frames from a client that reads nothing");
 }
+
+/// `--json`: stopped with SIGTERM, the server prints one JSON object with
+/// what it served and refused and the memory budget's peak. One client is
+/// echoed and leaves, one holds most of a 1 MiB budget with a partial frame,
+/// and one more partial frame of that size is refused for memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_stats_at_sigterm_count_the_refusal_and_the_peak_of_the_partial_frame() {
+    const FRAME: usize = 600 * 1024;
+    let mut server = support::JsonServer::start(&[
+        "tcp",
+        "echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--quiet",
+        "--json",
+        "--max-memory",
+        "1MiB",
+        "--frame-timeout",
+        "0",
+    ]);
+    let mut talk = TcpStream::connect(&server.addr).await.unwrap();
+    assert_eq!(echo_once(&mut talk, b"hello").await, b"hello");
+    talk.shutdown().await.unwrap();
+    closed_by_server(&mut talk).await;
+    // Two partial frames of 600 KiB: both cannot be held within 1 MiB.
+    let mut partial = frame(&vec![7u8; FRAME]);
+    partial.truncate(4 + 1000);
+    let mut a = TcpStream::connect(&server.addr).await.unwrap();
+    a.write_all(&partial).await.unwrap();
+    let mut b = TcpStream::connect(&server.addr).await.unwrap();
+    let _ = b.write_all(&partial).await; // the refused one may be reset meanwhile
+                                         // Exactly one of them is closed; the other is held open.
+    let (mut sink_a, mut sink_b) = ([0u8; 16], [0u8; 16]);
+    let first_closed = tokio::time::timeout(PATIENCE, async {
+        tokio::select! {
+            _ = a.read(&mut sink_a) => 'a',
+            _ = b.read(&mut sink_b) => 'b',
+        }
+    })
+    .await
+    .expect("one partial frame is refused");
+    let held = if first_closed == 'a' { &mut b } else { &mut a };
+    let still_open = tokio::time::timeout(Duration::from_millis(300), held.read(&mut sink_a)).await;
+    assert!(
+        still_open.is_err(),
+        "the other frame is held: {still_open:?}"
+    );
+
+    let report = server.stop("TERM");
+    let c = &report["connections"];
+    assert_eq!(c["accepted"], 3, "{report}");
+    assert_eq!(c["refused"]["memory"], 1, "{report}");
+    assert_eq!(c["refused"]["per_ip"], 0, "{report}");
+    assert_eq!(c["refused"]["full"], 0, "{report}");
+    assert_eq!(
+        c["open_at_stop"], 1,
+        "the held frame's connection: {report}"
+    );
+    assert_eq!(report["echoed"]["frames"], 1, "{report}");
+    assert_eq!(report["echoed"]["bytes"], 5, "{report}");
+    let m = &report["memory_budget"];
+    assert_eq!(m["limit"], 1024 * 1024, "{report}");
+    assert_eq!(m["refusals"], 1, "{report}");
+    let peak = m["peak"].as_u64().unwrap();
+    assert!(
+        (FRAME as u64 - 4096..=1024 * 1024).contains(&peak),
+        "the peak is the partial frame held (less the uncharged 4 KiB): {report}"
+    );
+}

@@ -620,3 +620,77 @@ fn a_client_that_never_reads_its_echoes_is_closed_after_the_idle_timeout() {
     msg.resize(msg.len() + 256 * 1024, 7);
     write_until_closed(&mut s, &msg);
 }
+
+/// `--json`: stopped with Ctrl-C (SIGINT), the server prints one JSON object
+/// with what it served and refused and the memory budget's peak. One client
+/// is echoed and closes, one holds most of a 1 MiB budget with an unfinished
+/// frame, and one more such frame gets Close 1013.
+#[test]
+fn json_stats_at_sigint_count_the_1013_refusal_and_the_peak_of_the_unfinished_frame() {
+    const FRAME: u64 = 600 * 1024;
+    let mut server = support::JsonServer::start(&[
+        "ws",
+        "echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--quiet",
+        "--json",
+        "--max-memory",
+        "1MiB",
+        "--frame-timeout",
+        "0",
+    ]);
+    let mut talk = raw_upgrade(&server.addr);
+    assert_eq!(ws_echo_once(&mut talk, "hello"), "hello");
+    let mut close = masked_header(0x88, 2);
+    close.extend_from_slice(&1000u16.to_be_bytes());
+    talk.write_all(&close).unwrap();
+    assert_eq!(close_code(&mut talk), Some(1000), "the closing handshake");
+    talk.shutdown(std::net::Shutdown::Both).unwrap(); // the server's drain ends: it is done
+                                                      // A header and 1,000 of 600 KiB: held, waiting for the rest.
+    let mut partial = masked_header(0x82, FRAME);
+    partial.extend_from_slice(&[7; 1000]);
+    // Two of them: whichever the server reads second does not fit.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut open = Vec::new();
+    for i in 0..2 {
+        let mut s = raw_upgrade(&server.addr);
+        let _ = s.write_all(&partial); // the refused one may be reset meanwhile
+        let mut reader = s.try_clone().unwrap();
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let code = close_code(&mut reader);
+            // Hang up, as a client does after the closing handshake.
+            let _ = reader.shutdown(std::net::Shutdown::Both);
+            let _ = tx.send((i, code));
+        });
+        open.push(s);
+    }
+    let (_, code) = rx.recv_timeout(PATIENCE).expect("one is refused");
+    assert_eq!(code, Some(1013), "over the budget");
+    assert!(
+        rx.recv_timeout(Duration::from_millis(300)).is_err(),
+        "the other unfinished frame is still held"
+    );
+
+    let report = server.stop("INT");
+    let c = &report["connections"];
+    assert_eq!(c["accepted"], 3, "{report}");
+    assert_eq!(c["refused"]["memory"], 1, "{report}");
+    assert_eq!(c["refused"]["handshake"], 0, "{report}");
+    assert_eq!(c["refused"]["per_ip"], 0, "{report}");
+    assert_eq!(c["open_at_stop"], 1, "{report}");
+    assert_eq!(report["echoed"]["messages"], 1, "{report}");
+    assert_eq!(report["echoed"]["bytes"], 5, "{report}");
+    let m = &report["memory_budget"];
+    assert_eq!(
+        (m["limit"].as_u64(), m["refusals"].as_u64()),
+        (Some(1 << 20), Some(1)),
+        "{report}"
+    );
+    let peak = m["peak"].as_u64().unwrap();
+    assert!(
+        (FRAME - 4096..=1 << 20).contains(&peak),
+        "the peak is the unfinished frame held: {report}"
+    );
+}

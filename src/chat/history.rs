@@ -11,6 +11,16 @@
 //! global record number `n` puts replays from several keys back into the
 //! order the events happened, each once.
 //!
+//! Memory is bounded twice: by count (`len` events per key, at most
+//! `max_keys` keys) and, once [`History::with_budget`] attaches it, by
+//! bytes: what the kept events take is charged to the server's memory budget
+//! (`--max-memory`), and the history may hold at most
+//! [`HISTORY_BUDGET_PERCENT`] of it. Past that — or when live connections
+//! have spent the budget — the **oldest recorded events are evicted, of any
+//! key, until the rest fits**. A history is a cache of the past: losing its
+//! oldest events costs a client that was away a `gap` notice, while refusing
+//! a live frame to keep them would cost everyone now.
+//!
 //! [`super::adapter::HistoryAdapter`] plugs this into the hub's broadcast seam: it stamps the seqs, records, then lets the inner
 //! adapter deliver. With a file ([`History::open`]) every entry is also
 //! appended to an append-only log ([`super::log`]) and the rings are rebuilt
@@ -20,6 +30,7 @@ use super::id::ConnId;
 use super::log::{Log, LogError, Recovery, DEFAULT_MAX_RECORD};
 use super::protocol::{SeqMap, ServerEvent};
 use super::rooms::{Rooms, Target};
+use crate::guard::Reservation;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -46,6 +57,19 @@ pub const DEFAULT_CONFIRM_RETRIES: u32 = 3;
 /// remembered (so its seqs go on), and a client that asks for its events gets
 /// `gap`.
 pub const DEFAULT_HISTORY_KEYS: usize = 4096;
+
+/// The most of the server's memory budget (`--max-memory`) the history may
+/// hold, in percent: 50. The history is a cache of the past; whatever it
+/// holds, live traffic (frames arriving, outbound queues) always has the
+/// other half. With the default 256 MiB budget that is 128 MiB of history.
+pub const HISTORY_BUDGET_PERCENT: usize = 50;
+
+/// What one kept event is charged beyond its JSON text: 640 bytes, for the
+/// shared entry, its strings' allocations, its seq map's tree node and the
+/// ring slots pointing at it. Measured, not derived: resident memory grew
+/// ~785 B per kept event with a 20-byte text (~130 B of JSON) and ~960 B
+/// with a 200-byte text (~310 B of JSON) over 20,000 events in one room.
+pub const ENTRY_OVERHEAD: usize = 640;
 
 /// The missed-events features of a server (every field is a `netlab serve` flag).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +165,40 @@ struct Ring {
     start: u64,
     /// The record number of the last entry put in: how recently it was used.
     touched: u64,
+    /// The highest seq of this key evicted to keep within the memory budget
+    /// (0: none), so a `gap` can say why those events are gone.
+    evicted_upto: u64,
     kept: VecDeque<(u64, Arc<Entry>)>,
+}
+
+/// One entry some ring still keeps: what it is charged, and by how many
+/// rings it is kept (it is freed, and its bytes given back, when the last
+/// one lets it go).
+#[derive(Debug)]
+struct Kept {
+    entry: Arc<Entry>,
+    size: usize,
+    rings: usize,
+}
+
+/// What the history holds now, and what it gave up to stay within the
+/// server's memory budget (`netlab serve --json` reports it when it stops).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HistoryUsage {
+    /// Bytes charged for the events kept now (their JSON plus
+    /// [`ENTRY_OVERHEAD`] each; an event in several keys counts once).
+    pub bytes: usize,
+    /// The most `bytes` has been after any recording.
+    pub peak_bytes: usize,
+    /// The most the history may hold: [`HISTORY_BUDGET_PERCENT`] of the
+    /// budget (`None`: no budget, or a budget without limit).
+    pub max_bytes: Option<usize>,
+    /// Events kept now (each once, whatever its keys).
+    pub events: usize,
+    /// Events evicted, oldest first, to stay within the budget.
+    pub evicted: u64,
+    /// Keys with a ring now (`*` included).
+    pub keys: usize,
 }
 
 /// What is left of a dropped key: its last seq, so seqs go on where they
@@ -194,7 +251,7 @@ pub enum HistoryError {
 }
 
 /// Per-key rings of recorded events, a global record counter, and optionally
-/// the file every entry is appended to.
+/// the file every entry is appended to and the memory budget it is charged to.
 ///
 /// At most `max_keys` keys keep a ring (`*` besides): recording into one more
 /// drops the least recently recorded one. Of a dropped key only its last seq
@@ -202,6 +259,12 @@ pub enum HistoryError {
 /// highest such seq, `floor`, which every room key new to the history then
 /// starts above), so a seq is never handed out twice for a key and a client
 /// that missed a dropped key's events gets a `gap`, never a silent nothing.
+///
+/// With a budget ([`History::with_budget`]) the kept events' bytes are
+/// charged to it; when they would pass [`HISTORY_BUDGET_PERCENT`] of it, or
+/// the budget is spent, the oldest kept events (of any key) are evicted
+/// until the rest fits. Seqs are not affected: a client asking for an
+/// evicted event gets a `gap` saying they were evicted for memory.
 pub struct History {
     len: usize,
     max_keys: usize,
@@ -219,6 +282,18 @@ pub struct History {
     next_n: u64,
     log: Option<Log>,
     log_failed: bool,
+    /// Every entry some ring keeps, by record number (oldest first).
+    kept: BTreeMap<u64, Kept>,
+    /// Bytes charged for `kept` (the sum of their sizes).
+    bytes: usize,
+    /// The most `bytes` has been after a recording.
+    peak_bytes: usize,
+    /// The history's share of the server's memory budget, if it has one.
+    budget: Option<Reservation>,
+    /// The most bytes the history may keep ([`HISTORY_BUDGET_PERCENT`] of the budget).
+    max_bytes: Option<usize>,
+    /// Entries evicted to stay within the budget.
+    evicted: u64,
 }
 
 impl std::fmt::Debug for History {
@@ -230,6 +305,9 @@ impl std::fmt::Debug for History {
             .field("dropped", &self.dropped.len())
             .field("next_n", &self.next_n)
             .field("durable", &self.log.is_some())
+            .field("bytes", &self.bytes)
+            .field("max_bytes", &self.max_bytes)
+            .field("evicted", &self.evicted)
             .finish()
     }
 }
@@ -250,6 +328,39 @@ impl History {
             next_n: 1,
             log: None,
             log_failed: false,
+            kept: BTreeMap::new(),
+            bytes: 0,
+            peak_bytes: 0,
+            budget: None,
+            max_bytes: None,
+            evicted: 0,
+        }
+    }
+
+    /// Charges the kept events to `held`'s budget (the server's
+    /// `--max-memory`) and keeps them within [`HISTORY_BUDGET_PERCENT`] of
+    /// it, evicting the oldest (of any key) when they would not fit — at
+    /// once, if what was read back from a file does not.
+    pub fn with_budget(mut self, held: Reservation) -> Self {
+        self.max_bytes = match held.budget().max() {
+            0 => None, // no limit: still counted, never evicted for memory
+            max => Some(max.saturating_mul(HISTORY_BUDGET_PERCENT) / 100),
+        };
+        self.budget = Some(held);
+        self.fit();
+        self.peak_bytes = self.bytes;
+        self
+    }
+
+    /// What the history holds now, and what it evicted.
+    pub fn usage(&self) -> HistoryUsage {
+        HistoryUsage {
+            bytes: self.bytes,
+            peak_bytes: self.peak_bytes,
+            max_bytes: self.max_bytes,
+            events: self.kept.len(),
+            evicted: self.evicted,
+            keys: self.rings.len(),
         }
     }
 
@@ -388,10 +499,13 @@ impl History {
     }
 
     /// Puts an entry (new, or read back from the file) into its keys' rings,
-    /// then drops the least recently recorded keys past `max_keys`.
+    /// then drops the least recently recorded keys past `max_keys`, then
+    /// evicts the oldest entries past the memory budget.
     fn insert(&mut self, entry: Entry) {
         self.next_n = self.next_n.max(entry.n + 1);
+        let size = json_len(&entry) + ENTRY_OVERHEAD;
         let entry = Arc::new(entry);
+        let mut let_go = Vec::new();
         for (key, &s) in entry.seq() {
             if !self.rings.contains_key(key) {
                 // New, or back after being dropped: its seqs go on.
@@ -413,8 +527,25 @@ impl History {
             ring.last = ring.last.max(s);
             ring.kept.push_back((s, entry.clone()));
             while ring.kept.len() > self.len {
-                ring.kept.pop_front();
+                if let Some((_, old)) = ring.kept.pop_front() {
+                    let_go.push(old.n);
+                }
             }
+        }
+        let rings = entry.seq().len();
+        if rings > 0 {
+            self.kept.insert(
+                entry.n,
+                Kept {
+                    entry: entry.clone(),
+                    size,
+                    rings,
+                },
+            );
+            self.bytes += size;
+        }
+        for n in let_go {
+            self.let_go(n);
         }
         // The entry's own keys are the most recent: they are dropped last
         // (only if one entry alone names more keys than the limit, they stay).
@@ -426,10 +557,70 @@ impl History {
             let Some((_, key)) = self.lru.pop_first() else {
                 break;
             };
-            if let Some(ring) = self.rings.remove(&key) {
-                self.bury(key, ring.last);
+            if let Some(last) = self.remove_ring(&key) {
+                self.bury(key, last);
             }
         }
+        self.fit();
+        self.peak_bytes = self.peak_bytes.max(self.bytes);
+    }
+
+    /// Removes `key`'s ring, letting go of its entries; returns its last seq.
+    fn remove_ring(&mut self, key: &str) -> Option<u64> {
+        let ring = self.rings.remove(key)?;
+        for (_, e) in &ring.kept {
+            self.let_go(e.n);
+        }
+        Some(ring.last)
+    }
+
+    /// One ring no longer keeps entry `n`; when none does, it is freed and
+    /// its bytes are no longer charged.
+    fn let_go(&mut self, n: u64) {
+        if let Some(k) = self.kept.get_mut(&n) {
+            k.rings -= 1;
+            if k.rings == 0 {
+                self.bytes -= k.size;
+                self.kept.remove(&n);
+            }
+        }
+    }
+
+    /// Evicts the oldest kept entries until the rest is within `max_bytes`
+    /// and within what the budget grants; then charges the budget for what
+    /// is kept (growing, or giving back). Like an outbound queue, the history
+    /// gives way when the budget is spent: it never refuses an event.
+    fn fit(&mut self) {
+        while self.max_bytes.is_some_and(|max| self.bytes > max) && self.evict_oldest() {}
+        let Some(mut held) = self.budget.take() else {
+            return;
+        };
+        if held.hold(self.bytes).is_err() {
+            while !held.covers(self.bytes) && self.evict_oldest() {}
+            // Now within what is charged already: this only gives back.
+            let _ = held.hold(self.bytes);
+        }
+        self.budget = Some(held);
+    }
+
+    /// Evicts the oldest entry still kept from every ring that keeps it (it
+    /// is the front of each: rings are in record order); `false` if none is kept.
+    fn evict_oldest(&mut self) -> bool {
+        let Some((n, kept)) = self.kept.pop_first() else {
+            return false;
+        };
+        for (key, &s) in kept.entry.seq() {
+            let Some(ring) = self.rings.get_mut(key) else {
+                continue;
+            };
+            if ring.kept.front().is_some_and(|(_, e)| e.n == n) {
+                ring.kept.pop_front();
+                ring.evicted_upto = ring.evicted_upto.max(s);
+            }
+        }
+        self.bytes -= kept.size;
+        self.evicted += 1;
+        true
     }
 
     /// Remembers a dropped key's last seq; past `max_keys` dropped rooms, the
@@ -465,8 +656,10 @@ impl History {
     /// Drops a key's ring and any trace of it (a connection id whose session
     /// is gone: ids are never reused).
     pub fn forget(&mut self, key: &str) {
-        if let Some(ring) = self.rings.remove(key) {
+        if let Some(ring) = self.rings.get(key) {
             self.lru.remove(&(ring.touched, key.to_string()));
+            self.remove_ring(key);
+            self.fit();
         }
         self.undrop(key);
     }
@@ -500,6 +693,8 @@ impl History {
                         "are gone: the server keeps the history of at most {} keys and dropped this one's (it had not been used for longest)",
                         self.max_keys
                     )
+                } else if ring.is_some_and(|r| from <= r.evicted_upto) {
+                    "were evicted, oldest first, to keep the history within its share of the server's memory (--max-memory)".to_string()
                 } else {
                     format!("are older than the last {} the server keeps", self.len)
                 };
@@ -535,6 +730,24 @@ impl History {
                 .collect(),
         }
     }
+}
+
+/// Bytes of `entry` as JSON, counted without building the text.
+fn json_len(entry: &Entry) -> usize {
+    /// A writer that only counts what it is given.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, entry).expect("entries always serialize");
+    count.0
 }
 
 /// The history keys a broadcast to `target` is recorded under: its named
@@ -742,5 +955,166 @@ mod tests {
         };
         assert_eq!(texts(&h.replay(&wants, &me)), ["not for quiet"]);
         assert_eq!(h.replay(&wants, &NOBODY).events.len(), 2);
+    }
+
+    // --- the memory budget -------------------------------------------------
+
+    use crate::guard::memory::{GRANULE, UNCHARGED};
+    use crate::guard::MemoryBudget;
+
+    const KIB: usize = 1024;
+
+    /// A message whose text is `fill` bytes long, tagged `tag` at the front.
+    fn big(tag: &str, fill: usize) -> ServerEvent {
+        let mut text = format!("{tag} ");
+        text.push_str(&".".repeat(fill));
+        msg(&text)
+    }
+
+    fn tags(r: &Replay) -> Vec<String> {
+        texts(r)
+            .iter()
+            .map(|t| t.split(' ').next().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn past_its_share_of_the_budget_the_oldest_events_of_any_key_go_and_seqs_go_on() {
+        // 256 KiB of budget: the history may keep 128 KiB, about 31 events of 4 KiB.
+        let budget = MemoryBudget::new(256 * KIB);
+        let mut h = History::new(1000).with_budget(budget.reservation());
+        let max = h.usage().max_bytes.expect("a budget with a limit");
+        assert_eq!(max, 256 * KIB * HISTORY_BUDGET_PERCENT / 100);
+        // 100 events of 4 KiB, alternating between two rooms: far past the share,
+        // far below --history, so only the budget evicts.
+        for i in 1..=100 {
+            let room = if i % 2 == 0 { "even" } else { "odd" };
+            h.record(&[room.into()], &[], None, &big(&format!("m{i}"), 4 * KIB));
+            let u = h.usage();
+            assert!(u.bytes <= max, "after {i}: {} > {max}", u.bytes);
+            assert!(
+                budget.used() <= u.bytes,
+                "the budget is charged at most what is kept"
+            );
+        }
+        let u = h.usage();
+        assert!(u.evicted > 0 && u.events > 0, "{u:?}");
+        assert_eq!(
+            u.evicted + u.events as u64,
+            100,
+            "each event kept or evicted, once"
+        );
+        assert!(u.peak_bytes <= max);
+        // What is kept is the newest, in both rooms, with its own seqs.
+        let kept_from_even = h.kept_from("even").unwrap();
+        let kept_from_odd = h.kept_from("odd").unwrap();
+        assert_eq!(h.last_seq("even"), 50);
+        assert_eq!(h.last_seq("odd"), 50);
+        // m(2s) is even's seq s, m(2s-1) odd's: the oldest kept of both rooms are
+        // neighbours in record order (eviction went by age, not by room).
+        let oldest_even = 2 * kept_from_even;
+        let oldest_odd = 2 * kept_from_odd - 1;
+        assert_eq!(
+            oldest_even.abs_diff(oldest_odd),
+            1,
+            "{oldest_even} {oldest_odd}"
+        );
+        let r = h.replay(&[("even".into(), 0, 50)], &NOBODY);
+        let expected: Vec<String> = (kept_from_even..=50)
+            .map(|s| format!("m{}", 2 * s))
+            .collect();
+        assert_eq!(tags(&r), expected, "the newest, in order");
+        // Who asks for the evicted part gets a gap saying why, then the rest.
+        let (key, from, to, kept_from, message) = gap_of(&r);
+        assert_eq!(
+            (key.as_str(), from, to, kept_from),
+            ("even", 1, kept_from_even - 1, kept_from_even)
+        );
+        assert!(message.contains("evicted"), "{message}");
+        assert!(message.contains("--max-memory"), "{message}");
+        // Seqs go on where they were.
+        let next = h.record(&["even".into()], &[], None, &msg("next"));
+        assert_eq!(next.seq(), Some(&SeqMap::from([("even".into(), 51)])));
+        // A client that saw everything but the last event needs no gap.
+        let r = h.replay(&[("even".into(), 50, 51)], &NOBODY);
+        assert!(r.gaps.is_empty());
+        assert_eq!(texts(&r), ["next"]);
+    }
+
+    #[test]
+    fn when_connections_have_spent_the_budget_the_history_gives_way_and_grows_back() {
+        let budget = MemoryBudget::new(64 * KIB);
+        let mut h = History::new(1000).with_budget(budget.reservation());
+        // A connection holds a frame of 60 KiB: 4 KiB of the budget are left.
+        let mut frame = budget.reservation();
+        frame.hold(UNCHARGED + 60 * KIB).unwrap();
+        for i in 0..20 {
+            h.record(&["a".into()], &[], None, &big(&format!("m{i}"), 2 * KIB));
+            assert!(budget.used() <= 64 * KIB);
+        }
+        // What fits: the uncharged 4 KiB and the one free granule.
+        let squeezed = h.usage();
+        assert!(squeezed.bytes <= UNCHARGED + GRANULE, "{squeezed:?}");
+        assert!(squeezed.events >= 1, "the newest is kept: {squeezed:?}");
+        assert_eq!(tags(&h.replay(&[("a".into(), 19, 20)], &NOBODY)), ["m19"]);
+        // The frame is done: the history may grow again, up to its share.
+        drop(frame);
+        for i in 20..40 {
+            h.record(&["a".into()], &[], None, &big(&format!("m{i}"), 2 * KIB));
+        }
+        let grown = h.usage();
+        assert!(grown.bytes > squeezed.bytes * 4, "{grown:?}");
+        assert!(grown.bytes <= 32 * KIB);
+        assert_eq!(h.last_seq("a"), 40);
+    }
+
+    #[test]
+    fn a_history_read_back_past_the_budget_is_trimmed_to_it_at_once() {
+        let mut h = History::new(1000);
+        for i in 0..50 {
+            h.record(
+                &["a".into(), "b".into()],
+                &[],
+                None,
+                &big(&format!("m{i}"), KIB),
+            );
+        }
+        let unbounded = h.usage();
+        assert_eq!(
+            (unbounded.max_bytes, unbounded.evicted, unbounded.events),
+            (None, 0, 50)
+        );
+        let budget = MemoryBudget::new(32 * KIB);
+        let h = h.with_budget(budget.reservation());
+        let u = h.usage();
+        assert!(u.bytes <= 16 * KIB && u.evicted > 0, "{u:?}");
+        assert_eq!(
+            budget.used(),
+            (u.bytes.saturating_sub(UNCHARGED)).div_ceil(GRANULE) * GRANULE
+        );
+        // The entry in two keys was charged once and left both rings together.
+        assert_eq!(h.kept_from("a"), h.kept_from("b"));
+        // Dropping the history gives its budget back.
+        drop(h);
+        assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn ring_overflow_dropped_keys_and_forgotten_ids_give_their_bytes_back() {
+        let mut h = History::new(2).with_max_keys(1);
+        h.record(&["a".into()], &[], None, &msg("a1"));
+        let one = h.usage().bytes;
+        h.record(&["a".into()], &[], None, &msg("a2"));
+        h.record(&["a".into()], &[], None, &msg("a3")); // a1 leaves the ring of 2
+        assert_eq!((h.usage().events, h.usage().bytes), (2, 2 * one));
+        h.record(&["b".into()], &[], None, &msg("b1")); // drops a
+        assert_eq!((h.usage().events, h.usage().bytes), (1, one));
+        let id = ConnId(7).to_hex();
+        h.record(std::slice::from_ref(&id), &[], None, &msg("id"));
+        h.forget(&id);
+        assert_eq!(
+            (h.usage().events, h.usage().bytes, h.usage().evicted),
+            (0, 0, 0)
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! `netlab serve`: the chat hub on TCP, UDP and HTTP/WebSocket, every limit a flag.
 
-use super::guard::{budget_summary, guards_line, ServerGuards};
+use super::guard::{guards_line, ServerGuards};
 use super::{parse_size, runtime, CliResult};
 use crate::chat::heartbeat::HeartbeatConfig;
 use crate::chat::id::ConnId;
@@ -99,6 +99,9 @@ pub struct ServeArgs {
     /// Don't log connections and disconnections.
     #[arg(long, short)]
     pub quiet: bool,
+    /// When stopped (Ctrl-C, SIGTERM), print the server's counts as one JSON object on stdout (docs/commands.md).
+    #[arg(long)]
+    pub json: bool,
     /// Worker threads (default: one per core this process may use).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -405,7 +408,7 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             r = web => r?,
             _ = stop => {}
         }
-        anstream::eprintln!("{}", term::dim(budget_summary(server.budget())));
+        super::guard::print_serve_report(args.json, &server)?;
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -1,11 +1,13 @@
 //! `netlab tcp echo` and `netlab tcp send`: length-prefixed TCP (lessons 01–02).
 
-use super::guard::{budget_summary, guards_line, IdleTimeout, ServerGuards};
+use super::guard::{
+    guards_line, print_stop_report, EchoTally, EchoUnit, IdleTimeout, ServerGuards,
+};
 use super::{parse_size, runtime, CliResult};
 use crate::framing::{FrameCodec, DEFAULT_MAX_FRAME};
 use crate::guard::MemoryBudget;
 use crate::tcp::client::FramedClient;
-use crate::tcp::echo::{self, EchoConfig, EchoEvent, DEFAULT_MAX_CONNECTIONS};
+use crate::tcp::echo::{self, EchoConfig, EchoError, EchoEvent, DEFAULT_MAX_CONNECTIONS};
 use crate::term;
 use bytes::Bytes;
 use clap::{Args, Subcommand};
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 pub enum TcpCommand {
     /// Run a length-prefixed echo server.
     #[command(
-        after_help = "Each frame is a 4-byte big-endian length, then that many bytes; every frame is sent back.\nThe echo protocol has no error message: a client that breaks a rule or a limit is closed, and the log says why.\n\nExamples:\n  netlab tcp echo --listen 127.0.0.1:7000\n  netlab tcp echo --listen 127.0.0.1:0 --max-frame 64KiB\n  netlab tcp echo --frame-timeout 2s --idle-timeout 1min --max-memory 64MiB --max-per-ip 16"
+        after_help = "Each frame is a 4-byte big-endian length, then that many bytes; every frame is sent back.\nThe echo protocol has no error message: a client that breaks a rule or a limit is closed, and the log says why.\nCtrl-C or SIGTERM stops it; with --json it then prints one JSON object: connections accepted and refused (and why), frames echoed, the memory budget's peak.\n\nExamples:\n  netlab tcp echo --listen 127.0.0.1:7000\n  netlab tcp echo --listen 127.0.0.1:0 --max-frame 64KiB\n  netlab tcp echo --frame-timeout 2s --idle-timeout 1min --max-memory 64MiB --max-per-ip 16\n  netlab tcp echo --listen 127.0.0.1:0 --quiet --json     (stats as JSON when stopped)"
     )]
     Echo {
         /// Address to listen on (port 0 picks a free port, printed at start).
@@ -39,6 +41,9 @@ pub enum TcpCommand {
         /// Don't print a line per connection.
         #[arg(long, short)]
         quiet: bool,
+        /// When stopped (Ctrl-C, SIGTERM), print the server's counts as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
         /// Worker threads (default: one per core this process may use).
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
@@ -78,6 +83,7 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
             guards,
             idle,
             quiet,
+            json,
             threads,
         } => {
             let rt = runtime(threads)?;
@@ -105,8 +111,23 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
                     max_per_ip: guards.max_per_ip,
                 };
                 let budget = MemoryBudget::new(guards.max_memory);
+                let tally = std::sync::Arc::new(EchoTally::default());
+                let counts = tally.clone();
                 let server =
                     echo::serve_with_budget(listener, config, budget.clone(), move |event| {
+                        match &event {
+                            EchoEvent::Connected { .. } => counts.accepted(),
+                            EchoEvent::Refused { .. } => counts.refused_per_ip(),
+                            EchoEvent::Closed { stats, .. } => {
+                                counts.ended(stats.frames, stats.bytes, false)
+                            }
+                            EchoEvent::Failed { stats, error, .. } => counts.ended(
+                                stats.frames,
+                                stats.bytes,
+                                matches!(error, EchoError::OverBudget(_)),
+                            ),
+                            EchoEvent::Accept(_) => {}
+                        }
                         // Accept trouble is printed even with --quiet: the server is in trouble.
                         if quiet && !matches!(event, EchoEvent::Accept(_)) {
                             return;
@@ -138,7 +159,7 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
                     r = server => r?,
                     _ = stop => {}
                 }
-                anstream::eprintln!("{}", term::dim(budget_summary(&budget)));
+                print_stop_report(json, &tally.report(&budget, EchoUnit::Frames), &budget)?;
                 Ok::<_, Box<dyn Error>>(())
             })?;
             Ok(ExitCode::SUCCESS)

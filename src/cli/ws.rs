@@ -1,6 +1,8 @@
 //! `netlab ws ...`: the RFC 6455 echo server and an interactive client.
 
-use super::guard::{budget_summary, guards_line, IdleTimeout, ServerGuards};
+use super::guard::{
+    guards_line, print_stop_report, EchoTally, EchoUnit, IdleTimeout, ServerGuards,
+};
 use super::{parse_size, CliResult};
 use crate::guard::MemoryBudget;
 use crate::term;
@@ -25,7 +27,7 @@ use tokio::io::AsyncBufReadExt;
 pub enum WsCommand {
     /// Run an RFC 6455 echo server: every text and binary message comes back as it was received.
     #[command(
-        after_help = "Any path accepts the upgrade. Pings are answered, Close frames are echoed,\nand a client that breaks a rule gets the RFC's close code (1002, 1007 or 1009).\nA message not whole within --frame-timeout gets 1008, an idle client 1001, a message\nover the server's --max-memory 1013, and a client over --max-per-ip a 503 before the upgrade.\n\nExamples:\n  netlab ws echo --listen 127.0.0.1:9001\n  netlab ws echo --listen 127.0.0.1:0 --max-message 1MiB --handshake-timeout 3s\n  netlab ws echo --origin http://localhost:8000 --protocol chat\n  netlab ws echo --frame-timeout 2s --idle-timeout 1min --max-memory 64MiB --max-per-ip 16"
+        after_help = "Any path accepts the upgrade. Pings are answered, Close frames are echoed,\nand a client that breaks a rule gets the RFC's close code (1002, 1007 or 1009).\nA message not whole within --frame-timeout gets 1008, an idle client 1001, a message\nover the server's --max-memory 1013, and a client over --max-per-ip a 503 before the upgrade.\nCtrl-C or SIGTERM stops it; with --json it then prints one JSON object: connections accepted\nand refused (and why), messages echoed, the memory budget's peak.\n\nExamples:\n  netlab ws echo --listen 127.0.0.1:9001\n  netlab ws echo --listen 127.0.0.1:0 --max-message 1MiB --handshake-timeout 3s\n  netlab ws echo --origin http://localhost:8000 --protocol chat\n  netlab ws echo --frame-timeout 2s --idle-timeout 1min --max-memory 64MiB --max-per-ip 16\n  netlab ws echo --listen 127.0.0.1:0 --quiet --json     (stats as JSON when stopped)"
     )]
     Echo {
         /// Address to listen on (port 0 picks a free port, printed at start).
@@ -52,6 +54,9 @@ pub enum WsCommand {
         /// Don't print a line per connection.
         #[arg(long, short)]
         quiet: bool,
+        /// When stopped (Ctrl-C, SIGTERM), print the server's counts as one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
         /// Worker threads (default: one per core this process may use).
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
@@ -120,6 +125,7 @@ pub fn run(cmd: WsCommand) -> CliResult {
             origins,
             protocols,
             quiet,
+            json,
             threads,
         } => echo(
             listen,
@@ -128,7 +134,7 @@ pub fn run(cmd: WsCommand) -> CliResult {
             (guards, idle),
             origins,
             protocols,
-            quiet,
+            (quiet, json),
             threads,
         ),
         WsCommand::Connect {
@@ -162,7 +168,7 @@ fn echo(
     (guards, idle): (ServerGuards, IdleTimeout),
     origins: Vec<String>,
     protocols: Vec<String>,
-    quiet: bool,
+    (quiet, json): (bool, bool),
     threads: Option<usize>,
 ) -> CliResult {
     let config = EchoConfig {
@@ -200,7 +206,21 @@ fn echo(
                 limits.max_frame, limits.max_message, guards_line(&guards, Some(&idle))
             ))
         );
+        let tally = std::sync::Arc::new(EchoTally::default());
+        let counts = tally.clone();
         let server = server::serve_echo_with_budget(listener, config, budget.clone(), move |event| {
+            match &event {
+                EchoEvent::Upgraded { .. } => counts.accepted(),
+                EchoEvent::Refused { .. } => counts.refused_handshake(),
+                EchoEvent::AddressFull { .. } => counts.refused_per_ip(),
+                EchoEvent::Closed { stats, .. } => counts.ended(stats.messages, stats.bytes, false),
+                EchoEvent::Failed { stats, error, .. } => counts.ended(
+                    stats.messages,
+                    stats.bytes,
+                    matches!(error, WsError::OverBudget(_)),
+                ),
+                EchoEvent::Accept(_) => {}
+            }
             // Accept trouble is printed even with --quiet: the server is in trouble.
             if quiet && !matches!(event, EchoEvent::Accept(_)) {
                 return;
@@ -234,7 +254,7 @@ fn echo(
             r = server => r?,
             _ = stop => {}
         }
-        anstream::eprintln!("{}", term::dim(budget_summary(&budget)));
+        print_stop_report(json, &tally.report(&budget, EchoUnit::Messages), &budget)?;
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)

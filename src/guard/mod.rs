@@ -10,7 +10,7 @@
 //!
 //! | module | bounds | a peer past it gets |
 //! |---|---|---|
-//! | [`memory`] | the bytes all connections together make the server hold (partial frames, unfinished messages, outbound queues) | the protocol's own refusal: `bye memory_full`, close 1013, … |
+//! | [`memory`] | the bytes all connections together make the server hold (partial frames, unfinished messages, outbound queues, and the chat history they leave behind) | the protocol's own refusal: `bye memory_full`, close 1013, … |
 //! | [`address`] | connections from one source address | the protocol's refusal, then the close |
 //! | [`accept`] | log lines while `accept` fails (out of file descriptors) | — one line per episode, with a count |
 //! | [`deadline`] | how long a frame may take, how long a connection may idle (one reusable timer per connection) | the protocol's refusal, then the close |

@@ -328,13 +328,15 @@ where
             // A big frame has gone: give its memory back.
             inbox = BytesMut::with_capacity(READ_BUFFER);
         }
-        // Shrinking never fails: the echoes are written.
-        let _ = held.hold(pending_len(&inbox));
         match verdict {
             Ok(()) => {}
             Err(None) => return Ok(()),
+            // Not a hold past this point: after a refused frame, holding it
+            // would ask the budget again (and count a second refusal).
             Err(Some(e)) => return Err(e),
         }
+        // Shrinking never fails: the echoes are written.
+        let _ = held.hold(pending_len(&inbox));
     }
 }
 

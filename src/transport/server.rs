@@ -18,7 +18,7 @@ use crate::chat::adapter::{Adapter, LocalAdapter};
 use crate::chat::heartbeat::{
     HeartbeatConfig, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT,
 };
-use crate::chat::history::{History, HistoryConfig, HistoryError};
+use crate::chat::history::{History, HistoryConfig, HistoryError, HistoryUsage};
 use crate::chat::hub::{Hub, Output};
 use crate::chat::id::ConnId;
 use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DEFAULT_MAX_QUEUE};
@@ -142,6 +142,32 @@ pub enum ServerNote {
     },
 }
 
+/// How many connections a server took and turned away, and why (what
+/// `netlab serve --json` reports when it stops).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Admissions {
+    /// Connections the hub accepted, every transport together (a client
+    /// that reconnects to resume counts again).
+    pub accepted: u64,
+    /// Refused because `--max-connections` were open (`bye server_full`).
+    pub refused_full: u64,
+    /// Refused at once because their address held `--max-per-ip`
+    /// connections (TCP and HTTP listeners).
+    pub refused_per_ip: u64,
+    /// Closed because their next frame did not fit the memory budget
+    /// (`bye memory_full` over TCP, Close 1013 on `/ws`).
+    pub refused_memory: u64,
+}
+
+/// The running counts behind [`Admissions`].
+#[derive(Debug, Default)]
+struct AdmissionCounters {
+    accepted: AtomicU64,
+    refused_full: AtomicU64,
+    refused_per_ip: AtomicU64,
+    refused_memory: AtomicU64,
+}
+
 type NoteSink = Box<dyn Fn(&ServerNote) + Send + Sync>;
 
 /// The hub as the server holds it: its adapter chosen at start-up.
@@ -177,6 +203,7 @@ pub struct ChatServer {
     peak_queue: AtomicUsize,
     budget: Arc<MemoryBudget>,
     per_ip: Arc<AddressCap>,
+    admissions: AdmissionCounters,
 }
 
 impl ChatServer {
@@ -213,8 +240,11 @@ impl ChatServer {
     }
 
     fn build(config: ServerConfig, adapter: Box<dyn Adapter>, history: Option<History>) -> Self {
+        let budget = MemoryBudget::new(config.max_memory);
         let hub = match history {
             Some(h) => {
+                // The history is charged to the same budget as the connections.
+                let h = h.with_budget(budget.reservation());
                 let adapter: Box<dyn Adapter> = Box::new(HistoryAdapter::new(adapter, h));
                 Hub::with_adapter(config.limits, adapter).with_sessions(SessionConfig {
                     ttl: config.history.session_ttl,
@@ -236,24 +266,55 @@ impl ChatServer {
             delivered: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             peak_queue: AtomicUsize::new(0),
-            budget: MemoryBudget::new(config.max_memory),
+            budget,
             per_ip: AddressCap::new(config.max_per_ip),
+            admissions: AdmissionCounters::default(),
             config,
         }
     }
 
     /// The memory budget every connection of this server draws on
     /// (`--max-memory`): transports charge partial frames and unfinished
-    /// messages to it, [`Outbound`] queues their events.
+    /// messages to it, [`Outbound`] queues their events, and the history
+    /// (lesson 07) the events it keeps.
     pub fn budget(&self) -> &Arc<MemoryBudget> {
         &self.budget
+    }
+
+    /// What the history holds of the budget, and what it evicted to stay
+    /// within it (`None`: history off).
+    pub fn history_usage(&self) -> Option<HistoryUsage> {
+        self.with_hub(|h| h.adapter().history().map(History::usage))
     }
 
     /// A place for a new TCP connection (chat or HTTP) from `ip`, or the
     /// refusal when that address holds `--max-per-ip` already. Keep the slot
     /// as long as the connection lives.
     pub fn admit(&self, ip: IpAddr) -> Result<AddressSlot, AddressFull> {
-        self.per_ip.admit(ip)
+        let admitted = self.per_ip.admit(ip);
+        if admitted.is_err() {
+            count(&self.admissions.refused_per_ip);
+        }
+        admitted
+    }
+
+    /// A transport closed a connection itself because its next frame did not
+    /// fit the memory budget (a WebSocket's Close 1013): counted in
+    /// [`ChatServer::admissions`]. TCP tells [`ChatServer::close_for`]
+    /// instead, which counts it.
+    pub fn refused_for_memory(&self) {
+        count(&self.admissions.refused_memory);
+    }
+
+    /// How many connections were accepted and refused so far, and why.
+    pub fn admissions(&self) -> Admissions {
+        let a = &self.admissions;
+        Admissions {
+            accepted: a.accepted.load(Ordering::Relaxed),
+            refused_full: a.refused_full.load(Ordering::Relaxed),
+            refused_per_ip: a.refused_per_ip.load(Ordering::Relaxed),
+            refused_memory: a.refused_memory.load(Ordering::Relaxed),
+        }
     }
 
     /// The per-address cap (`--max-per-ip`) every transport's connections share.
@@ -277,17 +338,21 @@ impl ChatServer {
     /// (the server is full) to send before closing.
     pub fn connect(&self, peer: &str) -> Result<(ConnId, Arc<Outbound>), Refusal> {
         let mut st = self.state.lock().expect("hub lock");
+        let full = Refusal::ServerFull {
+            max: self.config.max_connections,
+        };
         if st.hub.len() >= self.config.max_connections {
-            return Err(Refusal::ServerFull {
-                max: self.config.max_connections,
-            });
+            count(&self.admissions.refused_full);
+            return Err(full);
         }
         let mut out = std::mem::take(&mut st.out);
         // The OS generator failing is not something a client can cause; treat
         // it like a full server rather than inventing a predictable id.
-        let id = st.hub.connect(&mut out).map_err(|_| Refusal::ServerFull {
-            max: self.config.max_connections,
-        })?;
+        let Ok(id) = st.hub.connect(&mut out) else {
+            count(&self.admissions.refused_full);
+            return Err(full);
+        };
+        count(&self.admissions.accepted);
         let queue = Arc::new(Outbound::with_budget(
             self.config.max_queue,
             self.budget.reservation(),
@@ -320,6 +385,9 @@ impl ChatServer {
     /// `id` broke a rule its transport detected (e.g. an oversized frame):
     /// it gets the error and is closed.
     pub fn close_for(&self, id: ConnId, why: Refusal) {
+        if matches!(why, Refusal::MemoryFull { .. }) {
+            self.refused_for_memory();
+        }
         let mut st = self.state.lock().expect("hub lock");
         let mut out = std::mem::take(&mut st.out);
         if let Some(sid) = st.route(id) {
@@ -498,4 +566,9 @@ impl ChatServer {
             }
         }
     }
+}
+
+/// Adds one to a counter.
+fn count(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
 }

@@ -75,7 +75,12 @@ where
                 }
                 Ok(None) => return "client closed the connection".into(),
                 Err(WsError::ClosedWithoutHandshake { .. }) => return "client went away without a Close frame".into(),
-                Err(e) => return format!("websocket failed: {e}"),
+                Err(e) => {
+                    if matches!(e, WsError::OverBudget(_)) {
+                        server.refused_for_memory(); // it got Close 1013
+                    }
+                    return format!("websocket failed: {e}");
+                }
             },
             _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                 match heartbeat.as_mut().and_then(|h| h.due(Instant::now().into_std())) {

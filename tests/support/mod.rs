@@ -358,3 +358,65 @@ pub fn connect_from_std(from: &str, addr: &str) -> std::net::TcpStream {
     socket.connect(&remote.into()).expect("connect");
     socket.into()
 }
+
+/// A `netlab` server started with `--json`: its stdout is kept, so that when
+/// it is stopped by a signal ([`JsonServer::stop`]) the report it prints can
+/// be read; killed when dropped (if the test failed first).
+pub struct JsonServer {
+    /// The process.
+    pub child: Child,
+    /// The address from its `listening on` line, scheme removed.
+    pub addr: String,
+    out: BufReader<ChildStdout>,
+}
+
+impl Drop for JsonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl JsonServer {
+    /// Starts `netlab ARGS` (a server printing `listening on ADDR` first;
+    /// `--json` is the caller's to give). Its stderr is discarded.
+    pub fn start(args: &[&str]) -> JsonServer {
+        let (child, addr, out) = start_listening(args);
+        let addr = match addr.split_once("://") {
+            Some((_, rest)) => rest.to_string(),
+            None => addr,
+        };
+        JsonServer { child, addr, out }
+    }
+
+    /// Sends `signal` (`"TERM"`, `"INT"`) as `kill` would, expects a clean
+    /// exit within [`LINE_PATIENCE`], and returns the JSON object printed
+    /// on the last line of its stdout.
+    pub fn stop(&mut self, signal: &str) -> serde_json::Value {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal}");
+        let deadline = std::time::Instant::now() + LINE_PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not stop on SIG{signal}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(status.success(), "SIG{signal} is a clean stop: {status}");
+        let lines: Vec<String> = (&mut self.out).lines().map_while(Result::ok).collect();
+        let last = lines
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| panic!("no report on stdout: {lines:?}"));
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {last}"))
+    }
+}
