@@ -37,8 +37,8 @@ use super::id::ConnId;
 use super::limits::{check_name, Limits, RateLimiter};
 pub use super::output::Output;
 use super::protocol::{
-    parse_client_event, ClientEvent, ClientFrame, LeaveReason, Member, Refusal, SeqMap,
-    ServerEvent, WireLimits,
+    parse_client_event, Binary, ClientEvent, ClientFrame, LeaveReason, Member, Refusal, SeqMap,
+    ServerEvent, WireLimits, MAX_FILE_NAME,
 };
 use super::rooms::{RoomName, Rooms, Target};
 use super::session::{Confirm, Session, SessionConfig, Tokens};
@@ -438,6 +438,13 @@ impl<A: Adapter> Hub<A> {
                 text,
                 include_self,
             } => self.message(id, to, except, text, include_self, out),
+            ClientEvent::File {
+                to,
+                except,
+                name,
+                data,
+                include_self,
+            } => self.file(id, to, except, name, data, include_self, out),
             ClientEvent::Rooms => {
                 let rooms = self.rooms_of(id);
                 out.push(Output::Deliver {
@@ -599,30 +606,85 @@ impl<A: Adapter> Hub<A> {
                 max: self.limits.max_text,
             });
         }
+        let target = self.target(id, "message", &to, except, include_self)?;
+        let event = Arc::new(ServerEvent::Message {
+            from: id,
+            nick: self.nick(id).unwrap_or_default().to_string(),
+            to,
+            text,
+            seq: Default::default(),
+        });
+        Ok(self.adapter.broadcast(&self.rooms, &target, event, out))
+    }
+
+    /// Where a `message` or `file` from `id` goes: `to` and `except` are
+    /// bounded, and named rooms in `to` must be rooms `id` is in.
+    fn target(
+        &self,
+        id: ConnId,
+        event: &str,
+        to: &[String],
+        except: Vec<String>,
+        include_self: bool,
+    ) -> Result<Target, Refusal> {
         let most = self.limits.max_rooms + 1;
         if to.len() > most || except.len() > most {
             return Err(Refusal::InvalidFields {
-                event: "message".into(),
+                event: event.into(),
                 detail: format!("`to` and `except` name at most {most} rooms each"),
             });
         }
-        for room in &to {
+        for room in to {
             // Any connection id may be addressed (a private message); named
             // rooms only by their members.
             if !ConnId::looks_like_id(room) && !self.rooms.is_member(id, room) {
                 return Err(Refusal::NotAMember(shown(room, self.limits.max_room)));
             }
         }
-        let target = Target {
-            rooms: to.clone(),
+        Ok(Target {
+            rooms: to.to_vec(),
             except,
             skip: (!include_self).then_some(id),
+        })
+    }
+
+    /// Bytes from `id`, routed like a message. The frame limit bounds their
+    /// size; the hub checks that they are base64 so every receiver can trust
+    /// them, and that the name is short and printable.
+    #[allow(clippy::too_many_arguments)]
+    fn file(
+        &mut self,
+        id: ConnId,
+        to: Vec<String>,
+        except: Vec<String>,
+        name: Option<String>,
+        data: Binary,
+        include_self: bool,
+        out: &mut Vec<Output>,
+    ) -> Result<usize, Refusal> {
+        let bad = |detail: String| Refusal::InvalidFields {
+            event: "file".into(),
+            detail,
         };
-        let event = Arc::new(ServerEvent::Message {
+        if let Some(n) = &name {
+            if n.len() > MAX_FILE_NAME || n.chars().any(char::is_control) {
+                return Err(bad(format!(
+                    "`name` is at most {MAX_FILE_NAME} bytes, with no control characters"
+                )));
+            }
+        }
+        if data.decode().is_none() {
+            return Err(bad(
+                "`data` must be {\"_binary\": \"<base64>\"} (standard alphabet, padded)".into(),
+            ));
+        }
+        let target = self.target(id, "file", &to, except, include_self)?;
+        let event = Arc::new(ServerEvent::File {
             from: id,
             nick: self.nick(id).unwrap_or_default().to_string(),
             to,
-            text,
+            name,
+            data,
             seq: Default::default(),
         });
         Ok(self.adapter.broadcast(&self.rooms, &target, event, out))
@@ -947,4 +1009,111 @@ impl<A: Adapter> Hub<A> {
 /// A client-supplied name cut to a sane length for echoing back in an error.
 fn shown(name: &str, max: usize) -> String {
     name.chars().take(max.max(8) + 1).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::protocol::ErrorCode;
+    use pretty_assertions::assert_eq;
+
+    /// Sends `json` from `from`; returns each recipient with the events it got.
+    fn send(hub: &mut Hub, from: ConnId, json: &str) -> Vec<(ConnId, ServerEvent)> {
+        let mut out = Vec::new();
+        hub.handle(from, json.as_bytes(), &mut out);
+        out.into_iter()
+            .filter_map(|o| match o {
+                Output::Deliver { to, event } => Some((to, event)),
+                _ => None,
+            })
+            .flat_map(|(to, e)| to.into_iter().map(move |t| (t, (*e).clone())))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_is_routed_like_a_message_and_its_bytes_pass_unchanged() {
+        let mut hub = Hub::new(Limits::default());
+        let mut out = Vec::new();
+        let (ana, bo, cy) = (
+            hub.connect(&mut out).unwrap(),
+            hub.connect(&mut out).unwrap(),
+            hub.connect(&mut out).unwrap(),
+        );
+        for who in [ana, bo] {
+            send(&mut hub, who, r#"{"event":"join","room":"lobby"}"#);
+        }
+        let got = send(
+            &mut hub,
+            ana,
+            r#"{"event":"file","to":["lobby"],"name":"a.png","data":{"_binary":"AP8="},"ack":1}"#,
+        );
+        let file = ServerEvent::File {
+            from: ana,
+            nick: hub.nick(ana).unwrap().to_string(),
+            to: vec!["lobby".into()],
+            name: Some("a.png".into()),
+            data: Binary::new(&[0, 255]),
+            seq: SeqMap::new(),
+        };
+        assert_eq!(got[0], (bo, file.clone()));
+        assert!(
+            matches!(&got[1], (who, ServerEvent::Ack { ok: true, reached: Some(1), .. }) if *who == ana)
+        );
+        assert_eq!(got.len(), 2, "cy is not in lobby: {got:?}");
+        assert_eq!(
+            std::str::from_utf8(&file.to_bytes()).unwrap(),
+            format!(
+                r#"{{"event":"file","from":"{}","nick":"{}","to":["lobby"],"name":"a.png","data":{{"_binary":"AP8="}}}}"#,
+                ana.to_hex(),
+                hub.nick(ana).unwrap()
+            )
+        );
+        // To everyone, no name.
+        let got = send(&mut hub, cy, r#"{"event":"file","data":{"_binary":""}}"#);
+        assert_eq!(got.len(), 2);
+        assert!(got
+            .iter()
+            .all(|(_, e)| matches!(e, ServerEvent::File { name: None, .. })));
+    }
+
+    #[test]
+    fn a_file_breaks_no_rule_unseen() {
+        let mut hub = Hub::new(Limits::default());
+        let mut out = Vec::new();
+        let ana = hub.connect(&mut out).unwrap();
+        let refused = |hub: &mut Hub, json: &str| match send(hub, ana, json).pop() {
+            Some((_, ServerEvent::Error { code, .. })) => code,
+            other => panic!("{json}: {other:?}"),
+        };
+        for bad in [
+            r#"{"event":"file","data":{"_binary":"!!"}}"#,
+            r#"{"event":"file","data":{"_binary":"AA=="},"name":"a\nb"}"#,
+        ] {
+            assert_eq!(refused(&mut hub, bad), ErrorCode::InvalidFields, "{bad}");
+        }
+        let long = format!(
+            r#"{{"event":"file","self":true,"data":{{"_binary":"AA=="}},"name":"{}"}}"#,
+            "n".repeat(MAX_FILE_NAME + 1)
+        );
+        assert_eq!(refused(&mut hub, &long), ErrorCode::InvalidFields);
+        let edge = long.replace(&"n".repeat(MAX_FILE_NAME + 1), &"n".repeat(MAX_FILE_NAME));
+        assert!(matches!(
+            send(&mut hub, ana, &edge).pop(),
+            Some((_, ServerEvent::File { .. }))
+        ));
+        for bad in [
+            r#"{"event":"file"}"#,
+            r#"{"event":"file","data":"AA=="}"#,
+            r#"{"event":"file","data":{"_binary":"AA==","x":1}}"#,
+        ] {
+            assert_eq!(refused(&mut hub, bad), ErrorCode::InvalidFields, "{bad}");
+        }
+        assert_eq!(
+            refused(
+                &mut hub,
+                r#"{"event":"file","to":["dev"],"data":{"_binary":""}}"#
+            ),
+            ErrorCode::NotAMember
+        );
+    }
 }

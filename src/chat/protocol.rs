@@ -13,6 +13,7 @@
 //! | client → server | `join` | `room` | `{"event":"join","room":"lobby","ack":2}` |
 //! | client → server | `leave` | `room` | `{"event":"leave","room":"lobby"}` |
 //! | client → server | `message` | `text`, `to` (rooms or ids; none = everyone), `except` (rooms), `self` (also to me) | `{"event":"message","to":["lobby"],"text":"hi","ack":3}` |
+//! | client → server | `file` | `data` (bytes as `{"_binary":"<base64>"}`), `name` (optional), `to`, `except`, `self` as for `message` | `{"event":"file","to":["lobby"],"name":"a.png","data":{"_binary":"iVBORw0K…"}}` |
 //! | client → server | `rooms` | — | `{"event":"rooms"}` |
 //! | client → server | `who` | `room` | `{"event":"who","room":"lobby"}` |
 //! | client → server | `join` + `since` | `room`, `since` (replay this room's events with seq > since; needs `--history`) | `{"event":"join","room":"lobby","since":41,"ack":2}` |
@@ -21,6 +22,7 @@
 //! | both ways | `ping` / `pong` | — | `{"event":"ping"}` → `{"event":"pong"}` |
 //! | server → client | `welcome` | `id`, `nick`, `limits` (+ `session`, `session_ttl_ms` with history on) | `{"event":"welcome","id":"3f…","nick":"guest-3f2a",…,"session":"9c0e…","session_ttl_ms":120000}` |
 //! | server → client | `message` | `from`, `nick`, `to`, `text` (+ `seq` with history on) | `{"event":"message","from":"3f…","nick":"ana","to":["lobby"],"text":"hi","seq":{"lobby":42}}` |
+//! | server → client | `file` | `from`, `nick`, `to`, `name` (if given), `data` (+ `seq`) | `{"event":"file","from":"3f…","nick":"ana","to":["lobby"],"data":{"_binary":"iVBORw0K…"}}` |
 //! | server → client | `joined` / `left` | `room`, `id`, `nick` (+ `reason` for left, + `seq`) | `{"event":"left","room":"lobby","id":"3f…","nick":"ana","reason":"disconnect"}` |
 //! | server → client | `resumed` | `id` (the original), `nick`, `rooms`, `session` (a new token), `replayed` | `{"event":"resumed","id":"3f…","nick":"ana","rooms":["lobby"],"session":"77ab…","replayed":3}` |
 //! | server → client | `gap` | `key`, `from`, `to`, `kept_from`, `message` (before a replay that cannot be complete) | `{"event":"gap","key":"lobby","from":42,"to":57,"kept_from":58,"message":"…"}` |
@@ -39,6 +41,12 @@
 //! `join` with `since`) and drop what it already has (every seq not above
 //! what it saw: a duplicate).
 //!
+//! Bytes travel in JSON as `{"_binary":"<base64>"}` (standard base64 with
+//! padding, RFC 4648 §4): a `file` event's `data`. The hub checks that it is
+//! base64 and passes it on as it came; a Socket.IO client sends and receives
+//! it as a real binary attachment (lesson 10, [`crate::web::socketio`]). The
+//! whole event is one frame, so `--max-frame` bounds a file.
+//!
 //! Parsing treats every frame as hostile: [`parse_client_event`] never panics,
 //! and says which rule a bad frame broke ([`Refusal`]) so the server can answer
 //! with a clear error event instead of dropping the connection silently.
@@ -51,8 +59,40 @@ use std::collections::BTreeMap;
 
 /// The names of the events a client may send, as they appear on the wire.
 pub const CLIENT_EVENTS: &[&str] = &[
-    "nick", "join", "leave", "message", "rooms", "who", "resume", "seen", "ping", "pong",
+    "nick", "join", "leave", "message", "file", "rooms", "who", "resume", "seen", "ping", "pong",
 ];
+
+/// Longest file name a `file` event may carry, in bytes (most file systems
+/// allow 255).
+pub const MAX_FILE_NAME: usize = 255;
+
+/// Bytes inside a JSON event: `{"_binary":"<base64>"}` (standard alphabet,
+/// padded; RFC 4648 §4). A Socket.IO client sees a binary attachment instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binary {
+    /// The bytes, in base64.
+    #[serde(rename = "_binary")]
+    pub base64: String,
+}
+
+impl Binary {
+    /// The bytes of `data`, written in base64.
+    pub fn new(data: &[u8]) -> Binary {
+        use base64::Engine as _;
+        Binary {
+            base64: base64::engine::general_purpose::STANDARD.encode(data),
+        }
+    }
+
+    /// The bytes, or `None` if the text is not valid base64.
+    pub fn decode(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.base64)
+            .ok()
+    }
+}
 
 /// Per history key (a room, a connection id, `*`), a sequence number.
 pub type SeqMap = BTreeMap<String, u64>;
@@ -91,6 +131,23 @@ pub enum ClientEvent {
         /// The text.
         text: String,
         /// Deliver to the sender too (Socket.IO's `io.to(...)` rather than `socket.to(...)`).
+        #[serde(default, rename = "self", skip_serializing_if = "std::ops::Not::not")]
+        include_self: bool,
+    },
+    /// Send bytes (a file) to rooms or connections, like `message`.
+    File {
+        /// Target rooms or connection ids; empty means everyone.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        to: Vec<String>,
+        /// Rooms whose members must not receive it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        except: Vec<String>,
+        /// The file's name, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The bytes.
+        data: Binary,
+        /// Deliver to the sender too.
         #[serde(default, rename = "self", skip_serializing_if = "std::ops::Not::not")]
         include_self: bool,
     },
@@ -207,6 +264,24 @@ pub enum ServerEvent {
         /// The text.
         text: String,
         /// Its number in each history key it was recorded under (history on only).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        seq: SeqMap,
+    },
+    /// Someone sent bytes (a file).
+    File {
+        /// Sender's id.
+        from: ConnId,
+        /// Sender's nickname.
+        nick: String,
+        /// What it was addressed to (empty: everyone).
+        to: Vec<String>,
+        /// The file's name, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The bytes.
+        data: Binary,
+        /// Its number in each history key it was recorded under (history on
+        /// only). Written last, like every `seq`.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         seq: SeqMap,
     },
@@ -336,6 +411,7 @@ impl ServerEvent {
     pub fn seq(&self) -> Option<&SeqMap> {
         match self {
             ServerEvent::Message { seq, .. }
+            | ServerEvent::File { seq, .. }
             | ServerEvent::Joined { seq, .. }
             | ServerEvent::Left { seq, .. }
                 if !seq.is_empty() =>
@@ -346,11 +422,14 @@ impl ServerEvent {
         }
     }
 
-    /// Whether history records this kind of event (messages, joins, leaves).
+    /// Whether history records this kind of event (messages, files, joins, leaves).
     pub fn is_recordable(&self) -> bool {
         matches!(
             self,
-            ServerEvent::Message { .. } | ServerEvent::Joined { .. } | ServerEvent::Left { .. }
+            ServerEvent::Message { .. }
+                | ServerEvent::File { .. }
+                | ServerEvent::Joined { .. }
+                | ServerEvent::Left { .. }
         )
     }
 
@@ -358,6 +437,7 @@ impl ServerEvent {
     pub fn with_seq(&self, new: SeqMap) -> ServerEvent {
         let mut e = self.clone();
         if let ServerEvent::Message { seq, .. }
+        | ServerEvent::File { seq, .. }
         | ServerEvent::Joined { seq, .. }
         | ServerEvent::Left { seq, .. } = &mut e
         {
@@ -481,7 +561,7 @@ pub enum Refusal {
     #[error("the object has no \"event\" string field; say which event it is, e.g. {{\"event\":\"join\",\"room\":\"lobby\"}}")]
     MissingEvent,
     /// Only the events in the protocol table exist.
-    #[error("unknown event `{0}`; the events are nick, join, leave, message, rooms, who, resume, seen, ping, pong")]
+    #[error("unknown event `{0}`; the events are nick, join, leave, message, file, rooms, who, resume, seen, ping, pong")]
     UnknownEvent(String),
     /// Fields must match the event.
     #[error("bad fields for `{event}`: {detail}")]

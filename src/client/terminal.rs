@@ -158,6 +158,28 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
             let text = safe(text);
             format!("[{place}] {}: {text}", term::bold(name(nick, from)))
         }
+        ServerEvent::File {
+            from,
+            nick,
+            to,
+            name: file,
+            data,
+            ..
+        } => {
+            let place = if to.is_empty() {
+                "everyone".to_string()
+            } else {
+                safe(&to.join(","))
+            };
+            let size = data.decode().map_or(0, |d| d.len());
+            format!(
+                "[{place}] {} sent a file{} ({size} bytes)",
+                term::bold(name(nick, from)),
+                file.as_deref()
+                    .map(|f| format!(" {}", safe(f)))
+                    .unwrap_or_default()
+            )
+        }
         ServerEvent::Joined { room, id, nick, .. } => {
             term::dim(format!("[{}] → {} joined", safe(room), name(nick, id)))
         }
