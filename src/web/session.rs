@@ -116,6 +116,8 @@ struct State {
     close_code: CloseCode,
     /// The client itself said `1`: a waiting poll is released with a noop.
     client_closed: bool,
+    /// Packets taken from the outbox are being written to the WebSocket.
+    writing: bool,
     /// The client said `1` while no GET waited: the next GET (already on
     /// its way, most likely) still gets its noop.
     noop_owed: bool,
@@ -488,6 +490,23 @@ impl EngineSender {
         self.session.close(why);
     }
 
+    /// Waits until everything queued so far has left: written to the
+    /// WebSocket, or taken by a poll. Cancel-safe.
+    pub async fn drained(&self) {
+        loop {
+            let notified = self.session.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let st = self.session.lock();
+                if (st.out.is_empty() && !st.writing) || st.closed.is_some() {
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
     /// Ends the session for a broken rule (Close 1008 on a WebSocket);
     /// what was queued (the reason, say) still goes out.
     pub fn abort(&self, why: &str) {
@@ -585,6 +604,7 @@ impl Sessions {
                 close_code: CloseCode::Normal,
                 client_closed: false,
                 noop_owed: false,
+                writing: false,
             }),
             wake: Notify::new(),
             poll: Notify::new(),
@@ -622,7 +642,7 @@ impl Sessions {
 }
 
 /// A fresh session id: 16 random bytes, URL-safe base64 (no padding).
-fn new_sid() -> Option<String> {
+pub fn new_sid() -> Option<String> {
     use base64::Engine as _;
     let mut raw = [0u8; 16];
     getrandom::getrandom(&mut raw).ok()?;
@@ -720,19 +740,30 @@ async fn write_out(session: &Session, ws: &mut WebSocket<TcpStream>) -> Result<(
     let packets: Vec<Packet> = {
         let mut st = session.lock();
         st.out_bytes = 0;
+        st.writing = true;
         st.out.drain(..).collect()
     };
     if packets.is_empty() {
+        session.lock().writing = false;
         return Ok(());
     }
     session.room.notify_waiters();
+    let mut written = Ok(());
     for p in packets {
-        match p {
-            Packet::Message(Data::Binary(b)) => ws.feed(&Message::Binary(b))?,
-            other => ws.feed(&Message::text(other.to_text().unwrap_or_default()))?,
+        written = match p {
+            Packet::Message(Data::Binary(b)) => ws.feed(&Message::Binary(b)),
+            other => ws.feed(&Message::text(other.to_text().unwrap_or_default())),
+        };
+        if written.is_err() {
+            break;
         }
     }
-    ws.flush().await
+    if written.is_ok() {
+        written = ws.flush().await;
+    }
+    session.lock().writing = false;
+    session.room.notify_waiters();
+    written
 }
 
 /// One frame from the upgraded WebSocket; `Err` says why the session ends.
