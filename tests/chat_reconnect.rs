@@ -8,17 +8,12 @@
 
 mod support;
 
-use support::Proc;
+use support::{Proc, Proxy};
 
 use netlab::chat::protocol::ClientEvent;
 use netlab::client::tcp::{AckOutcome, ChatClient};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 
 /// Bound for "this line must appear": a hang fails instead of blocking.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -36,127 +31,6 @@ fn serve(extra: &[&str]) -> (Proc, String) {
         .trim()
         .to_string();
     (server, addr)
-}
-
-/// A TCP proxy the test can cut or freeze. Connections opened after a cut
-/// or a freeze are forwarded normally: the client can come back.
-struct Proxy {
-    addr: String,
-    conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    /// Connections numbered up to this one forward nothing any more.
-    frozen_upto: Arc<AtomicU64>,
-    /// … and these forward nothing from the server to the client.
-    frozen_down_upto: Arc<AtomicU64>,
-    accepted: Arc<AtomicU64>,
-    /// While set, new connections are closed at once (the server looks down).
-    refusing: Arc<std::sync::atomic::AtomicBool>,
-    _accept: JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let conns = Arc::new(Mutex::new(Vec::new()));
-        let frozen_upto = Arc::new(AtomicU64::new(0));
-        let frozen_down_upto = Arc::new(AtomicU64::new(0));
-        let accepted = Arc::new(AtomicU64::new(0));
-        let refusing = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (c, f, fd, a, r) = (
-            conns.clone(),
-            frozen_upto.clone(),
-            frozen_down_upto.clone(),
-            accepted.clone(),
-            refusing.clone(),
-        );
-        let accept = tokio::spawn(async move {
-            while let Ok((down, _)) = listener.accept().await {
-                if r.load(Ordering::SeqCst) {
-                    drop(down);
-                    continue;
-                }
-                let n = a.fetch_add(1, Ordering::SeqCst) + 1;
-                let Ok(up) = TcpStream::connect(&upstream).await else {
-                    continue;
-                };
-                let (dr, dw) = down.into_split();
-                let (ur, uw) = up.into_split();
-                let (f1, f2, f3) = (f.clone(), f.clone(), fd.clone());
-                let task = tokio::spawn(async move {
-                    tokio::join!(pipe(dr, uw, n, f1, None), pipe(ur, dw, n, f2, Some(f3)));
-                });
-                c.lock().unwrap().push(task);
-            }
-        });
-        Proxy {
-            addr,
-            conns,
-            frozen_upto,
-            frozen_down_upto,
-            accepted,
-            refusing,
-            _accept: accept,
-        }
-    }
-
-    /// Closes every connection open now (the client sees its socket close).
-    fn cut(&self) {
-        for t in self.conns.lock().unwrap().drain(..) {
-            t.abort();
-        }
-    }
-
-    /// Stops forwarding on every connection open now, sockets left open.
-    fn freeze(&self) {
-        self.frozen_upto
-            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
-    }
-
-    /// Stops forwarding from the server to the client on every connection
-    /// open now (what the client sends still arrives: its acks get lost).
-    fn freeze_down(&self) {
-        self.frozen_down_upto
-            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
-    }
-
-    /// Closes new connections at once (or, with `false`, forwards them again).
-    fn refuse(&self, on: bool) {
-        self.refusing.store(on, Ordering::SeqCst);
-    }
-
-    fn connections(&self) -> u64 {
-        self.accepted.load(Ordering::SeqCst)
-    }
-}
-
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    n: u64,
-    frozen_upto: Arc<AtomicU64>,
-    frozen_too: Option<Arc<AtomicU64>>,
-) {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let Ok(got) = from.read(&mut buf).await else {
-            return;
-        };
-        if got == 0 {
-            let _ = to.shutdown().await;
-            return;
-        }
-        let frozen = n <= frozen_upto.load(Ordering::SeqCst)
-            || frozen_too
-                .as_ref()
-                .is_some_and(|f| n <= f.load(Ordering::SeqCst));
-        if frozen {
-            // Frozen: hold both sockets open forever, forward nothing.
-            std::future::pending::<()>().await;
-        }
-        if to.write_all(&buf[..got]).await.is_err() {
-            return;
-        }
-    }
 }
 
 fn say(text: &str) -> ClientEvent {

@@ -4,69 +4,20 @@
 
 mod support;
 
+use support::{
+    chromium_available, node_module_available, page_script_steps, serve, serve_on, tcp_member,
+    tcp_sees, KillOnDrop, PATIENCE,
+};
+
 use netlab::chat::protocol::{ClientEvent, ServerEvent};
-use netlab::client::tcp::{AckOutcome, ChatClient};
+use netlab::client::tcp::AckOutcome;
 use netlab::ws::client::{connect, ClientConfig};
 use netlab::ws::{Message, WebSocket};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use tokio::net::TcpStream;
-
-/// Bound for "this must arrive": a hang fails instead of blocking.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-/// `netlab serve` on port 0; killed when dropped.
-struct Server {
-    child: Child,
-    tcp: String,
-    http: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(extra: &[&str]) -> Server {
-    serve_on("127.0.0.1:0", extra)
-}
-
-/// `netlab serve` with its page and WebSocket on `http` (a restart reuses the port).
-fn serve_on(http: &str, extra: &[&str]) -> Server {
-    let mut child = Command::new(support::netlab_bin())
-        .args([
-            "--color",
-            "never",
-            "serve",
-            "--quiet",
-            "--tcp",
-            "127.0.0.1:0",
-            "--http",
-            http,
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("netlab runs");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = |prefix: &str| {
-        let mut l = String::new();
-        out.read_line(&mut l).unwrap();
-        l.trim()
-            .strip_prefix(prefix)
-            .unwrap_or_else(|| panic!("expected {prefix}..., got {l:?}"))
-            .to_string()
-    };
-    let tcp = line("listening on tcp://");
-    let http = line("listening on http://");
-    std::thread::spawn(move || for _ in out.lines() {});
-    Server { child, tcp, http }
-}
 
 /// The next JSON text message (pings answered underneath); panics on anything else.
 async fn next_json(ws: &mut WebSocket<TcpStream>) -> Value {
@@ -96,24 +47,6 @@ async fn until(ws: &mut WebSocket<TcpStream>, name: &str) -> Value {
 
 async fn send(ws: &mut WebSocket<TcpStream>, v: Value) {
     ws.send(&Message::text(v.to_string())).await.unwrap();
-}
-
-/// A TCP chat client in `room`, named `nick` if given: the other transport in
-/// every mixed test here.
-async fn tcp_member(addr: &str, nick: Option<&str>, room: &str) -> ChatClient {
-    let mut c = ChatClient::connect(addr).await.unwrap();
-    if let Some(nick) = nick {
-        c.call(ClientEvent::Nick { nick: nick.into() })
-            .await
-            .unwrap();
-    }
-    c.call(ClientEvent::Join {
-        room: room.into(),
-        since: None,
-    })
-    .await
-    .unwrap();
-    c
 }
 
 /// A WebSocket chat client that has set its nick and joined `room`.
@@ -444,59 +377,6 @@ fn a_stalled_ws_message_gets_1008_after_the_frame_timeout() {
         .rposition(|w| w[0] == 0x88)
         .map(|at| u16::from_be_bytes([all[at + 2], all[at + 3]]));
     assert_eq!(close, Some(1008), "{}", String::from_utf8_lossy(&all));
-}
-
-/// Waits for the next TCP-side message whose text is `text`.
-async fn tcp_sees(tcp: &mut ChatClient, text: &str) -> String {
-    loop {
-        match tokio::time::timeout(PATIENCE, tcp.next_event())
-            .await
-            .expect("in time")
-            .unwrap()
-        {
-            ServerEvent::Message { text: t, nick, .. } if t == text => return nick,
-            _ => continue,
-        }
-    }
-}
-
-/// Whether the interop tier's Node package `name` is installed (in tests/interop).
-fn node_module_available(name: &str) -> bool {
-    support::peer_available(
-        &format!("node {name}"),
-        Command::new("node")
-            .current_dir(support::interop_dir())
-            .args(["-e", &format!("require('{name}')")]),
-    )
-}
-
-/// Whether Debian's Chromium and playwright-core (which drives it) are installed.
-fn chromium_available() -> bool {
-    support::peer_available(
-        "chromium",
-        Command::new("/usr/bin/chromium").arg("--version"),
-    ) && node_module_available("playwright-core")
-}
-
-/// The Chromium page scripts (tests/interop/web_*.js) print one line per step
-/// they reached; the returned check waits for the next line and insists it is
-/// `what` (a script that failed has printed its error to stderr instead).
-fn page_script_steps(node: &mut Child) -> impl Fn(&str) {
-    let (tx, lines) = std::sync::mpsc::channel();
-    let stdout = node.stdout.take().expect("piped stdout");
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    move |what: &str| {
-        let got = lines.recv_timeout(Duration::from_secs(60));
-        assert_eq!(
-            got.as_deref(),
-            Ok(what),
-            "the page script stopped (its error is above)"
-        );
-    }
 }
 
 /// Interop: headless Chromium loads the page from `netlab serve`; two pages
@@ -966,29 +846,6 @@ fn socketio_clients_answer_server_ack_requests() {
     let _ = silent.kill();
     let _ = answering.wait();
     let _ = silent.wait();
-}
-
-/// A child process that is killed if the test fails before it ends.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl std::ops::Deref for KillOnDrop {
-    type Target = Child;
-    fn deref(&self) -> &Child {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for KillOnDrop {
-    fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
-    }
 }
 
 /// Interop: the page in headless Chromium against `--history --confirm-timeout`:

@@ -10,6 +10,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// True when the interop tier is required (set by `scripts/check-all` and CI).
 pub fn interop_required() -> bool {
@@ -418,5 +422,293 @@ impl JsonServer {
             .find(|l| !l.trim().is_empty())
             .unwrap_or_else(|| panic!("no report on stdout: {lines:?}"));
         serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {last}"))
+    }
+}
+
+// ---- The chat server with its web side, and the peers around it -----------
+
+/// Bound for "this must arrive": a hang fails instead of blocking.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// `netlab serve` with TCP and HTTP on port 0; killed when dropped.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// Where TCP chat clients connect.
+    pub tcp: String,
+    /// Where the page, `/ws` and `/socket.io/` are served.
+    pub http: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `netlab --color never serve --quiet --tcp 127.0.0.1:0 --http 127.0.0.1:0 EXTRA...`.
+pub fn serve(extra: &[&str]) -> Server {
+    serve_on("127.0.0.1:0", extra)
+}
+
+/// `netlab serve` with its page and WebSocket on `http` (a restart reuses the port).
+pub fn serve_on(http: &str, extra: &[&str]) -> Server {
+    let mut child = Command::new(netlab_bin())
+        .args([
+            "--color",
+            "never",
+            "serve",
+            "--quiet",
+            "--tcp",
+            "127.0.0.1:0",
+            "--http",
+            http,
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("netlab runs");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = |prefix: &str| {
+        let mut l = String::new();
+        out.read_line(&mut l).unwrap();
+        l.trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix}..., got {l:?}"))
+            .to_string()
+    };
+    let tcp = line("listening on tcp://");
+    let http = line("listening on http://");
+    std::thread::spawn(move || for _ in out.lines() {});
+    Server { child, tcp, http }
+}
+
+/// A TCP chat client in `room`, named `nick` if given: the other transport in
+/// every mixed test.
+pub async fn tcp_member(
+    addr: &str,
+    nick: Option<&str>,
+    room: &str,
+) -> netlab::client::tcp::ChatClient {
+    use netlab::chat::protocol::ClientEvent;
+    let mut c = netlab::client::tcp::ChatClient::connect(addr)
+        .await
+        .unwrap();
+    if let Some(nick) = nick {
+        c.call(ClientEvent::Nick { nick: nick.into() })
+            .await
+            .unwrap();
+    }
+    c.call(ClientEvent::Join {
+        room: room.into(),
+        since: None,
+    })
+    .await
+    .unwrap();
+    c
+}
+
+/// Waits for the next TCP-side message whose text is `text`; returns its sender's nick.
+pub async fn tcp_sees(tcp: &mut netlab::client::tcp::ChatClient, text: &str) -> String {
+    use netlab::chat::protocol::ServerEvent;
+    loop {
+        match tokio::time::timeout(PATIENCE, tcp.next_event())
+            .await
+            .expect("in time")
+            .unwrap()
+        {
+            ServerEvent::Message { text: t, nick, .. } if t == text => return nick,
+            _ => continue,
+        }
+    }
+}
+
+/// Whether the interop tier's Node package `name` is installed (in tests/interop).
+pub fn node_module_available(name: &str) -> bool {
+    peer_available(
+        &format!("node {name}"),
+        Command::new("node")
+            .current_dir(interop_dir())
+            .args(["-e", &format!("require('{name}')")]),
+    )
+}
+
+/// Whether Debian's Chromium and playwright-core (which drives it) are installed.
+pub fn chromium_available() -> bool {
+    peer_available(
+        "chromium",
+        Command::new("/usr/bin/chromium").arg("--version"),
+    ) && node_module_available("playwright-core")
+}
+
+/// The Chromium page scripts (tests/interop/web_*.js) print one line per step
+/// they reached; the returned check waits for the next line and insists it is
+/// `what` (a script that failed has printed its error to stderr instead).
+pub fn page_script_steps(node: &mut Child) -> impl Fn(&str) {
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = node.stdout.take().expect("piped stdout");
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    move |what: &str| {
+        let got = lines.recv_timeout(Duration::from_secs(60));
+        assert_eq!(
+            got.as_deref(),
+            Ok(what),
+            "the page script stopped (its error is above)"
+        );
+    }
+}
+
+/// A child process that is killed if the test fails before it ends.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+/// A TCP proxy the test can cut or freeze. Connections opened after a cut
+/// or a freeze are forwarded normally: the client can come back.
+pub struct Proxy {
+    /// Where clients connect.
+    pub addr: String,
+    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    /// Connections numbered up to this one forward nothing any more.
+    frozen_upto: Arc<AtomicU64>,
+    /// … and these forward nothing from the server to the client.
+    frozen_down_upto: Arc<AtomicU64>,
+    accepted: Arc<AtomicU64>,
+    /// While set, new connections are closed at once (the server looks down).
+    refusing: Arc<std::sync::atomic::AtomicBool>,
+    _accept: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Listens on a free loopback port and forwards to `upstream`
+    /// (call inside a tokio runtime: its tasks run there).
+    pub async fn start(upstream: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let frozen_upto = Arc::new(AtomicU64::new(0));
+        let frozen_down_upto = Arc::new(AtomicU64::new(0));
+        let accepted = Arc::new(AtomicU64::new(0));
+        let refusing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (c, f, fd, a, r) = (
+            conns.clone(),
+            frozen_upto.clone(),
+            frozen_down_upto.clone(),
+            accepted.clone(),
+            refusing.clone(),
+        );
+        let accept = tokio::spawn(async move {
+            while let Ok((down, _)) = listener.accept().await {
+                if r.load(Ordering::SeqCst) {
+                    drop(down);
+                    continue;
+                }
+                let n = a.fetch_add(1, Ordering::SeqCst) + 1;
+                let Ok(up) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let (dr, dw) = down.into_split();
+                let (ur, uw) = up.into_split();
+                let (f1, f2, f3) = (f.clone(), f.clone(), fd.clone());
+                let task = tokio::spawn(async move {
+                    tokio::join!(pipe(dr, uw, n, f1, None), pipe(ur, dw, n, f2, Some(f3)));
+                });
+                c.lock().unwrap().push(task);
+            }
+        });
+        Proxy {
+            addr,
+            conns,
+            frozen_upto,
+            frozen_down_upto,
+            accepted,
+            refusing,
+            _accept: accept,
+        }
+    }
+
+    /// Closes every connection open now (the client sees its socket close).
+    pub fn cut(&self) {
+        for t in self.conns.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    /// Stops forwarding on every connection open now, sockets left open.
+    pub fn freeze(&self) {
+        self.frozen_upto
+            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Stops forwarding from the server to the client on every connection
+    /// open now (what the client sends still arrives: its acks get lost).
+    pub fn freeze_down(&self) {
+        self.frozen_down_upto
+            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Closes new connections at once (or, with `false`, forwards them again).
+    pub fn refuse(&self, on: bool) {
+        self.refusing.store(on, Ordering::SeqCst);
+    }
+
+    /// Connections accepted and forwarded so far.
+    pub fn connections(&self) -> u64 {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+/// Copies `from` to `to` until EOF, or forever nothing once frozen.
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    n: u64,
+    frozen_upto: Arc<AtomicU64>,
+    frozen_too: Option<Arc<AtomicU64>>,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let Ok(got) = from.read(&mut buf).await else {
+            return;
+        };
+        if got == 0 {
+            let _ = to.shutdown().await;
+            return;
+        }
+        let frozen = n <= frozen_upto.load(Ordering::SeqCst)
+            || frozen_too
+                .as_ref()
+                .is_some_and(|f| n <= f.load(Ordering::SeqCst));
+        if frozen {
+            // Frozen: hold both sockets open forever, forward nothing.
+            std::future::pending::<()>().await;
+        }
+        if to.write_all(&buf[..got]).await.is_err() {
+            return;
+        }
     }
 }
