@@ -252,6 +252,10 @@ fn connection_state_recovery_delivers_exactly_what_was_missed() {
     let mut tcp = rt.block_on(tcp_member(&server.tcp, Some("tina"), "lobby"));
     let mut node = Script::start("sio_recover.js", &[&proxy.addr]);
     let first = node.expect("connect");
+    assert!(
+        first["pid"].is_string(),
+        "with --history, the CONNECT answer carries a pid: {first}"
+    );
     assert_eq!(first["recovered"], false, "{first}");
     node.expect("ready");
     rt.block_on(tcp.call(say("before"))).unwrap();

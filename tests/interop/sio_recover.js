@@ -10,7 +10,9 @@
 // it did not restore rejoins, so a failure shows what was lost.
 //
 // stdout, one JSON line each:
-//   {"ev":"connect","recovered":B,"id":…}  {"ev":"ready"}
+//   {"ev":"connect","recovered":B,"id":…,"pid":…}  {"ev":"ready"}
+//     pid: the session id the server's CONNECT answer carried (the client
+//     keeps it in socket._pid to send back when it reconnects), or null
 //   {"ev":"message","text":…,"offset":…}   offset: the last argument, if any
 //   {"ev":"disconnect","reason":…}  {"ev":"connect_error","message":…}
 "use strict";
@@ -26,7 +28,7 @@ process.stdin.on("end", () => process.exit(0)).resume();
 const socket = io(`http://${addr}`);
 let first = true;
 socket.on("connect", async () => {
-  out({ ev: "connect", recovered: socket.recovered, id: socket.id });
+  out({ ev: "connect", recovered: socket.recovered ?? null, id: socket.id, pid: socket._pid ?? null });
   if (socket.recovered) return;
   try {
     const nick = await socket.timeout(WAIT).emitWithAck("nick", "sio");
