@@ -300,8 +300,8 @@ fn connection_state_recovery_delivers_exactly_what_was_missed() {
 }
 
 /// Binary attachments between two unmodified socket.io-clients through the
-/// chat server on `transport`: a Buffer sent in a message arrives as a
-/// Buffer with the same bytes, both ways (4 bytes, then 1000).
+/// chat server on `transport`: a Buffer sent as a `file` event's data
+/// arrives as a Buffer with the same bytes, both ways (4 bytes, then 1000).
 fn binary_both_ways(transport: &str) {
     let server = serve(&[]);
     let node = Command::new("node")

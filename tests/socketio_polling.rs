@@ -1088,10 +1088,10 @@ async fn nothing_queued_during_the_upgrade_is_lost_or_sent_twice() {
 }
 
 /// Binary attachments on polling are `b` + base64 packets in the payload:
-/// a polling client POSTs a BINARY_EVENT with one attachment (the bytes
-/// 1 2 3 255); a polling member of lobby gets the placeholder packet and
-/// `bAQID/w==` after it, and a WebSocket member gets the same event with the
-/// bytes as a binary frame.
+/// a polling client POSTs a BINARY_EVENT (the chat's `file` event) with one
+/// attachment (the bytes 1 2 3 255); a polling member of lobby gets the
+/// placeholder packet and `bAQID/w==` after it, and a WebSocket member gets
+/// the same event with the bytes as a binary frame.
 #[tokio::test]
 async fn binary_attachments_are_base64_on_polling_and_binary_frames_on_websocket() {
     let s = serve(&[]);
@@ -1105,17 +1105,17 @@ async fn binary_attachments_are_base64_on_polling_and_binary_frames_on_websocket
     ws.send(&Message::text("5")).await.unwrap();
     sender
         .send(&format!(
-            r#"451-["message",{{"to":["lobby"],"text":"file","file":{{"_placeholder":true,"num":0}}}}]{RS}bAQID/w=="#
+            r#"451-["file",{{"to":["lobby"],"name":"b.bin","data":{{"_placeholder":true,"num":0}}}}]{RS}bAQID/w=="#
         ))
         .await;
     let is_file = |p: &str| {
         p.strip_prefix("451-")
             .and_then(|rest| serde_json::from_str::<Vec<Value>>(rest).ok())
-            .is_some_and(|v| v[0] == "message" && v[1]["text"] == "file")
+            .is_some_and(|v| v[0] == "file" && v[1]["name"] == "b.bin")
     };
     let placeholder = |p: &str| {
         let v: Vec<Value> = serde_json::from_str(&p[4..]).unwrap();
-        v[1]["file"].clone()
+        v[1]["data"].clone()
     };
     // Polling: the placeholder, then the attachment, base64.
     let mut packets: Vec<String> = Vec::new();

@@ -2,10 +2,11 @@
 //
 //   node sio_binary.js HTTP_ADDR polling|websocket
 //
-// Two clients on the one transport given, both in lobby. a sends a message
-// carrying a Buffer (1 2 3 255); b must get it as a Buffer with those bytes,
-// then answers with 1000 bytes of its own, which a must get intact. Prints
-// "done" and exits 0, or says on stderr what went wrong and exits 1.
+// Two clients on the one transport given, both in lobby. a sends a `file`
+// event (the chat's event for bytes: {to, name, data}) whose data is a Buffer
+// (1 2 3 255); b must get it as a Buffer with those bytes, then answers with
+// 1000 bytes of its own, which a must get intact. Prints "done" and exits 0,
+// or says on stderr what went wrong and exits 1.
 "use strict";
 const { io } = require("socket.io-client");
 
@@ -27,11 +28,11 @@ const client = (nick) => new Promise((resolve) => {
   });
 });
 
-const next = (s, text) => new Promise((resolve) => {
-  const on = (m) => {
-    if (m && m.text === text) { s.off("message", on); resolve(m); }
+const next = (s, name) => new Promise((resolve) => {
+  const on = (f) => {
+    if (f && f.name === name) { s.off("file", on); resolve(f); }
   };
-  s.on("message", on);
+  s.on("file", on);
 });
 
 const same = (got, want, who) => {
@@ -45,17 +46,17 @@ const same = (got, want, who) => {
   const small = Buffer.from([1, 2, 3, 255]);
   const big = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7) % 256));
 
-  const toB = next(b, "file");
-  const ack = await a.timeout(WAIT).emitWithAck("message", { to: ["lobby"], text: "file", file: small });
+  const toB = next(b, "small.bin");
+  const ack = await a.timeout(WAIT).emitWithAck("file", { to: ["lobby"], name: "small.bin", data: small });
   if (ack.ok !== true || ack.reached !== 1) fail("a's ack: " + JSON.stringify(ack));
-  const mb = await toB;
-  same(mb.file, small, "b");
-  if (mb.nick !== "alice") fail("b: from " + mb.nick);
+  const fb = await toB;
+  same(fb.data, small, "b");
+  if (fb.nick !== "alice") fail("b: from " + fb.nick);
 
-  const toA = next(a, "reply");
-  b.emit("message", { to: ["lobby"], text: "reply", file: big });
-  const ma = await toA;
-  same(ma.file, big, "a");
+  const toA = next(a, "big.bin");
+  b.emit("file", { to: ["lobby"], name: "big.bin", data: big });
+  const fa = await toA;
+  same(fa.data, big, "a");
 
   for (const [who, s] of [["a", a], ["b", b]]) {
     const t = s.io.engine.transport.name;
