@@ -362,6 +362,8 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, site: &Site) {
         let response = match route {
             Route::File(ty, body) => Response::new(200, ty, body),
             Route::Refuse(code, why) => Response::new(code, TEXT, format!("{why}\n")),
+            // A refused origin is granted nothing, not even reading why.
+            Route::EngineError(EngineCode::Forbidden) => EngineCode::Forbidden.response(),
             Route::EngineError(code) => cors(code.response(), &req),
             Route::Upgrade => {
                 if let (Some(ws), Some(chat)) =
