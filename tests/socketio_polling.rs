@@ -1312,3 +1312,52 @@ async fn a_sid_used_from_another_address_is_forbidden() {
         .connect()
         .await;
 }
+
+/// What sessions buffer — packets waiting for a poll, messages the
+/// application has not read — is charged to the server's `--max-memory`
+/// (here `netlab socketio echo`, whose `message-back` waits in the outbox
+/// until polled). A message the budget cannot hold ends only its own
+/// session; the session already holding its share keeps it and delivers it.
+#[tokio::test]
+async fn sessions_share_the_memory_budget_and_one_over_it_ends_alone() {
+    let echo = support::listen(&[
+        "socketio",
+        "echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--max-memory",
+        "1MiB",
+        "--max-payload",
+        "900KB",
+    ]);
+    let big = "x".repeat(600_000);
+    let message = format!("42[\"message\",\"{big}\"]");
+    let holder = Polling::open(&echo.addr).await;
+    holder.send("40").await;
+    holder.send(&message).await;
+    // Its echo (600 kB) now waits in its outbox, charged to the budget.
+    let late = Polling::open(&echo.addr).await;
+    late.send("40").await;
+    assert_eq!(late.post(message.as_bytes()).await.status, 200);
+    // The second 600 kB message does not fit: that session is over...
+    let r = late.get().await;
+    assert!(
+        r.status == 400 || r.packets().last().map(String::as_str) == Some("1"),
+        "the session over the budget is closed: {r:?}"
+    );
+    // ...and the first still gets everything it was owed.
+    let mut got = Vec::new();
+    while !got
+        .iter()
+        .any(|p: &String| p.starts_with("42[\"message-back\""))
+    {
+        let r = holder.get().await;
+        assert_eq!(r.status, 200, "{r:?}");
+        got.extend(r.packets());
+    }
+    let back = got
+        .iter()
+        .find(|p| p.starts_with("42[\"message-back\""))
+        .unwrap();
+    assert_eq!(back.len(), message.len() + 5, "the whole echo");
+}

@@ -47,8 +47,12 @@ pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result
     let echo_socketio: App =
         Arc::new(move |socket| Box::pin(super::socketio_echo::connection(socket, shared.clone())));
     let site = Site {
-        socketio: Sessions::new(engine.clone(), echo_socketio),
-        engine_echo: Some(Sessions::new(engine, echo_engine)),
+        socketio: Sessions::new(engine.clone(), echo_socketio, config.guards.budget.clone()),
+        engine_echo: Some(Sessions::new(
+            engine,
+            echo_engine,
+            config.guards.budget.clone(),
+        )),
         chat: None,
         config: config.web,
         guards: config.guards,

@@ -227,7 +227,7 @@ pub async fn serve(
         frame_timeout: server.config().frame_timeout,
     };
     let site = Site {
-        socketio: Sessions::new(engine, app),
+        socketio: Sessions::new(engine, app, guards.budget.clone()),
         engine_echo: None,
         chat: Some(server),
         config,

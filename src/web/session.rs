@@ -13,6 +13,7 @@
 //! to the IP address that opened it.
 
 use super::engineio::{Data, Packet, Upgrade};
+use crate::guard::{MemoryBudget, Reservation};
 use crate::ws::{CloseCode, Message, WebSocket, WsError};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -102,6 +103,13 @@ struct State {
     out: VecDeque<Packet>,
     /// Their size in bytes.
     out_bytes: usize,
+    /// Bytes delivered to the application's inbox and not read yet.
+    in_bytes: usize,
+    /// Both, charged to the server's memory budget (`--max-memory`).
+    held: Reservation,
+    /// The budget refused the outbox's last growth: the application takes
+    /// nothing more until it drains.
+    over_budget: bool,
     /// Where the upgrade stands.
     upgrade: Upgrade,
     /// A polling GET is waiting for packets.
@@ -121,6 +129,20 @@ struct State {
     /// The client said `1` while no GET waited: the next GET (already on
     /// its way, most likely) still gets its noop.
     noop_owed: bool,
+}
+
+impl State {
+    /// Charges what the session holds now (outbox, unread inbox) to the budget.
+    fn recharge(&mut self) -> Result<(), crate::guard::OverBudget> {
+        if self.writing {
+            // The batch being written still holds its bytes.
+            return Ok(());
+        }
+        let now = self.out_bytes + self.in_bytes;
+        let r = self.held.hold(now);
+        self.over_budget = r.is_err();
+        r
+    }
 }
 
 /// One Engine.IO session.
@@ -193,6 +215,9 @@ impl Session {
         }
         st.out_bytes += packet_len(&p);
         st.out.push_back(p);
+        // Control packets and the batch already taken still go out; what
+        // the budget refuses stops the application taking more.
+        st.over_budget = st.recharge().is_err();
         drop(st);
         self.wake.notify_one();
         self.poll.notify_one();
@@ -217,6 +242,7 @@ impl Session {
             let mut st = self.lock();
             st.out.clear();
             st.out_bytes = 0;
+            let _ = st.recharge();
             st.client_closed |= client_closed;
             st.noop_owed = client_closed && !st.polling_get && st.closed.is_none();
         }
@@ -251,6 +277,20 @@ impl Session {
     /// Hands one message from the client to the application, waiting while
     /// its inbox is full; false if the session is over.
     pub async fn deliver(&self, data: Data) -> bool {
+        let len = data.len();
+        {
+            let mut st = self.lock();
+            st.in_bytes += len;
+            if st.recharge().is_err() {
+                st.in_bytes -= len;
+                let _ = st.recharge();
+                drop(st);
+                // A message the server's budget cannot hold (WebSocket 1013's
+                // meaning): this session ends, the others go on.
+                self.abort("the server's memory budget is spent (--max-memory)");
+                return false;
+            }
+        }
         let tx = self.inbox.lock().unwrap_or_else(|e| e.into_inner()).clone();
         match tx {
             Some(tx) => tx.send(data).await.is_ok(),
@@ -258,10 +298,17 @@ impl Session {
         }
     }
 
+    /// The application read `len` bytes from its inbox: no longer held.
+    fn read(&self, len: usize) {
+        let mut st = self.lock();
+        st.in_bytes = st.in_bytes.saturating_sub(len);
+        let _ = st.recharge();
+    }
+
     /// Is the outbox below its high-water mark?
     fn has_room(&self) -> bool {
         let st = self.lock();
-        st.out_bytes < OUTBOX_HIGH_WATER || st.closed.is_some()
+        (st.out_bytes < OUTBOX_HIGH_WATER && !st.over_budget) || st.closed.is_some()
     }
 
     /// Waits until the outbox has room.
@@ -315,6 +362,7 @@ impl Session {
         if !st.out.is_empty() && st.upgrade == Upgrade::Polling {
             let mut packets: Vec<Packet> = st.out.drain(..).collect();
             st.out_bytes = 0;
+            let _ = st.recharge();
             st.polling_get = false;
             let closed = st.closed.is_some();
             drop(st);
@@ -415,7 +463,9 @@ impl EngineSocket {
     /// The next message from the client; `None` when the session is over
     /// (read [`EngineSocket::closed_reason`] for why). Cancel-safe.
     pub async fn recv(&mut self) -> Option<Data> {
-        self.inbox.recv().await
+        let data = self.inbox.recv().await?;
+        self.session.read(data.len());
+        Some(data)
     }
 
     /// Queues one message for the client; never blocks (check
@@ -524,6 +574,7 @@ impl Drop for EngineSocket {
 pub struct Sessions {
     config: EngineConfig,
     app: App,
+    budget: Arc<MemoryBudget>,
     table: Mutex<HashMap<String, Arc<Session>>>,
 }
 
@@ -537,11 +588,13 @@ impl std::fmt::Debug for Sessions {
 }
 
 impl Sessions {
-    /// An empty table whose sessions run `app`.
-    pub fn new(config: EngineConfig, app: App) -> Arc<Sessions> {
+    /// An empty table whose sessions run `app`, charging what they buffer
+    /// to `budget`.
+    pub fn new(config: EngineConfig, app: App, budget: Arc<MemoryBudget>) -> Arc<Sessions> {
         Arc::new(Sessions {
             config,
             app,
+            budget,
             table: Mutex::new(HashMap::new()),
         })
     }
@@ -592,6 +645,9 @@ impl Sessions {
             state: Mutex::new(State {
                 out: VecDeque::new(),
                 out_bytes: 0,
+                in_bytes: 0,
+                held: self.budget.reservation(),
+                over_budget: false,
                 upgrade: if ws.is_some() {
                     Upgrade::Upgraded
                 } else {
@@ -741,6 +797,7 @@ async fn write_out(session: &Session, ws: &mut WebSocket<TcpStream>) -> Result<(
         let mut st = session.lock();
         st.out_bytes = 0;
         st.writing = true;
+        // Still held while being written: released once the write is done.
         st.out.drain(..).collect()
     };
     if packets.is_empty() {
@@ -761,7 +818,11 @@ async fn write_out(session: &Session, ws: &mut WebSocket<TcpStream>) -> Result<(
     if written.is_ok() {
         written = ws.flush().await;
     }
-    session.lock().writing = false;
+    {
+        let mut st = session.lock();
+        st.writing = false;
+        let _ = st.recharge();
+    }
     session.room.notify_waiters();
     written
 }
