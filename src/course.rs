@@ -182,8 +182,8 @@ pub const LESSONS: &[Lesson] = &[
         text: Some(include_str!("../lessons/10-browser-socketio/README.md")),
         examples: &["10_socketio"],
         exercise: Some(Exercise {
-            task: "write and read Socket.IO packets with ack ids: 421[\"message\",{…}], 431[…], and the refusals",
-            hint: "A packet is layers of one-character prefixes: Engine.IO's type (4 = message), Socket.IO's type (2 = EVENT, 3 = ACK), an optional \"/ns,\", optional ack digits, then JSON. Peel them with strip_prefix; count the digits before parsing them (more than 19 → AckTooLong, so u64 never overflows). Ack id 0 is an id. Let serde_json write and read the array, so the name's quotes are escaped.",
+            task: "join and split HTTP long-polling payloads (\\x1e between packets, b + base64 for binary), and step the polling → WebSocket upgrade",
+            hint: "A payload is the pieces between separators: work out what `split` hands you for an empty body or a separator at the end, and count pieces before you look inside one. Only a piece's first byte can make it binary, and the base64 has an alphabet and padding to get right. For the upgrade, draw the table (three states down, four events across) and fill the few allowed cells first; the capture in the lesson shows which requests a client still sends while its WebSocket is being probed.",
             original: include_str!("../lessons/10-browser-socketio/exercise.rs"),
         }),
     },

@@ -85,7 +85,7 @@ mod lesson_07 {
 
 mod lesson_10 {
     mod subject {
-        pub use netlab::web::socketio::{encode_ack, encode_event, parse};
+        pub use netlab::web::engineio::{decode_payload, encode_payload, upgrade_step};
     }
     include!("../lessons/10-browser-socketio/tests.rs");
 }

@@ -1,52 +1,73 @@
-// Lesson 10 — exercise: Socket.IO packets with ack ids, written and read.
+// Lesson 10 — exercise: what a default Socket.IO client really sends first.
+// HTTP long-polling payloads (several Engine.IO packets in one request body),
+// and the state machine that moves a session from polling to a WebSocket.
 //
 // Replace each `todo!()`, then run `netlab check 10`.
-// `netlab lesson 10` has the packet grammar and a whole conversation on the wire.
+// `netlab lesson 10` has a client's first second on the wire, and the
+// upgrade drawn as a state machine.
 
-use netlab::web::socketio::{Incoming, PacketError, MAX_ACK_DIGITS};
-use serde_json::Value;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use netlab::web::engineio::{Data, EngineError, Packet, TransportEvent, Upgrade, UpgradeStep};
 
-/// An EVENT packet: `42`, then the ack id if there is one, then the JSON array
-/// `[name, ...args]`.
+/// The byte between two packets of a polling payload: ASCII 30, the
+/// "record separator" (Engine.IO v4, "Packet encoding" → "HTTP long-polling").
+pub const SEPARATOR: u8 = 0x1e;
+
+/// Joins packets into one polling payload, the body of a GET's answer or of
+/// a POST (Engine.IO v4, "Packet encoding" → "HTTP long-polling"):
 ///
-/// `encode_event(Some(1), "message", &[json!({"text":"hi"})])` is
-/// `421["message",{"text":"hi"}]`; `encode_event(None, "nick", &[json!("ana")])`
-/// is `42["nick","ana"]`.
-pub fn encode_event(ack: Option<u64>, name: &str, args: &[Value]) -> String {
-    // TODO: the name is a JSON string too (quotes inside it must be escaped):
-    // build a Vec<Value> starting with Value::String(name) and let serde_json write it.
+/// - `SEPARATOR` goes *between* two packets (never before the first, never
+///   after the last; no packets at all is an empty body);
+/// - a text packet is its type digit and its data, as on a WebSocket:
+///   `Packet::to_text` writes exactly that;
+/// - a binary message (`Packet::Message(Data::Binary(bytes))`) has no text
+///   form (`to_text` gives `None`): it is written `b` and then its bytes in
+///   base64 — the standard alphabet (`+` and `/`) with `=` padding, as
+///   `BASE64` above does.
+///
+/// `[Message(Text("hello")), Ping(""), Message(Binary([1, 2, 3, 4]))]` is
+/// `4hello\x1e2\x1ebAQIDBA==`.
+pub fn encode_payload(packets: &[Packet]) -> Vec<u8> {
+    // TODO: one Vec<u8>; push the separator before every packet but the first.
     todo!()
 }
 
-/// An ACK packet answering ack id `id`: `43`, the id, then the JSON array of the
-/// answer's arguments — `431[{"ok":true}]`, or `437[]` with no arguments.
-pub fn encode_ack(id: u64, args: &[Value]) -> String {
-    // TODO: one format! and a JSON array.
+/// Splits a polling payload (a POST body, from anyone on the network) into
+/// packets. The rules, checked part by part in order — the first part that
+/// breaks one is the answer:
+///
+/// - the body is cut at every `SEPARATOR` byte, and every piece is one
+///   packet: an empty piece (an empty body, two separators in a row, one at
+///   either end) is `EngineError::Empty`;
+/// - at most `max_packets` pieces are read: the next one is
+///   `EngineError::TooManyPackets(max_packets)`, whatever it holds;
+/// - a piece that starts with `b` is a binary message: the rest is base64
+///   (standard alphabet, padded), else `EngineError::Base64`;
+/// - any other piece is text: UTF-8 (else `EngineError::Utf8`), then one
+///   packet, which `Packet::parse_text` reads (with its own errors).
+///
+/// Never panic, and never allocate more than the body's size.
+pub fn decode_payload(body: &[u8], max_packets: usize) -> Result<Vec<Packet>, EngineError> {
+    // TODO: `split` on a byte slice takes a closure; decide what a piece is
+    // before you decide what is inside it.
     todo!()
 }
 
-/// Reads one WebSocket text message from a Socket.IO client.
+/// One step of the upgrade (Engine.IO v4, "Upgrade"): where a session's
+/// transport goes when `event` happens in `state`, or `UpgradeStep::Refuse`
+/// when the event is not allowed there (the server answers `400`, or closes
+/// the WebSocket, and the state stays as it was).
 ///
-/// Engine.IO first: `3` is `Incoming::Pong`, `1` is `Incoming::Close`, `4` is a
-/// message carrying a Socket.IO packet; anything else is
-/// `PacketError::EngineType`. Then the Socket.IO packet:
-///
-/// - its type digit: `0` CONNECT (any data after it is auth, ignored), `1`
-///   DISCONNECT, `2` EVENT, `3` ACK; `5` and `6` are `PacketError::Binary`;
-///   anything else (or nothing) is `PacketError::SocketType`;
-/// - an optional namespace `/name,`: only the main one (`/,`) is allowed, any
-///   other is `PacketError::Namespace`;
-/// - an optional ack id: ASCII digits; more than `MAX_ACK_DIGITS` (19) of them
-///   is `PacketError::AckTooLong`;
-/// - the data: for EVENT a JSON array whose first element is the name (a string),
-///   for ACK a JSON array of arguments; anything else is `PacketError::BadEvent`
-///   (with any text you like inside). An ACK without an id is `BadEvent` too.
-///
-/// Never panic: the text comes from anyone on the network.
-pub fn parse(text: &str) -> Result<Incoming, PacketError> {
-    // TODO: look at one character at a time with `strip_prefix`; count the
-    // digits with `bytes().take_while(u8::is_ascii_digit)` before parsing them;
-    // `serde_json::from_str::<Value>` reads the data.
-    let _ = MAX_ACK_DIGITS;
+/// - `Polling`: only HTTP requests carry packets. Polls are fine; a WebSocket
+///   with this session's `sid` that sends `2probe` starts the probe.
+/// - `Probing`: the WebSocket answered `3probe`. The client may still have a
+///   GET waiting (it is answered `6`, noop) and may still POST what it sends
+///   meanwhile. It finishes with `5` on the WebSocket; if the WebSocket
+///   closes first, the session goes back to polling. A session has one
+///   WebSocket at a time.
+/// - `Upgraded`: only the WebSocket carries packets, for good.
+pub fn upgrade_step(state: Upgrade, event: TransportEvent) -> UpgradeStep {
+    // TODO: match on the pair (state, event); write the allowed moves first.
     todo!()
 }

@@ -258,22 +258,34 @@ pub enum TransportEvent {
 }
 
 impl Upgrade {
-    /// The next state after `event`, or `Refuse` (tested below, and the
-    /// exercise of lesson 10).
+    /// The next state after `event`, or `Refuse`: [`upgrade_step`].
     pub fn on(self, event: TransportEvent) -> UpgradeStep {
-        use TransportEvent::*;
-        use Upgrade::*;
-        match (self, event) {
-            (Polling, Poll) => UpgradeStep::Ok(Polling),
-            // During the probe a poll is still answered (with a noop).
-            (Probing, Poll) => UpgradeStep::Ok(Probing),
-            (Polling, Probe) => UpgradeStep::Ok(Probing),
-            (Probing, UpgradePacket) => UpgradeStep::Ok(Upgraded),
-            (Probing, ProbeFailed) => UpgradeStep::Ok(Polling),
-            // After the upgrade, polling is over; one WebSocket per session.
-            (Upgraded, _) | (Probing, Probe) | (Polling, UpgradePacket | ProbeFailed) => {
-                UpgradeStep::Refuse
-            }
+        upgrade_step(self, event)
+    }
+}
+
+/// The upgrade state machine as a table (Engine.IO v4, "Upgrade"; tested
+/// below, and the exercise of lesson 10):
+///
+/// | state \ event | `Poll` | `Probe` | `UpgradePacket` | `ProbeFailed` |
+/// |---|---|---|---|---|
+/// | `Polling` | `Polling` | `Probing` | refuse | refuse |
+/// | `Probing` | `Probing` (the poll gets `6`) | refuse | `Upgraded` | `Polling` |
+/// | `Upgraded` | refuse | refuse | refuse | refuse |
+pub fn upgrade_step(state: Upgrade, event: TransportEvent) -> UpgradeStep {
+    use TransportEvent::*;
+    use Upgrade::*;
+    match (state, event) {
+        (Polling, Poll) => UpgradeStep::Ok(Polling),
+        // During the probe a poll is still answered (with a noop), and a
+        // POST still carries what the client sends meanwhile.
+        (Probing, Poll) => UpgradeStep::Ok(Probing),
+        (Polling, Probe) => UpgradeStep::Ok(Probing),
+        (Probing, UpgradePacket) => UpgradeStep::Ok(Upgraded),
+        (Probing, ProbeFailed) => UpgradeStep::Ok(Polling),
+        // After the upgrade, polling is over; one WebSocket per session.
+        (Upgraded, _) | (Probing, Probe) | (Polling, UpgradePacket | ProbeFailed) => {
+            UpgradeStep::Refuse
         }
     }
 }
