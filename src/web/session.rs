@@ -863,3 +863,37 @@ pub async fn take_packet(session: &Session, packet: Packet) -> Result<(), String
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Over polling the pong comes in a POST, handled on another task than
+    /// the heartbeat's: it must still count (it once did not, and every
+    /// polling client was dropped one ping timeout after its first pong).
+    #[tokio::test]
+    async fn a_pong_over_polling_keeps_the_session() {
+        let config = EngineConfig {
+            ping_interval: Duration::from_millis(100),
+            ping_timeout: Duration::from_millis(60),
+            ..EngineConfig::default()
+        };
+        let app: App = Arc::new(|mut socket: EngineSocket| {
+            Box::pin(async move { while socket.recv().await.is_some() {} })
+        });
+        let sessions = Sessions::new(config, app, MemoryBudget::new(1 << 20));
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let (session, _open) = sessions.open(ip, "test", None).unwrap();
+        for _ in 0..3 {
+            assert_eq!(session.poll().await, Ok(vec![Packet::Ping(String::new())]));
+            take_packet(&session, Packet::Pong(String::new()))
+                .await
+                .unwrap();
+        }
+        assert_eq!(session.closed(), None);
+        // No pong this time: the next poll brings the close packet.
+        assert_eq!(session.poll().await, Ok(vec![Packet::Ping(String::new())]));
+        assert_eq!(session.poll().await, Ok(vec![Packet::Close]));
+        assert!(session.closed().unwrap().contains("ping timeout"));
+    }
+}
