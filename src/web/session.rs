@@ -327,6 +327,9 @@ impl Session {
     /// A pong arrived: the client is alive.
     pub fn pong(&self) {
         self.lock().pong_due = None;
+        // The heartbeat may be asleep until the pong's deadline: let it plan
+        // the next ping now (over polling the pong comes on another task).
+        self.wake.notify_one();
     }
 
     /// What a polling GET returns: every packet queued, waiting until there
@@ -895,5 +898,31 @@ mod tests {
         assert_eq!(session.poll().await, Ok(vec![Packet::Ping(String::new())]));
         assert_eq!(session.poll().await, Ok(vec![Packet::Close]));
         assert!(session.closed().unwrap().contains("ping timeout"));
+    }
+
+    /// ... and the next ping comes a `pingInterval` after the last, even when
+    /// `pingTimeout` is longer (the heartbeat is woken by the pong rather
+    /// than sleeping until the old deadline).
+    #[tokio::test]
+    async fn pings_keep_their_interval_after_a_pong_over_polling() {
+        let config = EngineConfig {
+            ping_interval: Duration::from_millis(100),
+            ping_timeout: Duration::from_secs(30),
+            ..EngineConfig::default()
+        };
+        let app: App = Arc::new(|mut socket: EngineSocket| {
+            Box::pin(async move { while socket.recv().await.is_some() {} })
+        });
+        let sessions = Sessions::new(config, app, MemoryBudget::new(1 << 20));
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let (session, _open) = sessions.open(ip, "test", None).unwrap();
+        for _ in 0..3 {
+            let ping = tokio::time::timeout(Duration::from_secs(5), session.poll()).await;
+            assert_eq!(ping, Ok(Ok(vec![Packet::Ping(String::new())])));
+            take_packet(&session, Packet::Pong(String::new()))
+                .await
+                .unwrap();
+        }
+        session.close("done");
     }
 }
