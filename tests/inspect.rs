@@ -665,3 +665,225 @@ fn hex_packets_up_to_max_record_are_dissected_and_one_byte_more_is_refused() {
     let err = String::from_utf8_lossy(&over.stderr);
     assert!(err.contains("more than 64 bytes"), "{err}");
 }
+
+/// Lesson 10's capture: an unmodified socket.io-client 4.8 against `netlab
+/// serve --http`, recorded by `scripts/make-socketio-sample` (real bytes).
+const SOCKETIO_SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/lessons/10-browser-socketio/socketio.pcap"
+);
+
+/// Every packet of a capture file, dissected in order through one Dissector.
+fn dissect_file(path: &str) -> Vec<(Vec<u8>, Dissection)> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut r = Reader::new(&bytes[..]).unwrap();
+    let mut dis = Dissector::new();
+    let mut out = Vec::new();
+    while let Some(rec) = r.next().unwrap() {
+        let mut d = Dissection::default();
+        dis.dissect(rec.link, rec.data, &mut d);
+        out.push((rec.data.to_vec(), d));
+    }
+    out
+}
+
+/// The Engine.IO (and Socket.IO) packet types in a dissection, in order.
+fn packet_types(d: &Dissection) -> Vec<String> {
+    d.nodes
+        .iter()
+        .filter(|n| n.protocol == Protocol::SocketIo && n.name == "packet type")
+        .map(|n| n.value.display(&[]))
+        .collect()
+}
+
+#[test]
+fn a_default_socketio_client_polls_then_upgrades_and_every_payload_is_split() {
+    let packets = dissect_file(SOCKETIO_SAMPLE);
+    let has = |d: &Dissection, p: Protocol| d.protocols().any(|n| n.protocol == p);
+    let mut seen = Vec::new();
+    for (i, (bytes, d)) in packets.iter().enumerate() {
+        assert_eq!(d.malformed, None, "packet {}: {:#?}", i + 1, d.nodes);
+        let Some(payload) = d
+            .nodes
+            .iter()
+            .find(|n| n.name == "Engine.IO payload (HTTP long-polling)")
+        else {
+            if has(d, Protocol::WebSocket) && has(d, Protocol::SocketIo) {
+                seen.push(format!("ws {}", packet_types(d).join(" ")));
+            }
+            continue;
+        };
+        // The payload is exactly the HTTP body, every byte of it layer 7.
+        let body = d.field(Protocol::Http, "body").unwrap();
+        assert_eq!(payload.range, body.range);
+        for at in body.range.clone() {
+            assert_eq!(d.layer_of(at), Some(OsiLayer::Application));
+        }
+        // Its Engine.IO packets and separators tile it, in order.
+        let mut at = body.range.start;
+        for n in &d.nodes {
+            if n.range.start < body.range.start || n.depth > 1 {
+                continue;
+            }
+            if n.protocol == Protocol::SocketIo && n.depth == 0 && n.name == "Engine.IO" {
+                assert_eq!(n.range.start, at, "packet {}", i + 1);
+                at = n.range.end;
+            } else if n.name.starts_with("separator") {
+                assert_eq!((n.range.start, bytes[n.range.start]), (at, 0x1e));
+                at += 1;
+            }
+        }
+        assert_eq!(at, body.range.end, "packet {}: {:#?}", i + 1, d.nodes);
+        let method = if d.info.contains(" POST ") {
+            "POST"
+        } else if d.info.contains(" GET ") {
+            "GET"
+        } else {
+            "answer"
+        };
+        seen.push(format!("{method} {}", packet_types(d).join(" ")));
+    }
+    let (first, connect) = (&seen[0], &seen[1]);
+    assert_eq!(first, "answer 0 (open)", "{seen:#?}");
+    assert_eq!(connect, "POST 4 (message) 0 (CONNECT)", "{seen:#?}");
+    let open = packets
+        .iter()
+        .find_map(|(b, d)| {
+            d.field(Protocol::SocketIo, "data")
+                .map(|n| n.value.display(b))
+        })
+        .unwrap();
+    assert!(open.contains(r#""upgrades":["websocket"]"#), "{open}");
+    // The upgrade, in the order the protocol gives: probe, pong, the waiting
+    // poll released with noop, then `5` — and the WebSocket carries the rest.
+    let pos = |what: &str| {
+        seen.iter()
+            .position(|s| s == what)
+            .unwrap_or_else(|| panic!("no {what:?} in {seen:#?}"))
+    };
+    let (probe, noop, upgrade) = (
+        pos("ws 2 (ping)"),
+        pos("answer 6 (noop)"),
+        pos("ws 5 (upgrade)"),
+    );
+    assert!(probe < noop && noop < upgrade, "{seen:#?}");
+    assert!(pos("answer 4 (message) 0 (CONNECT) 4 (message) 2 (EVENT)") < probe);
+    // The polling-only client: the heartbeat over HTTP, ping in a GET's answer, pong in a POST.
+    let ping = seen.iter().rposition(|s| s == "answer 2 (ping)").unwrap();
+    assert!(
+        ping > upgrade && seen[ping..].contains(&"POST 3 (pong)".to_string()),
+        "{seen:#?}"
+    );
+    assert!(seen.contains(&"answer 1 (close)".to_string()), "{seen:#?}");
+}
+
+/// A long-poll answered: the GET from A, then B's `200` with `body`.
+fn polling_answer(body: &[u8], content_length: usize) -> [Vec<u8>; 2] {
+    let get = b"GET /socket.io/?EIO=4&transport=polling&sid=S HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let mut resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: {content_length}\r\n\r\n"
+    )
+    .into_bytes();
+    resp.extend_from_slice(body);
+    [
+        tcp_frame(A, B, 1, 1, FLG_PSH | FLG_ACK, get),
+        tcp_frame(B, A, 1, 1 + get.len() as u32, FLG_PSH | FLG_ACK, &resp),
+    ]
+}
+
+fn dissect_exchange(frames: &[Vec<u8>]) -> Dissection {
+    let mut dis = Dissector::new();
+    let mut d = Dissection::default();
+    for f in frames {
+        dis.dissect(LinkType::Ethernet, f, &mut d);
+    }
+    d
+}
+
+#[test]
+fn polling_bodies_binary_and_cut_ones_are_labelled() {
+    // Engine.IO v4's own example: a text message, then 01 02 03 04 in base64.
+    let body = b"4hello\x1ebAQIDBA==";
+    let frames = polling_answer(body, body.len());
+    let d = dissect_exchange(&frames);
+    assert_eq!(
+        packet_types(&d),
+        ["4 (message)", "b (binary message, base64 on polling)"]
+    );
+    assert_eq!(
+        value(&d, Protocol::SocketIo, "data (base64)", &frames[1]),
+        "4 bytes: 01 02 03 04"
+    );
+    assert!(
+        d.info.contains("[polling payload: message, binary]"),
+        "{}",
+        d.info
+    );
+    // Not base64: said so, not a panic.
+    let frames = polling_answer(b"b!!!", 4);
+    let d = dissect_exchange(&frames);
+    assert_eq!(
+        value(&d, Protocol::SocketIo, "data (base64)", &frames[1]),
+        "not valid base64"
+    );
+    // Content-Length announces more than this segment holds: labelled as far as it goes.
+    let frames = polling_answer(b"42[\"a\"]\x1ebAQI", 100);
+    let d = dissect_exchange(&frames);
+    assert_eq!(
+        value(&d, Protocol::SocketIo, "data (base64)", &frames[1]),
+        "base64, cut at the end of this segment"
+    );
+    assert!(d.field(Protocol::SocketIo, "continues").is_some());
+    // ... and less: the payload stops where the body does.
+    let frames = polling_answer(b"3\x1e3", 1);
+    let d = dissect_exchange(&frames);
+    assert_eq!(packet_types(&d), ["3 (pong)"]);
+    // The same body without the polling request before it is only an HTTP body,
+    // and so is an Engine.IO error or the `ok` that answers a POST.
+    let alone = dissect(LinkType::Ethernet, &polling_answer(b"4hello", 6)[1]);
+    assert!(packet_types(&alone).is_empty());
+    let err = br#"{"code":1,"message":"Session ID unknown"}"#;
+    assert!(packet_types(&dissect_exchange(&polling_answer(err, err.len()))).is_empty());
+    assert!(packet_types(&dissect_exchange(&polling_answer(b"ok", 2))).is_empty());
+}
+
+#[test]
+fn a_hostile_polling_body_costs_a_bounded_dissection() {
+    use netlab::inspect::engineio::MAX_PAYLOAD_PIECES;
+    let seps = vec![0x1e; 60_000];
+    let frames = polling_answer(&seps, seps.len());
+    // A body of separators does not look like a payload: only HTTP.
+    assert!(packet_types(&dissect_exchange(&frames)).is_empty());
+    // 20,000 tiny packets: the first MAX_PAYLOAD_PIECES are labelled, the rest is one field.
+    let many = vec!["3"; 20_000].join("\x1e");
+    let frames = polling_answer(many.as_bytes(), many.len());
+    let d = dissect_exchange(&frames);
+    assert_eq!(packet_types(&d).len(), MAX_PAYLOAD_PIECES);
+    assert!(
+        d.nodes.len() < 4 * MAX_PAYLOAD_PIECES + 64,
+        "{}",
+        d.nodes.len()
+    );
+    let rest = d
+        .field(
+            Protocol::SocketIo,
+            "more packets (past the inspector's limit, MAX_PAYLOAD_PIECES)",
+        )
+        .unwrap();
+    assert_eq!(rest.range.end, frames[1].len());
+    assert!(d.info.contains("pong, pong, pong, pong, …]"), "{}", d.info);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn any_polling_body_dissects_without_panic(body in proptest::collection::vec(prop_oneof![Just(0x1e_u8), Just(b'b'), Just(b'4'), Just(b'2'), any::<u8>()], 0..400), announced in 0usize..600) {
+        let frames = polling_answer(&body, announced);
+        let d = dissect_exchange(&frames);
+        for n in &d.nodes {
+            prop_assert!(n.range.start <= n.range.end && n.range.end <= frames[1].len(), "{n:?}");
+            let _ = n.value.display(&frames[1]);
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! The application-layer views: HTTP heads, WebSocket frames, netlab frames,
-//! DNS messages, Engine.IO/Socket.IO packets.
+//! DNS messages, Engine.IO/Socket.IO packets and polling payloads.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use netlab::inspect::{dns, engineio, http, netframe, websocket};
@@ -25,4 +25,20 @@ fuzz_target!(|data: &[u8]| {
         let _ = m.records();
     }
     let _ = engineio::parse(data);
+    // A polling body: the pieces stay inside it, and each is parsed.
+    let payload = engineio::split_payload(data, engineio::MAX_PAYLOAD_PIECES);
+    assert!(payload.pieces.len() <= engineio::MAX_PAYLOAD_PIECES);
+    for piece in &payload.pieces {
+        let r = piece.range();
+        assert!(r.start <= r.end && r.end <= data.len());
+        let _ = engineio::parse(&data[r]);
+    }
+    for &s in &payload.separators {
+        assert_eq!(data[s], engineio::SEPARATOR);
+    }
+    if let Ok(Some(h)) = http::parse(data) {
+        let _ = h.content_length(data);
+    }
+    let _ = engineio::is_polling_request(data);
+    let _ = http::query_param(data, "sid");
 });

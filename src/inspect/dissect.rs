@@ -15,6 +15,8 @@ use super::link::{self, LinkType};
 use super::wire::{be16, MacAddr};
 use super::{arp, dns, engineio, http, icmp, ipv6, netframe, tcp, udp, websocket};
 use crate::layers::{osi_layer, OsiLayer, Protocol, TcpIpLayer};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -934,7 +936,12 @@ impl Ctx<'_, '_> {
         }
         // A FIN or RST ends what the flow carries; forgetting it keeps the
         // table (and memory) as small as the number of open connections.
-        if flags & (tcp::FLG_FIN | tcp::FLG_RST) != 0 {
+        // Except a polling client's FIN: it closes only its own direction
+        // (a client that gave up on a long-poll), and the answer may still
+        // come the other way.
+        let client_fin = flags & tcp::FLG_RST == 0
+            && matches!(self.flows.get(&key), FlowState::Polling { client } if client == (src, sp));
+        if flags & (tcp::FLG_FIN | tcp::FLG_RST) != 0 && !client_fin {
             self.flows.remove(&key);
         }
         Ok(())
@@ -1101,7 +1108,26 @@ impl Ctx<'_, '_> {
                 depth: 1,
             });
         }
+        // An Engine.IO long-polling exchange: the request's body, and the
+        // body of the 200 that answers it, are payloads of packets.
+        let mut polling = false;
         match (&head.start, self.flows.get(&key)) {
+            (http::StartLine::Request { target, .. }, _)
+                if !head.is_websocket_upgrade(b)
+                    && engineio::is_polling_request(&b[target.clone()]) =>
+            {
+                polling = true;
+                self.flows.set(key, FlowState::Polling { client: from });
+            }
+            (http::StartLine::Request { .. }, FlowState::Polling { .. }) => {
+                // The next request on this connection is something else.
+                self.flows.set(key, FlowState::Unknown);
+            }
+            (http::StartLine::Response { status: 200, .. }, FlowState::Polling { client })
+                if from != client =>
+            {
+                polling = true;
+            }
             (http::StartLine::Request { target, .. }, _) if head.is_websocket_upgrade(b) => {
                 let socketio = b[target.clone()].starts_with(b"/socket.io/");
                 self.flows.set(
@@ -1139,9 +1165,132 @@ impl Ctx<'_, '_> {
         }
         let body = start + head.len;
         if body < end {
-            self.push(1, p, "body", body..end, Value::Printable(body..end));
+            if polling {
+                // The body ends where Content-Length says; what it announces
+                // beyond this segment comes in the next ones.
+                let announced = head.content_length(b);
+                let body_end = announced.map_or(end, |n| end.min(body.saturating_add(n)));
+                let cut = announced.is_some_and(|n| n > body_end - body);
+                self.push(
+                    1,
+                    p,
+                    "body",
+                    body..body_end,
+                    Value::Printable(body..body_end),
+                );
+                if engineio::looks_like_payload(&self.data[body..body_end]) {
+                    self.polling_payload(body..body_end, cut);
+                }
+            } else {
+                self.push(1, p, "body", body..end, Value::Printable(body..end));
+            }
         }
         Ok(())
+    }
+
+    /// An Engine.IO long-polling body: its packets, split at `0x1e`, each
+    /// labelled like a WebSocket message's; `b…` pieces are binary messages
+    /// in base64 (Engine.IO v4, "Packet encoding" → "HTTP long-polling").
+    /// At most [`engineio::MAX_PAYLOAD_PIECES`] pieces are labelled. `cut`:
+    /// the body continues in the next segment.
+    fn polling_payload(&mut self, body: Range<usize>, cut: bool) {
+        let p = Protocol::SocketIo;
+        let data = self.data;
+        let payload = engineio::split_payload(&data[body.clone()], engineio::MAX_PAYLOAD_PIECES);
+        let at = |r: Range<usize>| body.start + r.start..body.start + r.end;
+        self.push(
+            0,
+            p,
+            "Engine.IO payload (HTTP long-polling)",
+            body.clone(),
+            Value::None,
+        );
+        self.field(
+            p,
+            "packets",
+            body.clone(),
+            Value::Uint(payload.pieces.len() as u64),
+        );
+        let _ = write!(self.out.info, " [polling payload:");
+        for (i, piece) in payload.pieces.iter().enumerate() {
+            let r = at(piece.range());
+            let label = match piece {
+                engineio::Piece::Text(_) => match engineio::parse(&data[r.clone()]) {
+                    Some(e) => {
+                        self.engineio_packet(r.clone(), &data[r.clone()], false);
+                        match e.socket {
+                            Some(s) => s.kind.name(),
+                            None => e.kind.name(),
+                        }
+                    }
+                    None => {
+                        self.push(0, p, "Engine.IO", r.clone(), Value::None);
+                        self.field(
+                            p,
+                            "not an Engine.IO packet (type digit 0-6, or b)",
+                            r.clone(),
+                            Value::Printable(r.clone()),
+                        );
+                        "not a packet"
+                    }
+                },
+                engineio::Piece::Binary(b64) => {
+                    let b64 = at(b64.clone());
+                    self.push(0, p, "Engine.IO", r.clone(), Value::None);
+                    self.field(
+                        p,
+                        "packet type",
+                        r.start..r.start + 1,
+                        Value::Str("b (binary message, base64 on polling)"),
+                    );
+                    let value = match BASE64.decode(&data[b64.clone()]) {
+                        Ok(bytes) => Value::Text(format!(
+                            "{} bytes: {}",
+                            bytes.len(),
+                            crate::term::hex(&bytes, 16)
+                        )),
+                        Err(_) if cut && i + 1 == payload.pieces.len() => {
+                            Value::Str("base64, cut at the end of this segment")
+                        }
+                        Err(_) => Value::Str("not valid base64"),
+                    };
+                    self.field(p, "data (base64)", b64, value);
+                    "binary"
+                }
+            };
+            if i < 4 {
+                let _ = write!(self.out.info, "{} {label}", if i == 0 { "" } else { "," });
+            } else if i == 4 {
+                self.out.info.push_str(", …");
+            }
+            if let Some(&sep) = payload.separators.get(i) {
+                let sep = body.start + sep;
+                self.field(
+                    p,
+                    "separator (0x1e, record separator)",
+                    sep..sep + 1,
+                    Value::Hex(u64::from(engineio::SEPARATOR), 2),
+                );
+            }
+        }
+        self.out.info.push(']');
+        if let Some(rest) = payload.rest {
+            let rest = body.start + rest..body.end;
+            self.field(
+                p,
+                "more packets (past the inspector's limit, MAX_PAYLOAD_PIECES)",
+                rest.clone(),
+                Value::Printable(rest),
+            );
+        }
+        if cut {
+            self.field(
+                p,
+                "continues",
+                body.end.saturating_sub(1)..body.end,
+                Value::Str("the body goes on in the next segment (Content-Length)"),
+            );
+        }
     }
 
     /// Dissects WebSocket frames in `start..end`. `carry`: the rest of a frame
@@ -1280,6 +1429,18 @@ impl Ctx<'_, '_> {
             }
             if socketio && op == websocket::Opcode::Text {
                 self.engineio(pr.clone(), &text);
+            } else if socketio && op == websocket::Opcode::Binary {
+                // A binary frame is one Engine.IO binary message, bytes as they
+                // are, no type digit (Engine.IO v4, "Packet encoding" →
+                // "WebSocket"): Socket.IO sends its attachments this way.
+                self.push(0, Protocol::SocketIo, "Engine.IO", pr.clone(), Value::None);
+                self.field(
+                    Protocol::SocketIo,
+                    "packet type",
+                    pr.clone(),
+                    Value::Str("binary message (a binary frame, no type digit)"),
+                );
+                let _ = write!(self.out.info, " [Engine.IO binary message]");
             }
             if !f.is_complete() {
                 return Ok(Pending {
@@ -1295,6 +1456,12 @@ impl Ctx<'_, '_> {
     }
 
     fn engineio(&mut self, range: Range<usize>, text: &[u8]) {
+        self.engineio_packet(range, text, true);
+    }
+
+    /// One Engine.IO packet (and the Socket.IO packet inside a message);
+    /// `info`: say so on the summary line too.
+    fn engineio_packet(&mut self, range: Range<usize>, text: &[u8], info: bool) {
         let p = Protocol::SocketIo;
         let Some(e) = engineio::parse(text) else {
             return;
@@ -1307,6 +1474,16 @@ impl Ctx<'_, '_> {
             range.start..range.start + 1,
             Value::Named((text[0] - b'0').into(), e.kind.name()),
         );
+        if e.socket.is_none() && !e.data.is_empty() {
+            // The open packet's handshake JSON, a probe's `probe`, a message
+            // that is not Socket.IO.
+            self.field(
+                p,
+                "data",
+                at(&e.data),
+                Value::Text(String::from_utf8_lossy(&text[e.data.clone()]).into_owned()),
+            );
+        }
         if let Some(s) = e.socket {
             self.push(0, p, "Socket.IO", range.start + 1..range.end, Value::None);
             self.field(
@@ -1337,8 +1514,10 @@ impl Ctx<'_, '_> {
                 at(&s.data),
                 Value::Text(String::from_utf8_lossy(&text[s.data.clone()]).into_owned()),
             );
-            let _ = write!(self.out.info, " [Socket.IO {}]", s.kind.name());
-        } else {
+            if info {
+                let _ = write!(self.out.info, " [Socket.IO {}]", s.kind.name());
+            }
+        } else if info {
             let _ = write!(self.out.info, " [Engine.IO {}]", e.kind.name());
         }
     }

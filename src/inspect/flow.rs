@@ -1,7 +1,9 @@
 //! Flow state: what the inspector remembers about each TCP connection, so that
 //! application protocols a port number cannot reveal are still recognised — a
 //! connection that completed an HTTP upgrade (RFC 6455 §4) carries WebSocket
-//! frames from then on, in both directions.
+//! frames from then on, in both directions; a connection that carried an
+//! Engine.IO long-polling request gets an answer whose body is a payload of
+//! Engine.IO packets.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -56,6 +58,12 @@ pub enum FlowState {
     },
     /// netlab length-prefixed frames were seen.
     NetlabFrames,
+    /// The last request was an Engine.IO long-polling one (`transport=polling`):
+    /// the body of the `200` answering it is a payload of packets.
+    Polling {
+        /// The client's end (the answer comes from the other).
+        client: Endpoint,
+    },
 }
 
 /// Where a WebSocket frame too long for its TCP segment continues: the next

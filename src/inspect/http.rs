@@ -91,12 +91,35 @@ impl Head {
             })
     }
 
+    /// The body's length from `Content-Length` (RFC 9112 §6.3): one decimal
+    /// number; `None` without the field, or when it is not a number.
+    pub fn content_length(&self, b: &[u8]) -> Option<usize> {
+        let v = self.header(b, "content-length")?;
+        if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        v.iter().try_fold(0usize, |n, d| {
+            n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+        })
+    }
+
     /// A request asking to become a WebSocket (RFC 6455 §4.1: Upgrade: websocket, Connection: Upgrade).
     pub fn is_websocket_upgrade(&self, b: &[u8]) -> bool {
         matches!(self.start, StartLine::Request { .. })
             && self.has_token(b, "upgrade", "websocket")
             && self.has_token(b, "connection", "upgrade")
     }
+}
+
+/// The value of query parameter `name` in a request target
+/// (`/socket.io/?EIO=4&transport=polling` → `transport` is `polling`), as
+/// written (not percent-decoded); the first one if it is repeated.
+pub fn query_param<'a>(target: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let q = target.iter().position(|&c| c == b'?')?;
+    target[q + 1..].split(|&c| c == b'&').find_map(|pair| {
+        let eq = pair.iter().position(|&c| c == b'=').unwrap_or(pair.len());
+        (&pair[..eq] == name.as_bytes()).then(|| pair.get(eq + 1..).unwrap_or(&[]))
+    })
 }
 
 /// Whether `b` looks like the start of an HTTP/1.x message.
@@ -276,6 +299,32 @@ mod tests {
             MAX_HEADERS
         );
         assert!(parse(head(MAX_HEADERS + 1).as_bytes()).is_err());
+    }
+
+    #[test]
+    fn content_length_and_query_parameters() {
+        let post = b"POST /socket.io/?EIO=4&transport=polling&t=ig6x&sid=WPm4 HTTP/1.1\r\nContent-Length: 19\r\n\r\n420[\"join\",\"lobby\"]";
+        let h = parse(post).unwrap().unwrap();
+        assert_eq!(h.content_length(post), Some(19));
+        assert_eq!(&post[h.len..], br#"420["join","lobby"]"#);
+        let StartLine::Request { target, .. } = h.start else {
+            panic!("not a request")
+        };
+        let target = &post[target];
+        assert_eq!(query_param(target, "transport"), Some(&b"polling"[..]));
+        assert_eq!(query_param(target, "sid"), Some(&b"WPm4"[..]));
+        assert_eq!(query_param(target, "EIO"), Some(&b"4"[..]));
+        assert_eq!(query_param(target, "nope"), None);
+        assert_eq!(query_param(b"/?a&b=", "a"), Some(&b""[..]));
+        assert_eq!(query_param(b"/?a&b=", "b"), Some(&b""[..]));
+        assert_eq!(query_param(b"/no-query", "a"), None);
+        for bad in ["", "-1", "1e3", "12, 12", "99999999999999999999999"] {
+            let head = format!("POST / HTTP/1.1\r\nContent-Length: {bad}\r\n\r\n");
+            let h = parse(head.as_bytes()).unwrap().unwrap();
+            assert_eq!(h.content_length(head.as_bytes()), None, "{bad:?}");
+        }
+        let none = b"GET / HTTP/1.1\r\n\r\n";
+        assert_eq!(parse(none).unwrap().unwrap().content_length(none), None);
     }
 
     #[test]
