@@ -179,6 +179,22 @@ fn tour_runs_every_step_for_real() {
         text.contains("00 00 00 05 68 65 6c 6c 6f"),
         "the frame for \"hello\" is shown"
     );
+    // Lesson 10: Socket.IO starts with HTTP long-polling, then upgrades; the
+    // packets are dissected by the inspector as they go.
+    for line in [
+        "GET /socket.io/?EIO=4&transport=polling HTTP/1.1",
+        "HTTP/1.1 200 OK [polling payload: open]",
+        "[polling payload: CONNECT]",
+        "HTTP/1.1 200 OK [polling payload: CONNECT, EVENT]",
+        "WebSocket Text 2probe [Engine.IO ping]",
+        "WebSocket Text 3probe [Engine.IO pong]",
+        "HTTP/1.1 200 OK [polling payload: noop]",
+        "WebSocket Text 5 [Engine.IO upgrade]",
+        r#"a poll gets 400 {"code":3,"message":"Bad request"}"#,
+        "separator (0x1e, record separator): 0x1e",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
 }
 
 #[test]

@@ -15,7 +15,7 @@
 //! | [`websocket`] | WebSocket frame headers, payload unmasked | RFC 6455 §5 |
 //! | [`netframe`] | netlab length-prefixed frames and chat events | lesson 02 |
 //! | [`dns`] | DNS messages, name compression | RFC 1035 §4 |
-//! | [`engineio`] | Engine.IO v4 / Socket.IO v5 packet types | socket.io protocol docs |
+//! | [`engineio`] | Engine.IO v4 / Socket.IO v5 packet types; long-polling payloads split at `0x1e` | engine.io-protocol v4, socket.io-protocol v5 |
 //!
 //! [`mod@dissect`] turns bytes into a tree of fields with layers; [`flow`]
 //! remembers which TCP connections were upgraded to WebSocket; [`pcap`] reads

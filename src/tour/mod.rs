@@ -101,6 +101,11 @@ pub const STEPS: &[Step] = &[
         run: || Box::pin(web::page_and_socketio()),
     },
     Step {
+        title: "Socket.IO starts over HTTP: long-polling, then the upgrade to WebSocket",
+        lesson: 10,
+        run: || Box::pin(web::polling_then_upgrade()),
+    },
+    Step {
         title: "Every byte of the tour's own traffic, labelled with its layer",
         lesson: 11,
         run: || Box::pin(inspect::own_traffic_by_layer()),
