@@ -528,10 +528,11 @@ async fn socketio_packets_on_the_wire() {
         ack, "437[{\"ok\":true,\"reached\":1}]",
         "before it: {seen:?}"
     );
-    // A native client in the room, then a packet with binary attachments: refused, closed.
+    // A native client in the room, then a binary packet whose placeholder
+    // names an attachment it did not announce: refused, closed.
     let (mut native, _) = ws_member(&s.http, "nat", "lobby").await;
     sio.send(&Message::text(
-        "451-[\"x\",{\"_placeholder\":true,\"num\":0}]",
+        "451-[\"x\",{\"_placeholder\":true,\"num\":1}]",
     ))
     .await
     .unwrap();
@@ -544,7 +545,7 @@ async fn socketio_packets_on_the_wire() {
         }
     };
     assert!(
-        last.starts_with("44{\"message\":\"binary attachments"),
+        last.starts_with("44{\"message\":\"a malformed placeholder"),
         "{last}"
     );
     assert_eq!(close, Some(1008));

@@ -96,6 +96,13 @@ pub struct ServeArgs {
     /// Socket.IO: a client that does not answer a ping within this is dropped.
     #[arg(help_heading = "Socket.IO on --http (lesson 10)", long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "20s")]
     pub ping_timeout: Duration,
+    /// Socket.IO: also offer this namespace (e.g. /admin), with rooms of its own; repeat it (/ is always offered).
+    #[arg(
+        help_heading = "Socket.IO on --http (lesson 10)",
+        long = "namespace",
+        value_name = "NSP"
+    )]
+    pub namespaces: Vec<String>,
     /// Don't log connections and disconnections.
     #[arg(long, short)]
     pub quiet: bool,
@@ -229,6 +236,13 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
     let udp_config = args.udp_config()?;
     if args.ping_interval.is_zero() || args.ping_timeout.is_zero() {
         return Err("--ping-interval and --ping-timeout must be above 0".into());
+    }
+    if let Some(bad) = args
+        .namespaces
+        .iter()
+        .find(|n| !crate::web::socketio::packet::valid_namespace(n))
+    {
+        return Err(format!("--namespace {bad:?}: a namespace is / then at most 63 visible ASCII characters, without , ? or #").into());
     }
     let quiet = args.quiet;
     runtime(args.threads)?.block_on(async move {
@@ -394,6 +408,7 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
                 interval: args.ping_interval,
                 timeout: args.ping_timeout,
             },
+            namespaces: args.namespaces.clone(),
             ..Default::default()
         };
         let web = async {

@@ -168,7 +168,7 @@ struct AdmissionCounters {
     refused_memory: AtomicU64,
 }
 
-type NoteSink = Box<dyn Fn(&ServerNote) + Send + Sync>;
+type NoteSink = Arc<dyn Fn(&ServerNote) + Send + Sync>;
 
 /// The hub as the server holds it: its adapter chosen at start-up.
 pub type ServerHub = Hub<Box<dyn Adapter>>;
@@ -241,6 +241,38 @@ impl ChatServer {
 
     fn build(config: ServerConfig, adapter: Box<dyn Adapter>, history: Option<History>) -> Self {
         let budget = MemoryBudget::new(config.max_memory);
+        let per_ip = AddressCap::new(config.max_per_ip);
+        Self::build_sharing(config, adapter, history, budget, per_ip)
+    }
+
+    /// Another hub with this server's configuration, memory budget and
+    /// observer, and its own connections, rooms, nicknames and history (in
+    /// memory, even when this one appends to a file). A Socket.IO namespace
+    /// is one ([`crate::transport::socketio`]): its rooms are apart from
+    /// every other namespace's, while `--max-memory` still bounds them all
+    /// together.
+    pub fn sibling(&self) -> ChatServer {
+        let history = self.config.history.enabled().then(|| {
+            History::new(self.config.history.len).with_max_keys(self.config.history.max_keys)
+        });
+        let mut s = Self::build_sharing(
+            self.config.clone(),
+            Box::new(LocalAdapter),
+            history,
+            self.budget.clone(),
+            self.per_ip.clone(),
+        );
+        s.on_note = self.on_note.clone();
+        s
+    }
+
+    fn build_sharing(
+        config: ServerConfig,
+        adapter: Box<dyn Adapter>,
+        history: Option<History>,
+        budget: Arc<MemoryBudget>,
+        per_ip: Arc<AddressCap>,
+    ) -> Self {
         let hub = match history {
             Some(h) => {
                 // The history is charged to the same budget as the connections.
@@ -267,7 +299,7 @@ impl ChatServer {
             dropped: AtomicU64::new(0),
             peak_queue: AtomicUsize::new(0),
             budget,
-            per_ip: AddressCap::new(config.max_per_ip),
+            per_ip,
             admissions: AdmissionCounters::default(),
             config,
         }
@@ -325,7 +357,7 @@ impl ChatServer {
     /// Calls `sink` for every [`ServerNote`]. It runs with the hub locked:
     /// log or record there, but do not call back into the server.
     pub fn with_observer(mut self, sink: impl Fn(&ServerNote) + Send + Sync + 'static) -> Self {
-        self.on_note = Some(Box::new(sink));
+        self.on_note = Some(Arc::new(sink));
         self
     }
 

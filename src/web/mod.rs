@@ -70,6 +70,9 @@ pub struct WebConfig {
     pub handshake_timeout: Duration,
     /// The Socket.IO heartbeat on `/socket.io/`.
     pub heartbeat: socketio::Heartbeat,
+    /// Socket.IO namespaces offered besides `/` (`--namespace`), each with
+    /// its own rooms ([`crate::transport::socketio::Namespaces`]).
+    pub namespaces: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -79,6 +82,7 @@ impl Default for WebConfig {
             max_header: DEFAULT_MAX_HEADER,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             heartbeat: socketio::Heartbeat::default(),
+            namespaces: Vec::new(),
         }
     }
 }
@@ -216,9 +220,14 @@ pub async fn serve(
         max_sessions: server.config().max_connections,
         ..EngineConfig::default()
     };
-    let chat = server.clone();
+    let namespaces =
+        crate::transport::socketio::Namespaces::new(server.clone(), &config.namespaces)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let app: session::App = Arc::new(move |socket| {
-        Box::pin(crate::transport::socketio::connection(socket, chat.clone()))
+        Box::pin(crate::transport::socketio::session(
+            socket,
+            namespaces.clone(),
+        ))
     });
     let guards = Guards {
         budget: server.budget().clone(),
