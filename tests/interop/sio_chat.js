@@ -24,7 +24,16 @@ const readline = require("readline");
 const [addr, mode] = process.argv.slice(2);
 const WAIT = 15000;
 const out = (o) => console.log(JSON.stringify(o));
-const fail = (why) => { console.error("sio_chat.js: " + why); process.exit(1); };
+// The last Engine.IO packets each way, shown when something goes wrong.
+const trail = [];
+const note = (dir, p) => {
+  trail.push(`${dir} ${p.type} ${typeof p.data === "string" ? p.data.slice(0, 120) : p.data ? "<binary>" : ""}`);
+  if (trail.length > 40) trail.shift();
+};
+const fail = (why) => {
+  console.error("sio_chat.js: " + why + "\nlast packets:\n  " + trail.join("\n  "));
+  process.exit(1);
+};
 if (mode !== "default" && mode !== "polling") fail("mode is default or polling");
 setTimeout(() => fail("still running after 2 minutes"), 120000).unref();
 
@@ -33,10 +42,19 @@ const socket = mode === "default"
   : io(`http://${addr}`, { transports: ["polling"] });
 const manager = socket.io;
 let first = null;
+let connectWatch = null;
 manager.on("open", () => {
   // The engine of this connection, before it probes for an upgrade.
-  first = manager.engine.transport.name;
-  manager.engine.on("upgrade", (t) => out({ ev: "upgrade", name: t.name }));
+  const engine = manager.engine;
+  first = engine.transport.name;
+  engine.on("upgrade", (t) => { note("==", { type: "upgrade", data: t.name }); out({ ev: "upgrade", name: t.name }); });
+  engine.on("packet", (p) => note("<-", p));
+  engine.on("packetCreate", (p) => note("->", p));
+  // The CONNECT answer must follow the engine's open.
+  clearTimeout(connectWatch);
+  connectWatch = setTimeout(() => {
+    if (!socket.connected) fail(`no Socket.IO CONNECT answer ${WAIT} ms after the engine opened`);
+  }, WAIT);
 });
 
 const upgraded = () => new Promise((resolve, reject) => {

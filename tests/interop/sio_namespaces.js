@@ -30,6 +30,8 @@ setTimeout(() => fail("still running after 2 minutes"), 120000).unref();
 
 const got = { root: [], admin: [], admin2: [] };
 const member = (who, s) => new Promise((resolve) => {
+  const watch = setTimeout(() => fail(`${who}: no CONNECT answer for ${s.nsp} within ${WAIT} ms`), WAIT);
+  s.once("connect", () => clearTimeout(watch));
   s.on("connect_error", (e) => fail(`${who}: connect_error: ${e.message}`));
   s.on("message", (m) => { got[who].push(m.text); out({ ev: "message", who, text: m.text }); });
   s.once("connect", async () => {

@@ -21,11 +21,33 @@ const { io } = require("socket.io-client");
 const [addr] = process.argv.slice(2);
 const WAIT = 15000;
 const out = (o) => console.log(JSON.stringify(o));
-const fail = (why) => { console.error("sio_recover.js: " + why); process.exit(1); };
+// The last Engine.IO packets each way, shown when something goes wrong.
+const trail = [];
+const note = (dir, p) => {
+  trail.push(`${dir} ${p.type} ${typeof p.data === "string" ? p.data.slice(0, 120) : p.data ? "<binary>" : ""}`);
+  if (trail.length > 40) trail.shift();
+};
+const fail = (why) => {
+  console.error("sio_recover.js: " + why + "\nlast packets:\n  " + trail.join("\n  "));
+  process.exit(1);
+};
 setTimeout(() => fail("still running after 2 minutes"), 120000).unref();
 process.stdin.on("end", () => process.exit(0)).resume();
 
 const socket = io(`http://${addr}`);
+let connectWatch = null;
+socket.io.on("open", () => {
+  const engine = socket.io.engine;
+  note("==", { type: "open", data: engine.transport.name });
+  engine.on("upgrade", (t) => note("==", { type: "upgrade", data: t.name }));
+  engine.on("packet", (p) => note("<-", p));
+  engine.on("packetCreate", (p) => note("->", p));
+  // The CONNECT answer must follow the engine's open.
+  clearTimeout(connectWatch);
+  connectWatch = setTimeout(() => {
+    if (!socket.connected) fail(`no Socket.IO CONNECT answer ${WAIT} ms after the engine opened`);
+  }, WAIT);
+});
 let first = true;
 socket.on("connect", async () => {
   out({ ev: "connect", recovered: socket.recovered ?? null, id: socket.id, pid: socket._pid ?? null });
