@@ -5,12 +5,26 @@
 // message is sent as {room, to: [room], text} (each server reads its field)
 // and arrives either as the text (Node) or as netlab's message object.
 //
-//   node load.js URL RECEIVERS WINDOW WARMUP_S SECS SERVER_PID
+//   node load.js URL RECEIVERS WINDOW WARMUP_S SECS SERVER_PID [TRANSPORT]
+//
+// TRANSPORT is what every client (receivers and sender) uses:
+//   websocket          transports: ["websocket"] (the default)
+//   polling            transports: ["polling"], socket.io-client's own HTTP
+//                      requests: in Node its XHR has no agent, so every GET and
+//                      POST opens a TCP connection of its own ("Connection: close")
+//   polling-keepalive  the same, through one http.Agent({keepAlive: true}) shared
+//                      by all clients, so requests reuse connections as a
+//                      browser's do
+// Besides deliveries it reports, for the measured window, the HTTP requests
+// and TCP connections the clients opened (node:diagnostics_channel) and the
+// server's open file descriptors at its end.
 "use strict";
 const fs = require("fs");
+const http = require("http");
+const dc = require("diagnostics_channel");
 const { io } = require("socket.io-client");
 
-const [url, receiversArg, windowArg, warmupArg, secsArg, pidArg] = process.argv.slice(2);
+const [url, receiversArg, windowArg, warmupArg, secsArg, pidArg, transportArg] = process.argv.slice(2);
 const RECEIVERS = Number(receiversArg || 1000);
 const WINDOW = Number(windowArg || 16);
 const WARMUP = Number(warmupArg || 1);
@@ -27,7 +41,25 @@ function cpuSeconds(pid) {
 }
 
 const now = () => Number(process.hrtime.bigint());
-const opts = { transports: ["websocket"], forceNew: true, reconnection: false };
+const TRANSPORT = transportArg || "websocket";
+const TRANSPORTS = { websocket: ["websocket"], polling: ["polling"], "polling-keepalive": ["polling"] };
+if (!TRANSPORTS[TRANSPORT]) throw new Error(`unknown transport ${TRANSPORT}: websocket, polling or polling-keepalive`);
+const opts = { transports: TRANSPORTS[TRANSPORT], forceNew: true, reconnection: false };
+if (TRANSPORT === "polling-keepalive") opts.agent = new http.Agent({ keepAlive: true });
+
+// HTTP requests and TCP connections opened by this process.
+const opened = { requests: 0, conns: 0 };
+dc.subscribe("http.client.request.start", () => opened.requests++);
+dc.subscribe("net.client.socket", () => opened.conns++);
+
+function fdCount(pid) {
+  if (!pid) return null;
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
 
 function connect() {
   return new Promise((resolve, reject) => {
@@ -73,17 +105,24 @@ async function main() {
   pump();
   await new Promise((r) => setTimeout(r, WARMUP * 1000));
   const cpu0 = cpuSeconds(PID);
+  const opened0 = { ...opened };
+  const own0 = process.cpuUsage();
   const t0 = now();
   phase = "measure";
   await new Promise((r) => setTimeout(r, SECS * 1000));
   phase = "stop";
   const secs = (now() - t0) / 1e9;
   const cpu1 = cpuSeconds(PID);
+  const own = process.cpuUsage(own0);
+  const requests = opened.requests - opened0.requests;
+  const conns = opened.conns - opened0.conns;
+  const serverFds = fdCount(PID);
   latencies.sort((a, b) => a - b);
   const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] / 1000 : 0);
   console.log(
     JSON.stringify({
       target: `socket.io-client -> ${url}`,
+      transport: TRANSPORT,
       receivers: RECEIVERS,
       window: WINDOW,
       secs,
@@ -93,6 +132,11 @@ async function main() {
       p99_us: q(0.99),
       max_us: latencies.length ? latencies[latencies.length - 1] / 1000 : 0,
       server_cpu_us_per_delivery: cpu0 !== null && measured > 0 ? ((cpu1 - cpu0) * 1e6) / measured : null,
+      client_cpu_us_per_delivery: measured > 0 ? (own.user + own.system) / measured : null,
+      http_requests_per_sec: requests / secs,
+      tcp_connects_per_sec: conns / secs,
+      deliveries_per_request: requests > 0 ? measured / requests : null,
+      server_fds: serverFds,
     })
   );
   for (const r of receivers) r.close();

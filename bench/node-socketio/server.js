@@ -11,15 +11,20 @@
 //
 // With NETLAB_SHAPE=1 a message goes out as the object netlab's /socket.io/
 // sends ({from, nick, to, text}), so both servers write the same bytes.
+//
+// TRANSPORTS=polling,websocket serves HTTP long-polling and the upgrade too
+// (Socket.IO's own default, as netlab's /socket.io/ does); without it, only
+// WebSocket, as in scripts/bench-chat parts 1-2 and scripts/bench-replay.
 "use strict";
 const http = require("http");
 const { Server } = require("socket.io");
 
 const port = Number(process.argv[2] || 0);
 const NETLAB_SHAPE = process.env.NETLAB_SHAPE === "1";
+const TRANSPORTS = (process.env.TRANSPORTS || "websocket").split(",");
 const httpServer = http.createServer();
 const io = new Server(httpServer, {
-  transports: ["websocket"],
+  transports: TRANSPORTS,
   perMessageDeflate: false,
   serveClient: false,
   ...(process.env.RECOVERY === "1"
