@@ -57,7 +57,9 @@ pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result
         config: config.web,
         guards: config.guards,
     };
-    accept_loop(listener, Arc::new(site)).await
+    tokio::spawn(accept_loop(listener, Arc::new(site)))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// Engine.IO alone: every message, text or binary, goes back as it came.

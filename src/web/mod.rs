@@ -242,7 +242,11 @@ pub async fn serve(
         config,
         guards,
     };
-    accept_loop(listener, Arc::new(site)).await
+    // On a worker thread, like the connections it starts: accepting on the
+    // runtime's main thread costs a cross-thread wake-up per connection.
+    tokio::spawn(accept_loop(listener, Arc::new(site)))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// Serves `site` on `listener`: one task per connection, each holding a

@@ -213,14 +213,24 @@ impl Session {
         if st.closed.is_some() {
             return;
         }
+        let was_empty = st.out.is_empty();
         st.out_bytes += packet_len(&p);
         st.out.push_back(p);
         // Control packets and the batch already taken still go out; what
         // the budget refuses stops the application taking more.
         st.over_budget = st.recharge().is_err();
+        let upgraded = st.upgrade == Upgrade::Upgraded;
         drop(st);
-        self.wake.notify_one();
-        self.poll.notify_one();
+        // Only the first packet of a batch wakes anyone: whoever takes the
+        // outbox takes all of it. The WebSocket's writer after the upgrade,
+        // a waiting poll before it.
+        if was_empty {
+            if upgraded {
+                self.wake.notify_one();
+            } else {
+                self.poll.notify_one();
+            }
+        }
     }
 
     /// Ends the session; `why` is for the log. The application's `recv`
