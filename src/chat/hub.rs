@@ -444,7 +444,7 @@ impl<A: Adapter> Hub<A> {
                 name,
                 data,
                 include_self,
-            } => self.file(id, to, except, name, data, include_self, out),
+            } => self.file(id, to, except, name, *data, include_self, out),
             ClientEvent::Rooms => {
                 let rooms = self.rooms_of(id);
                 out.push(Output::Deliver {

@@ -145,8 +145,9 @@ pub enum ClientEvent {
         /// The file's name, if it has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
-        /// The bytes.
-        data: Binary,
+        /// The bytes (boxed: they make the variant the largest, and every
+        /// event is as large as its largest variant).
+        data: Box<Binary>,
         /// Deliver to the sender too.
         #[serde(default, rename = "self", skip_serializing_if = "std::ops::Not::not")]
         include_self: bool,
