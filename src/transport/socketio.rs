@@ -567,3 +567,331 @@ fn rotate(s: &mut Socket, e: &Bytes) {
         s.ns.pids().rotate(pid, *epoch, &session, Instant::now());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The application driven through an Engine.IO polling session, in
+    //! process: what goes in is what a POST would carry, what comes out is
+    //! what a GET would collect.
+    use super::*;
+    use crate::chat::history::HistoryConfig;
+    use crate::transport::ServerConfig;
+    use crate::web::engineio::Packet as EnginePacket;
+    use crate::web::session::{take_packet, EngineConfig, Session, Sessions};
+    use serde_json::{json, Value};
+    use std::collections::VecDeque;
+    use std::time::Duration;
+
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    /// One client session: sends messages, collects what the server queued.
+    struct Client {
+        session: Arc<Session>,
+        inbox: VecDeque<Data>,
+        closed: bool,
+        /// The last ack id used (socket.io-client counts them up too).
+        acks: u64,
+    }
+
+    impl Client {
+        async fn send(&self, text: &str) {
+            let m = EnginePacket::Message(Data::Text(text.to_string()));
+            take_packet(&self.session, m).await.unwrap();
+        }
+
+        async fn send_binary(&self, bytes: &[u8]) {
+            let m = EnginePacket::Message(Data::Binary(Bytes::copy_from_slice(bytes)));
+            take_packet(&self.session, m).await.unwrap();
+        }
+
+        /// The next message from the server (pings and noops skipped);
+        /// `None` once the session is closed.
+        async fn next(&mut self) -> Option<Data> {
+            loop {
+                if let Some(d) = self.inbox.pop_front() {
+                    return Some(d);
+                }
+                if self.closed {
+                    return None;
+                }
+                let packets = tokio::time::timeout(PATIENCE, self.session.poll())
+                    .await
+                    .expect("the server answers in time")
+                    .ok()?;
+                for p in packets {
+                    match p {
+                        EnginePacket::Message(d) => self.inbox.push_back(d),
+                        EnginePacket::Close => self.closed = true,
+                        _ => {}
+                    }
+                }
+            }
+        }
+
+        async fn text(&mut self) -> String {
+            match self.next().await {
+                Some(Data::Text(t)) => t,
+                other => panic!("expected a text message, got {other:?}"),
+            }
+        }
+
+        /// Text messages until one starts with `prefix`; returns it.
+        async fn until(&mut self, prefix: &str) -> String {
+            loop {
+                let t = self.text().await;
+                if t.starts_with(prefix) {
+                    return t;
+                }
+            }
+        }
+
+        /// Connects to `nsp` with `auth`; returns the CONNECT answer's data.
+        async fn connect(&mut self, nsp: &str, auth: Option<Value>) -> Value {
+            let p = Packet::connect(nsp, auth);
+            self.send(&p.encode()).await;
+            let answer = self.until(&Packet::connect(nsp, None).encode()).await;
+            Packet::parse(&answer).unwrap().0.data.unwrap()
+        }
+
+        /// Sends an event with a fresh ack id and waits for the ACK.
+        async fn call(&mut self, nsp: &str, name: &str, arg: Value) -> Value {
+            self.acks += 1;
+            let p = Packet::event(nsp, Some(self.acks), name, vec![arg], Vec::new());
+            self.send(&p.encode()).await;
+            let ack = Packet::ack(nsp, self.acks, vec![], vec![]).encode();
+            let answer = self.until(ack.trim_end_matches("[]")).await;
+            Packet::parse(&answer).unwrap().0.args()[0].clone()
+        }
+
+        /// The next EVENT named `name` in `nsp`: its arguments and attachments.
+        async fn event(&mut self, nsp: &str, name: &str) -> (Vec<Value>, Vec<Bytes>) {
+            loop {
+                let t = self.text().await;
+                let Ok((p, n)) = Packet::parse(&t) else {
+                    continue;
+                };
+                let mut attachments = Vec::new();
+                for _ in 0..n {
+                    match self.next().await {
+                        Some(Data::Binary(b)) => attachments.push(b),
+                        other => panic!("expected an attachment, got {other:?}"),
+                    }
+                }
+                if p.nsp == nsp && p.event_name() == Some(name) {
+                    return (p.args().to_vec(), attachments);
+                }
+            }
+        }
+    }
+
+    /// A server offering `/` and `/admin`.
+    struct Lab {
+        sessions: Arc<Sessions>,
+        main: Arc<ChatServer>,
+    }
+
+    impl Lab {
+        fn new(history: HistoryConfig) -> Lab {
+            let main = Arc::new(ChatServer::new(ServerConfig {
+                history,
+                ..ServerConfig::default()
+            }));
+            let namespaces = Namespaces::new(main.clone(), &["/admin".to_string()]).unwrap();
+            let app: crate::web::session::App =
+                Arc::new(move |socket| Box::pin(session(socket, namespaces.clone())));
+            Lab {
+                sessions: Sessions::new(EngineConfig::default(), app),
+                main,
+            }
+        }
+
+        fn client(&self) -> Client {
+            let (session, _open) = self
+                .sessions
+                .open("127.0.0.1".parse().unwrap(), "test", None)
+                .unwrap();
+            Client {
+                session,
+                inbox: VecDeque::new(),
+                closed: false,
+                acks: 0,
+            }
+        }
+    }
+
+    fn history() -> HistoryConfig {
+        HistoryConfig {
+            len: 100,
+            ..HistoryConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn each_namespace_has_its_own_rooms() {
+        let lab = Lab::new(HistoryConfig::default());
+        let mut ana = lab.client();
+        let main_sid = ana.connect("/", None).await["sid"].clone();
+        let admin_sid = ana.connect("/admin", None).await["sid"].clone();
+        assert_ne!(main_sid, admin_sid, "one session, two sockets, two ids");
+        assert_eq!(
+            ana.call("/admin", "join", json!("lobby")).await["reached"],
+            1
+        );
+        assert_eq!(ana.call("/", "join", json!("lobby")).await["reached"], 1);
+        let mut bo = lab.client();
+        bo.connect("/admin", None).await;
+        assert_eq!(
+            bo.call("/admin", "join", json!("lobby")).await["reached"],
+            2
+        );
+        let said = json!({"to": ["lobby"], "text": "admins only"});
+        assert_eq!(bo.call("/admin", "message", said).await["reached"], 1);
+        let (args, _) = ana.event("/admin", "message").await;
+        assert_eq!(args[0]["text"], "admins only");
+        // The main namespace's lobby is another room: one member, ana.
+        ana.send(r#"2["who","lobby"]"#).await;
+        let (args, _) = ana.event("/", "who").await;
+        assert_eq!(args[0]["members"].as_array().unwrap().len(), 1);
+        assert_eq!(lab.main.conn_count(), 1, "bo never joined /");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_namespace_is_refused_and_leaving_one_keeps_the_others() {
+        let lab = Lab::new(HistoryConfig::default());
+        let mut ana = lab.client();
+        ana.send("0/nope,").await;
+        assert_eq!(
+            ana.text().await,
+            r#"4/nope,{"message":"Invalid namespace"}"#
+        );
+        ana.connect("/", None).await;
+        ana.connect("/admin", None).await;
+        ana.send("1/admin,").await;
+        assert_eq!(ana.call("/", "join", json!("lobby")).await["ok"], true);
+        // A packet for the namespace it left breaks the protocol: the session ends.
+        ana.send("2/admin,[\"rooms\"]").await;
+        let refusal = ana.until("4{").await;
+        assert!(refusal.contains("before its CONNECT"), "{refusal}");
+        assert_eq!(ana.next().await, None);
+    }
+
+    #[tokio::test]
+    async fn files_cross_as_attachments_both_ways() {
+        let lab = Lab::new(HistoryConfig::default());
+        let (mut ana, mut bo) = (lab.client(), lab.client());
+        for c in [&mut ana, &mut bo] {
+            c.connect("/admin", None).await;
+            c.call("/admin", "join", json!("lobby")).await;
+        }
+        ana.send(r#"51-/admin,["file",{"to":["lobby"],"name":"a.bin","data":{"_placeholder":true,"num":0}}]"#)
+            .await;
+        ana.send_binary(&[0, 1, 255]).await;
+        let (args, attachments) = bo.event("/admin", "file").await;
+        assert_eq!(args[0]["name"], "a.bin");
+        assert_eq!(args[0]["data"], json!({"_placeholder": true, "num": 0}));
+        assert_eq!(attachments, vec![Bytes::from_static(&[0, 1, 255])]);
+    }
+
+    #[tokio::test]
+    async fn a_malformed_binary_packet_ends_only_its_session() {
+        let lab = Lab::new(HistoryConfig::default());
+        let (mut ana, mut bo) = (lab.client(), lab.client());
+        ana.connect("/", None).await;
+        bo.connect("/", None).await;
+        // A binary message nobody announced.
+        ana.send_binary(b"stray").await;
+        assert!(ana.until("4{").await.contains("no binary packet waiting"));
+        assert_eq!(ana.next().await, None);
+        // Too many attachments announced.
+        let mut cy = lab.client();
+        cy.connect("/", None).await;
+        let too_many = crate::web::socketio::MAX_ATTACHMENTS + 1;
+        cy.send(&format!("5{too_many}-[\"file\"]")).await;
+        assert!(cy.until("4{").await.contains("attachments"));
+        assert_eq!(cy.next().await, None);
+        // Bo is fine.
+        assert_eq!(bo.call("/", "join", json!("lobby")).await["ok"], true);
+    }
+
+    /// Recovery as socket.io-client does it: pid in the answer, offsets on
+    /// recorded events, `{pid, offset}` on the next CONNECT.
+    #[tokio::test]
+    async fn a_recovered_socket_gets_exactly_what_it_missed() {
+        let lab = Lab::new(history());
+        let mut ana = lab.client();
+        let first = ana.connect("/admin", None).await;
+        let (sid, pid) = (first["sid"].clone(), first["pid"].clone());
+        assert!(pid.is_string(), "{first}");
+        ana.call("/admin", "join", json!("lobby")).await;
+        let mut bo = lab.client();
+        bo.connect("/admin", None).await;
+        bo.call("/admin", "join", json!("lobby")).await;
+        bo.call("/admin", "message", json!({"to":["lobby"],"text":"seen"}))
+            .await;
+        let (args, _) = ana.event("/admin", "message").await;
+        let offset = args.last().unwrap().as_str().unwrap().to_string();
+        assert!(offset.starts_with("lobby:"), "{args:?}");
+        // Ana's session drops; three events go by.
+        ana.session.close("cut");
+        for t in ["one", "two", "three"] {
+            bo.call("/admin", "message", json!({"to":["lobby"],"text":t}))
+                .await;
+        }
+        let mut again = lab.client();
+        let answer = again
+            .connect(
+                "/admin",
+                Some(json!({"token":"x","pid":pid,"offset":offset})),
+            )
+            .await;
+        assert_eq!(
+            (answer["sid"].clone(), answer["pid"].clone()),
+            (sid, pid.clone())
+        );
+        let mut texts = Vec::new();
+        for _ in 0..3 {
+            let (args, _) = again.event("/admin", "message").await;
+            texts.push(args[0]["text"].clone());
+        }
+        assert_eq!(texts, ["one", "two", "three"]);
+        // Nothing else missed comes: the next event is a live one.
+        bo.call("/admin", "message", json!({"to":["lobby"],"text":"live"}))
+            .await;
+        let (args, _) = again.event("/admin", "message").await;
+        assert_eq!(args[0]["text"], "live");
+        // The pid lives on: a later cut recovers again, from the last offset.
+        let offset = args.last().unwrap().as_str().unwrap().to_string();
+        again.session.close("cut again");
+        bo.call("/admin", "message", json!({"to":["lobby"],"text":"four"}))
+            .await;
+        let mut third = lab.client();
+        let answer = third
+            .connect("/admin", Some(json!({"pid":pid,"offset":offset})))
+            .await;
+        assert_eq!(answer["pid"], pid);
+        let (args, _) = third.event("/admin", "message").await;
+        assert_eq!(args[0]["text"], "four");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_pid_gets_a_fresh_session() {
+        let lab = Lab::new(history());
+        let mut ana = lab.client();
+        let answer = ana
+            .connect("/", Some(json!({"pid":"not-a-pid","offset":"lobby:3"})))
+            .await;
+        assert!(
+            answer["pid"].is_string() && answer["pid"] != "not-a-pid",
+            "{answer}"
+        );
+        let (args, _) = ana.event("/", "welcome").await;
+        assert_eq!(args[0]["id"], answer["sid"]);
+        // Without history there is no pid at all.
+        let lab = Lab::new(HistoryConfig::default());
+        let mut bo = lab.client();
+        let answer = bo
+            .connect("/", Some(json!({"pid":"p","offset":"a:1"})))
+            .await;
+        assert_eq!(answer.get("pid"), None, "{answer}");
+    }
+}
