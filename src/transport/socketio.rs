@@ -700,7 +700,7 @@ mod tests {
             let app: crate::web::session::App =
                 Arc::new(move |socket| Box::pin(session(socket, namespaces.clone())));
             Lab {
-                sessions: Sessions::new(EngineConfig::default(), app),
+                sessions: Sessions::new(EngineConfig::default(), app, main.budget().clone()),
                 main,
             }
         }
