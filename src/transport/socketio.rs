@@ -339,25 +339,43 @@ fn on_packet(
             for a in &mut args {
                 placeholders_to_base64(a, &p.attachments);
             }
+            // What a native client could not send either is refused the
+            // same way: a frame longer than --max-frame, fields that do not fit.
             let max = s.ns.server.config().max_frame;
-            let native = to_native(&name, &args, p.id).and_then(|n| {
-                if n.len() > max {
-                    Err(Refusal::FrameTooLong {
-                        announced: n.len() as u64,
-                        max,
+            let native = match to_native(&name, &args, p.id) {
+                Ok(n) if n.len() > max => Err((
+                    ErrorCode::FrameTooLong,
+                    format!(
+                        "`{name}` is {} bytes as a chat event (binary in base64); at most {max} (--max-frame)",
+                        n.len()
+                    ),
+                )),
+                Ok(n) => Ok(n),
+                Err(detail) => Err((
+                    ErrorCode::InvalidFields,
+                    Refusal::InvalidFields {
+                        event: name.clone(),
+                        detail,
                     }
-                    .to_string())
-                } else {
-                    Ok(n)
-                }
-            });
+                    .to_string(),
+                )),
+            };
             match native {
                 Ok(n) => s.ns.server.handle_frames(s.id, std::iter::once(&n[..])),
-                Err(why) => {
-                    if let Some(a) = p.id {
-                        let answer = serde_json::json!({"ok": false, "error": ErrorCode::InvalidFields, "message": why});
-                        let ack = Packet::ack(s.nsp(), a, vec![answer], Vec::new());
-                        out.send(Data::Text(ack.encode()));
+                Err((code, message)) => {
+                    // Its ack, or an `error` event, as the hub answers a refusal.
+                    let answer = match p.id {
+                        Some(ack) => ServerEvent::Ack {
+                            ack,
+                            ok: false,
+                            reached: None,
+                            error: Some(code),
+                            message: Some(message),
+                        },
+                        None => ServerEvent::Error { code, message },
+                    };
+                    if let Some(o) = s.translator.packet(&answer.to_bytes()) {
+                        send(out, o);
                     }
                 }
             }
@@ -790,6 +808,54 @@ mod tests {
         assert_eq!(args[0]["name"], "a.bin");
         assert_eq!(args[0]["data"], json!({"_placeholder": true, "num": 0}));
         assert_eq!(attachments, vec![Bytes::from_static(&[0, 1, 255])]);
+    }
+
+    #[tokio::test]
+    async fn what_a_native_client_could_not_send_is_refused_the_same_way() {
+        let lab = Lab::new(HistoryConfig::default());
+        let mut ana = lab.client();
+        ana.connect("/", None).await;
+        let refused = ana.call("/", "join", json!(5)).await;
+        assert_eq!(
+            (refused["ok"].clone(), refused["error"].clone()),
+            (json!(false), json!("invalid_fields"))
+        );
+        // A file whose event would not fit in one frame (--max-frame).
+        let big = vec![7u8; crate::chat::limits::DEFAULT_MAX_FRAME];
+        ana.send(r#"51-["file",{"data":{"_placeholder":true,"num":0}}]"#)
+            .await;
+        ana.send_binary(&big).await;
+        let (args, _) = ana.event("/", "error").await;
+        assert_eq!(args[0]["code"], "frame_too_long");
+        // At the edge: the largest file whose event fits goes through.
+        let envelope = to_native(
+            "file",
+            &[json!({"to":["lobby"],"self":true,"data":{"_binary":""}})],
+            Some(111),
+        )
+        .unwrap()
+        .len();
+        let edge = (crate::chat::limits::DEFAULT_MAX_FRAME - envelope) / 4 * 3;
+        ana.send(r#"2["join","lobby"]"#).await;
+        ana.send(
+            r#"51-111["file",{"to":["lobby"],"self":true,"data":{"_placeholder":true,"num":0}}]"#,
+        )
+        .await;
+        ana.send_binary(&vec![1u8; edge]).await;
+        let (args, attachments) = ana.event("/", "file").await;
+        assert_eq!(
+            (attachments[0].len(), args[0]["to"].clone()),
+            (edge, json!(["lobby"]))
+        );
+        assert_eq!(ana.until("3111[").await, r#"3111[{"ok":true,"reached":1}]"#);
+        // One byte more does not fit.
+        ana.send(
+            r#"51-112["file",{"to":["lobby"],"self":true,"data":{"_placeholder":true,"num":0}}]"#,
+        )
+        .await;
+        ana.send_binary(&vec![1u8; edge + 1]).await;
+        let refused = ana.until("3112[").await;
+        assert!(refused.contains(r#""error":"frame_too_long""#), "{refused}");
     }
 
     #[tokio::test]
