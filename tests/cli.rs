@@ -259,6 +259,7 @@ fn help_lists_the_commands_in_course_order() {
             "link",
             "reliable",
             "ws",
+            "socketio",
             "inspect",
             "bench",
             "completions",
