@@ -107,7 +107,7 @@ fn the_socketio_example_shows_each_packet_both_ways() {
         "\"nick\":\"tina\",\"to\":[\"lobby\"],\"text\":\"hello socket.io\"}]",
         "← 2\n",
         "→ 3\n",
-        "← 44{\"message\":\"binary attachments",
+        "← 44{\"message\":\"a malformed placeholder",
         "← Close 1008",
         "→ 41\n",
         // Step 8: the server asks, resends with the same seq, stops after the ACK.
