@@ -7,7 +7,8 @@
 //! hand, so every packet is printed as it crosses the wire — `→` sent, `←`
 //! received — with what it means and the native netlab event it stands for.
 //! A TCP client sits in the same room: its message arrives as
-//! `42["message",…]`. Last, a server that keeps history asks for acks itself:
+//! `42["message",…]`, and a file sent as a BINARY_EVENT with its attachment
+//! reaches it as bytes. Last, a server that keeps history asks for acks itself:
 //! `42<n>[…]` until the client answers `43<n>[]`. Every claim printed is
 //! checked; a wrong one stops the example with an error.
 
@@ -308,7 +309,7 @@ async fn main() -> Res<()> {
         info["pingInterval"] == json!(PING_INTERVAL.as_millis() as u64)
             && info["pingTimeout"] == json!(PING_TIMEOUT.as_millis() as u64)
             && info["upgrades"] == json!([]),
-        "the open packet carries pingInterval, pingTimeout and no upgrades (this session starts on the WebSocket; opened by polling, it lists \"websocket\")",
+        "the open packet carries pingInterval, pingTimeout and no upgrades (WebSocket only)",
     )?;
 
     println!("\n2. Socket.IO connects to the main namespace");
@@ -319,18 +320,15 @@ async fn main() -> Res<()> {
     .await?;
     let connected = sio
         .expect(
-            |p| p.starts_with("40{"),
+            |p| p.starts_with("40{\"sid\":\""),
             "CONNECT answered with the socket's id (here the hub's connection id)",
         )
         .await?;
     let answer: Value = serde_json::from_str(&connected[2..])?;
-    let sid = answer["sid"]
-        .as_str()
-        .ok_or("no sid in CONNECT")?
-        .to_string();
+    let sid = answer["sid"].as_str().ok_or("no sid")?.to_string();
     check(
         sid != engine_sid,
-        "two ids, as in Socket.IO: the Engine.IO session's and the socket's",
+        "the Socket.IO id is not the Engine.IO session id: one session may carry several sockets",
     )?;
     let welcome = sio
         .expect(
@@ -451,7 +449,41 @@ async fn main() -> Res<()> {
     );
     sio.send("3", "pong again").await?;
 
-    println!("\n6. A packet netlab refuses: a broken binary placeholder (a second connection)");
+    println!("\n6. Bytes: a BINARY_EVENT and its attachment");
+    sio.send(
+        r#"451-2["file",{"to":["lobby"],"name":"b.bin","data":{"_placeholder":true,"num":0}}]"#,
+        "BINARY_EVENT (5), 1 attachment (1-), ack id 2: the bytes' place holds a placeholder",
+    )
+    .await?;
+    println!("  → (binary frame) 01 02 03 04");
+    println!("      the attachment itself, right behind: a WebSocket binary frame (on polling: b + base64)");
+    sio.ws
+        .send(&Message::Binary(vec![1u8, 2, 3, 4].into()))
+        .await?;
+    sio.expect(
+        |p| p == r#"432[{"ok":true,"reached":1}]"#,
+        "ACK for id 2: the file reached tina",
+    )
+    .await?;
+    loop {
+        match tokio::time::timeout(WAIT, tina.next_event()).await?? {
+            ServerEvent::File { data, name, .. } => {
+                check(
+                    data.decode().as_deref() == Some(&[1u8, 2, 3, 4][..]),
+                    "the hub's file event carries the same bytes",
+                )?;
+                println!(
+                    "  (tina, over TCP, received the file {:?} as {{\"_binary\":\"{}\"}} in JSON)",
+                    name.unwrap_or_default(),
+                    data.base64
+                );
+                break;
+            }
+            _ => continue,
+        }
+    }
+
+    println!("\n7. A packet netlab refuses (a second connection)");
     let mut rogue = Wire::open(&url).await?;
     rogue.expect(|p| p.starts_with('0'), "open").await?;
     rogue.send("40", "CONNECT").await?;
@@ -461,13 +493,13 @@ async fn main() -> Res<()> {
         .await?;
     rogue
         .send(
-            r#"451-["upload",{"_placeholder":true,"num":1}]"#,
-            "BINARY_EVENT (5) announcing 1 attachment, whose placeholder names attachment 1: there is only attachment 0",
+            r#"42{"upload":true}"#,
+            "an EVENT whose data is not an array starting with the event's name",
         )
         .await?;
     rogue
         .expect(
-            |p| p.starts_with("44{\"message\":\"a malformed placeholder"),
+            |p| p.starts_with("44{\"message\":\"Event data must be a JSON array"),
             "CONNECT_ERROR (4 + 4) saying why; then the server closes this connection only",
         )
         .await?;
@@ -479,7 +511,7 @@ async fn main() -> Res<()> {
         other => return Err(format!("expected Close 1008, got {other:?}").into()),
     }
 
-    println!("\n7. Leaving");
+    println!("\n8. Leaving");
     sio.send(
         "41",
         "Socket.IO DISCONNECT (1): leave the namespace; the hub sees the connection go",
@@ -494,7 +526,7 @@ async fn main() -> Res<()> {
             _ => continue,
         }
     }
-    println!("\n8. Acks the other way: the server asks (netlab serve --history 100 --confirm-timeout 600ms)");
+    println!("\n9. Acks the other way: the server asks (netlab serve --history 100 --confirm-timeout 600ms)");
     server_asks().await?;
 
     println!(

@@ -107,10 +107,13 @@ fn the_socketio_example_shows_each_packet_both_ways() {
         "\"nick\":\"tina\",\"to\":[\"lobby\"],\"text\":\"hello socket.io\"}]",
         "← 2\n",
         "→ 3\n",
-        "← 44{\"message\":\"a malformed placeholder",
+        "→ 451-2[\"file\",{\"to\":[\"lobby\"],\"name\":\"b.bin\",\"data\":{\"_placeholder\":true,\"num\":0}}]",
+        "← 432[{\"ok\":true,\"reached\":1}]",
+        "received the file \"b.bin\" as {\"_binary\":\"AQIDBA==\"}",
+        "← 44{\"message\":\"Event data must be a JSON array",
         "← Close 1008",
         "→ 41\n",
-        // Step 8: the server asks, resends with the same seq, stops after the ACK.
+        // Step 9: the server asks, resends with the same seq, stops after the ACK.
         "\"text\":\"please confirm\",\"seq\":{\"lobby\":",
         "native /ws: {\"event\":\"message\",\"from\":",
         "the same event again (same seq) under a new ack id",
