@@ -11,6 +11,7 @@
 //! protocol documents can run against them.
 
 use super::session::{App, EngineConfig, EngineSocket, Sessions};
+use super::socketio_echo::{self, EchoRules};
 use super::{accept_loop, Guards, Site, WebConfig};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,9 +44,13 @@ pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result
         ..EngineConfig::default()
     };
     let echo_engine: App = Arc::new(|socket| Box::pin(engine_echo(socket)));
-    let shared = Arc::new(config.clone());
+    let shared = Arc::new(EchoRules {
+        namespaces: config.namespaces.clone(),
+        connect_timeout: config.connect_timeout,
+        max_payload: config.max_payload,
+    });
     let echo_socketio: App =
-        Arc::new(move |socket| Box::pin(super::socketio_echo::connection(socket, shared.clone())));
+        Arc::new(move |socket| Box::pin(socketio_echo::connection(socket, shared.clone())));
     let site = Site {
         socketio: Sessions::new(engine.clone(), echo_socketio, config.guards.budget.clone()),
         engine_echo: Some(Sessions::new(

@@ -6,17 +6,28 @@
 //! closed. Namespaces: `/` and each `--namespace`; any other gets
 //! `44/name,{"message":"Invalid namespace"}`.
 
-use super::echo::EchoConfig;
 use super::engineio::Data;
 use super::session::{new_sid, EngineSender, EngineSocket};
 use super::socketio::{Packet, PacketType, Reassembler, MAIN_NAMESPACE};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::time::{sleep_until, Instant};
 
+/// What one echo session is held to.
+#[derive(Debug, Clone)]
+pub struct EchoRules {
+    /// Namespaces served besides `/`.
+    pub namespaces: Vec<String>,
+    /// A session that sends no CONNECT within this is closed.
+    pub connect_timeout: Duration,
+    /// Most bytes of attachments one packet may carry (`maxPayload`).
+    pub max_payload: usize,
+}
+
 /// Runs one echo session until it closes.
-pub async fn connection(mut sock: EngineSocket, config: Arc<EchoConfig>) {
+pub async fn connection(mut sock: EngineSocket, config: Arc<EchoRules>) {
     let out = sock.sender();
     let deadline = Instant::now() + config.connect_timeout;
     let mut joined: HashSet<String> = HashSet::new();
@@ -61,7 +72,7 @@ pub async fn connection(mut sock: EngineSocket, config: Arc<EchoConfig>) {
 /// after a CONNECT, the `auth` event to emit once the answer is out.
 fn on_packet(
     out: &EngineSender,
-    config: &EchoConfig,
+    config: &EchoRules,
     joined: &mut HashSet<String>,
     p: Packet,
 ) -> Result<Option<Packet>, ()> {
