@@ -42,7 +42,9 @@
 //! waiting session that has not verified within [`DEFAULT_VERIFY_TIMEOUT`] is
 //! reclaimed, long before the expiry. A real client needs its slot for one
 //! round trip (welcome out, heartbeat back), so it gets in while the flood
-//! goes on. And one IP address holds at most [`DEFAULT_MAX_PER_IP`] sessions:
+//! goes on; a flood fast enough to take the slot within that round trip
+//! pushes it out without a word, and the client, whose heartbeat then goes
+//! unanswered, says hello again ([`crate::client::udp`]) until it is in. And one IP address holds at most [`DEFAULT_MAX_PER_IP`] sessions:
 //! a `hello` past that replaces the address's own oldest waiting session, or
 //! gets `bye` `address_limit` when all of them are verified.
 //!
@@ -86,9 +88,10 @@ pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 pub const DEFAULT_MAX_UNVERIFIED: usize = 256;
 
 /// Default time a session has to prove its address before its slot is
-/// reclaimed (`--udp-verify-timeout`): 5 s, above the client's whole start-up
-/// (6 hellos 500 ms apart) on any sane round trip, and far below the 30 s
-/// expiry that used to hold the slots of spoofed hellos.
+/// reclaimed (`--udp-verify-timeout`): 5 s, far above one round trip on any
+/// sane network (the client answers a welcome with its heartbeat at once,
+/// and says hello again every round it gets no `session`), and far below
+/// the 30 s expiry that used to hold the slots of spoofed hellos.
 pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Default most sessions one IP address may hold, verified or not
