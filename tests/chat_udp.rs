@@ -745,7 +745,6 @@ fn a_full_unverified_pool_replaces_its_oldest() {
         assert_eq!(got[0]["event"], "welcome", "{got:?}");
         ids.push(got[0]["id"].as_str().unwrap().to_string());
     }
-    server.expect(&format!("{} disconnected: replaced", &ids[0][..8]));
     for (i, r) in raws.iter_mut().enumerate() {
         r.send(format!(r#"{{"event":"heartbeat","id":"{}"}}"#, ids[i]).as_bytes());
         let got = r.drain(Duration::from_millis(500));
@@ -755,6 +754,14 @@ fn a_full_unverified_pool_replaces_its_oldest() {
             assert_eq!(got[0]["event"], "session", "{got:?}");
         }
     }
+    // The log counts it (sessions that never verified are not logged one by one).
+    let line = server.expect("without proving their address");
+    assert!(
+        line.contains(
+            "1 UDP session ended without proving their address (1 replaced by newer hellos"
+        ),
+        "{line}"
+    );
 }
 
 /// A session that never proves its address is reclaimed after
@@ -768,8 +775,16 @@ fn a_session_that_never_proves_its_address_is_reclaimed_quickly() {
     mute.hello();
     let got = mute.drain(Duration::from_millis(500));
     let id = got[0]["id"].as_str().unwrap().to_string();
-    let line = server.expect(&format!("{} disconnected:", &id[..8]));
-    assert!(line.contains("never proved its address"), "{line}");
+    let line = server.expect("without proving their address");
+    assert!(
+        line.contains("1 UDP session ended without proving their address (0 replaced by newer hellos, 1 reclaimed after --udp-verify-timeout"),
+        "{line}"
+    );
+    assert!(
+        !server.seen.iter().any(|l| l.contains(&id[..8])),
+        "an unverified session has no lines of its own: {:?}",
+        server.seen
+    );
     // Too late: the slot is gone, the heartbeat is not answered.
     mute.send(format!(r#"{{"event":"heartbeat","id":"{id}"}}"#).as_bytes());
     assert!(mute.drain(Duration::from_millis(300)).is_empty());
@@ -943,4 +958,52 @@ fn a_client_whose_unverified_session_vanished_verifies_the_new_one() {
         br#"{"event":"session","heartbeat_ms":10000,"expiry_ms":30000,"max_message":1464}"#;
     fake.send_to(&datagram(1, session), client).unwrap();
     bob.expect("connected as guest-bbbb");
+}
+
+/// Each spoofed hello that never verified used to cost `netlab serve` its
+/// own log lines — `connected`, `disconnecting`, `disconnected: replaced …`
+/// — so a flood buried the log. Now a UDP session is logged once it proves
+/// its address, and those that never do are one line per episode with the
+/// count; a real client's lines are as before.
+#[test]
+fn spoofed_hellos_that_never_verify_are_one_log_line_per_episode() {
+    let (mut server, _tcp, udp) =
+        serve(&["--udp-max-unverified", "8", "--udp-verify-timeout", "1s"]);
+    let mut real = Raw::from_ip([127, 0, 0, 2], &udp);
+    let id = real.open();
+    server.expect(&format!("{} connected (udp 127.0.0.2:", &id[..8]));
+    // 300 spoofed hellos, in batches the server's socket buffer holds, each
+    // batch followed by a probe's round trip: every one is handled.
+    let mut probe = Raw::from_ip([127, 0, 0, 3], &udp);
+    probe.open();
+    for batch in 0..6 {
+        for n in batch * 50..(batch + 1) * 50 {
+            spoofed_hello(&udp, n);
+        }
+        probe.round_trip(batch as u64);
+    }
+    // The last eight wait in the pool until --udp-verify-timeout; a second
+    // later with none ending and none waiting, the episode is over.
+    let summary = server.expect("without proving their address");
+    assert!(
+        summary.contains("300 UDP sessions ended without proving their address (292 replaced by newer hellos, 8 reclaimed after --udp-verify-timeout, 0 otherwise)"),
+        "{summary}"
+    );
+    real.send(br#"{"event":"bye"}"#);
+    server.expect(&format!("{} disconnected: client said bye", &id[..8]));
+    let lines = &server.seen;
+    let count = |text: &str| lines.iter().filter(|l| l.contains(text)).count();
+    assert_eq!(count("connected (udp 127.10."), 0, "{lines:#?}");
+    assert_eq!(count("disconnected: replaced"), 0, "{lines:#?}");
+    assert_eq!(count("never proved its address"), 0, "{lines:#?}");
+    assert_eq!(count("disconnecting"), 1, "the real client's: {lines:#?}");
+    assert_eq!(count("without proving their address"), 1, "{lines:#?}");
+    let per_session = lines
+        .iter()
+        .filter(|l| !l.starts_with("udp: ") && !l.starts_with("listening on"))
+        .count();
+    assert!(
+        per_session < 20,
+        "{per_session} log lines for 300 spoofed hellos and two real clients: {lines:#?}"
+    );
 }
