@@ -8,19 +8,29 @@ use std::collections::BTreeSet;
 use std::io::{BufReader, Read};
 use std::net::UdpSocket;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A UDP echo server on a free port, in a thread; returns its address.
 fn udp_echo() -> String {
+    counting_udp_echo().0
+}
+
+/// [`udp_echo`], also counting the datagrams it received (and answered).
+fn counting_udp_echo() -> (String, Arc<AtomicU64>) {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = sock.local_addr().unwrap().to_string();
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = count.clone();
     std::thread::spawn(move || {
         let mut buf = [0u8; 2048];
         while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            counted.fetch_add(1, Ordering::SeqCst);
             let _ = sock.send_to(&buf[..n], from);
         }
     });
-    addr
+    (addr, count)
 }
 
 /// Starts `netlab link` towards `to` with `flags`; returns the child and the address to send to.
@@ -65,36 +75,129 @@ fn final_report(child: Child) -> Value {
     serde_json::from_str(text.lines().last().expect("a JSON report")).unwrap()
 }
 
+/// Most datagrams [`exchange_to_the_end`] has in flight at once. A datagram
+/// is in flight until one sent after it has come back: the link keeps each
+/// client's order (with loss as its only impairment), and so does loopback,
+/// so by then it has been through every socket on the way or was lost. No
+/// socket (the link's, the echo server's, ours) ever queues more than this,
+/// far below the ~256 small datagrams a default Linux receive buffer holds,
+/// however late any of the three processes is scheduled.
+const WINDOW: u32 = 64;
+
+/// How long [`exchange_to_the_end`] waits for the latest end marker's echo
+/// before sending another one. Only for liveness (a marker may be lost): it
+/// decides nothing, however short or long it is.
+const MARKER_AGAIN: Duration = Duration::from_millis(200);
+
+/// Patience for the whole exchange: a dead relay fails the test instead of
+/// hanging it. Never used to assert speed.
+const EXCHANGE_PATIENCE: Duration = Duration::from_secs(60);
+
+/// What came back from [`exchange_to_the_end`].
+struct Exchanged {
+    /// The numbers below `n` that came back, in arrival order.
+    numbered: Vec<u32>,
+    /// End markers sent (numbers `n`, `n + 1`, …).
+    markers: u32,
+    /// Every echo received, markers included.
+    echoes: u64,
+}
+
+/// Sends `n` numbered datagrams through the link, at most [`WINDOW`] in
+/// flight, then end markers (numbers `n`, `n + 1`, …) one at a time until the
+/// echo of the latest one sent comes back. That echo is the proof that
+/// nothing is left on the way: it was the last datagram sent, and the link
+/// and loopback keep each client's order, so every datagram before it has
+/// been read by the link, forwarded or dropped, answered by the echo server,
+/// read back by the link, passed or dropped, and is already in our socket.
+/// The exchange ends on an echo, never on a silence.
+fn exchange_to_the_end(link: &str, n: u32) -> Exchanged {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.connect(link).unwrap();
+    sock.set_read_timeout(Some(MARKER_AGAIN)).unwrap();
+    let deadline = Instant::now() + EXCHANGE_PATIENCE;
+    let mut out = Exchanged {
+        numbered: Vec::new(),
+        markers: 0,
+        echoes: 0,
+    };
+    let (mut next, mut after_last_echo) = (0u32, 0u32);
+    let mut latest_marker = None;
+    let mut buf = [0u8; 64];
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no end after {EXCHANGE_PATIENCE:?}: sent {next}, the last echo was of {after_last_echo} - 1"
+        );
+        let in_flight = next - after_last_echo;
+        if next < n && in_flight < WINDOW {
+            sock.send(&next.to_be_bytes()).unwrap();
+            next += 1;
+            continue;
+        }
+        if next >= n && latest_marker.is_none() && in_flight < WINDOW {
+            sock.send(&next.to_be_bytes()).unwrap();
+            latest_marker = Some(next);
+            next += 1;
+            out.markers += 1;
+        }
+        match sock.recv(&mut buf) {
+            Ok(len) => {
+                assert_eq!(len, 4);
+                let i = u32::from_be_bytes(buf[..4].try_into().unwrap());
+                out.echoes += 1;
+                after_last_echo = after_last_echo.max(i + 1);
+                if i < n {
+                    out.numbered.push(i);
+                }
+                if latest_marker == Some(i) {
+                    return out;
+                }
+            }
+            // No echo for a while: the marker (or its echo) may be lost.
+            // Another one goes out as soon as the window allows.
+            Err(_) => latest_marker = None,
+        }
+    }
+}
+
 #[test]
 fn loss_is_counted_exactly_and_reproducible_from_the_seed() {
-    let echo = udp_echo();
+    let (echo, echoed) = counting_udp_echo();
     let mut runs = Vec::new();
     for _ in 0..2 {
-        let (child, addr) =
-            start_link(&echo, &["--loss", "30%", "--seed", "7", "--duration", "2s"]);
-        let (got, _) = exchange(&addr, 500, Duration::from_millis(500));
-        let r = final_report(child);
+        let before = echoed.load(Ordering::SeqCst);
+        let relay = Relay::start(None, &echo, &["--loss", "30%", "--seed", "7"]);
+        let got = exchange_to_the_end(&relay.addr, 500);
+        // Nothing is on its way any more: the counters are final.
+        let reached_echo = echoed.load(Ordering::SeqCst) - before;
+        let (r, _) = relay.stop();
         let (fwd, back) = (&r["forward"], &r["backward"]);
-        assert_eq!(fwd["received"], 500);
+        let sent = 500 + u64::from(got.markers);
+        assert_eq!(n(&fwd["received"]), sent, "{r}");
+        assert_eq!(n(&fwd["lost"]) + n(&fwd["delivered"]), sent, "{r}");
         assert_eq!(
-            fwd["lost"].as_u64().unwrap() + fwd["delivered"].as_u64().unwrap(),
-            500
+            n(&fwd["delivered"]),
+            reached_echo,
+            "the echo server got exactly what the link forwarded: {r}"
         );
         assert_eq!(
             back["received"], fwd["delivered"],
             "the echo server answered every forwarded datagram: {r}"
         );
         assert_eq!(
-            back["delivered"].as_u64().unwrap(),
-            got.len() as u64,
-            "the client got exactly what the link let through"
+            n(&back["delivered"]),
+            got.echoes,
+            "the client got exactly what the link let through: {r}"
         );
-        let lost_share = 1.0 - got.len() as f64 / 500.0;
+        let lost_share = 1.0 - got.numbered.len() as f64 / 500.0;
         assert!(
             (0.35..0.65).contains(&lost_share),
             "two 30% hops lose about 51%, lost {lost_share}"
         );
-        runs.push(got.into_iter().collect::<BTreeSet<u32>>());
+        let survivors: BTreeSet<u32> = got.numbered.iter().copied().collect();
+        assert_eq!(survivors.len(), got.numbered.len(), "no echo came twice");
+        runs.push(survivors);
     }
     assert_eq!(
         runs[0], runs[1],

@@ -6,11 +6,12 @@ use crate::chat::heartbeat::HeartbeatConfig;
 use crate::chat::id::ConnId;
 use crate::chat::limits::{self, Limits};
 use crate::term;
+use crate::transport::udp_log::{UdpLog, UdpNote};
 use crate::transport::{self, ChatServer, ServerConfig, ServerNote};
 use clap::Args;
 use std::error::Error;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The examples under `netlab serve --help`.
@@ -353,52 +354,26 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
                 );
             }
         }
+        // A UDP session's lines wait until it proves its address; those that
+        // never do are summed up per episode (transport::udp_log).
+        let udp_log = Arc::new(Mutex::new(UdpLog::new()));
+        let hub_log = udp_log.clone();
         let server = server.with_observer(move |note| {
             // Accept failures are printed even with --quiet: the server is in trouble.
             if quiet && !matches!(note, ServerNote::Accept(_)) {
                 return;
             }
-            match note {
-                ServerNote::Connected { id, peer } => {
-                    anstream::eprintln!("{} {} connected ({peer})", term::good("+"), id.short())
-                }
-                ServerNote::Disconnecting { id, rooms } => anstream::eprintln!(
-                    "{} {} disconnecting from {}",
-                    term::dim("-"),
-                    id.short(),
-                    rooms.iter().map(|r| match r.parse::<ConnId>() { Ok(own) => own.short(), Err(_) => term::peer_text(r).into_owned() }).collect::<Vec<_>>().join(", ")
-                ),
-                ServerNote::Disconnected { id, reason } => {
-                    anstream::eprintln!("{} {} disconnected: {}", term::dim("-"), id.short(), term::peer_text(reason))
-                }
-                ServerNote::Accept(report) => anstream::eprintln!("{} {report}", term::bad("!")),
-                ServerNote::AddressFull { peer, error } => {
-                    anstream::eprintln!("{} {peer} refused: {error}", term::bad("!"))
-                }
-                ServerNote::Detached { id, reason } => anstream::eprintln!(
-                    "{} {} detached ({}): resumable, still in its rooms",
-                    term::dim("~"),
-                    id.short(),
-                    term::peer_text(reason)
-                ),
-                ServerNote::Resumed { id, from } => anstream::eprintln!(
-                    "{} {} resumed (on the connection first known as {})",
-                    term::good("+"),
-                    id.short(),
-                    from.short()
-                ),
-                ServerNote::Closed { id } => anstream::eprintln!(
-                    "{} {} closed by the server (broke the rules)",
-                    term::bad("!"),
-                    id.short()
-                ),
+            if hub_log.lock().expect("udp log lock").show(note) {
+                print_note(note);
             }
         });
         let server = Arc::new(server);
         server.start_ticker();
         let udp = async {
             match udp {
-                Some(socket) => udp_serve(socket, server.clone(), udp_config, quiet).await,
+                Some(socket) => {
+                    udp_serve(socket, server.clone(), udp_config, quiet, udp_log).await
+                }
                 None => std::future::pending().await,
             }
         };
@@ -476,12 +451,67 @@ impl ServeArgs {
     }
 }
 
-/// Serves UDP, printing the transport's counters (drops, sessions) each second they change.
+/// One line of the server's log for a hub note.
+fn print_note(note: &ServerNote) {
+    match note {
+        ServerNote::Connected { id, peer } => {
+            anstream::eprintln!("{} {} connected ({peer})", term::good("+"), id.short())
+        }
+        ServerNote::Disconnecting { id, rooms } => anstream::eprintln!(
+            "{} {} disconnecting from {}",
+            term::dim("-"),
+            id.short(),
+            rooms
+                .iter()
+                .map(|r| match r.parse::<ConnId>() {
+                    Ok(own) => own.short(),
+                    Err(_) => term::peer_text(r).into_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ServerNote::Disconnected { id, reason } => {
+            anstream::eprintln!(
+                "{} {} disconnected: {}",
+                term::dim("-"),
+                id.short(),
+                term::peer_text(reason)
+            )
+        }
+        ServerNote::Accept(report) => anstream::eprintln!("{} {report}", term::bad("!")),
+        ServerNote::AddressFull { peer, error } => {
+            anstream::eprintln!("{} {peer} refused: {error}", term::bad("!"))
+        }
+        ServerNote::Detached { id, reason } => anstream::eprintln!(
+            "{} {} detached ({}): resumable, still in its rooms",
+            term::dim("~"),
+            id.short(),
+            term::peer_text(reason)
+        ),
+        ServerNote::Resumed { id, from } => anstream::eprintln!(
+            "{} {} resumed (on the connection first known as {})",
+            term::good("+"),
+            id.short(),
+            from.short()
+        ),
+        ServerNote::Closed { id } => anstream::eprintln!(
+            "{} {} closed by the server (broke the rules)",
+            term::bad("!"),
+            id.short()
+        ),
+    }
+}
+
+/// Serves UDP, printing the transport's counters (drops, sessions) each
+/// second they change, a session's `connected` line once it has proved its
+/// address (`log` held it back), and a line per episode of sessions that
+/// never did.
 async fn udp_serve(
     socket: tokio::net::UdpSocket,
     server: Arc<ChatServer>,
     config: transport::udp::UdpConfig,
     quiet: bool,
+    log: Arc<Mutex<UdpLog>>,
 ) -> std::io::Result<()> {
     let stats = transport::udp::new_stats();
     let report = {
@@ -500,7 +530,22 @@ async fn udp_serve(
         }
     };
     tokio::select! {
-        r = transport::udp::serve(socket, server, config, stats) => r,
+        r = transport::udp::serve_with_notes(socket, server, config, stats, move |note| {
+            if quiet {
+                return;
+            }
+            match note {
+                UdpNote::Verified { id } => {
+                    let held = log.lock().expect("udp log lock").verified(*id);
+                    if let Some(connected) = held {
+                        print_note(&connected);
+                    }
+                }
+                UdpNote::Unverified(report) => {
+                    anstream::eprintln!("{} {report}", term::dim("-"))
+                }
+            }
+        }) => r,
         _ = report => Ok(()),
     }
 }

@@ -5,6 +5,17 @@
 //! the network did shows up inline: "3 messages lost: seq 41–43", "duplicate
 //! of 17" (not shown twice), "arrived late: 12". The session rules (padded
 //! `hello`, `heartbeat` echoing the id, `bye`) are in [`crate::transport::udp`].
+//!
+//! **Starting a session is a round trip the server must see twice**: the
+//! `hello` gets a `welcome` with an id, and only a `heartbeat` echoing that
+//! id makes the session real (the server answers it with `session`). Until
+//! then the server may drop the session — a flood of spoofed hellos pushes
+//! it out of the server's small pool of sessions that have not proved their
+//! address — and it does not say so. So the client does not trust a welcome:
+//! every round sends a `hello` (and the heartbeat for the id it holds), and
+//! a round that ends without `session` (no answer, a refusal, or a welcome
+//! whose session vanished) is followed by another, each waiting twice as
+//! long as the one before, [`HELLO_TRIES`] rounds at most.
 
 use super::tcp::{parse_server_event, AckOutcome};
 use super::terminal::{parse_line, render_event, settle, Line, DRAIN_TIMEOUT, HELP};
@@ -20,12 +31,23 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
 use tokio::net::UdpSocket;
 
-/// How long to wait for an answer before sending a `hello` (or an acked event
-/// during start-up) again.
+/// How long to wait for an answer before sending an acked event during
+/// start-up again ([`UdpChatClient::call`]); also the first round's wait
+/// when a session starts, doubled every round up to [`MAX_RETRY_AFTER`].
 pub const RETRY_AFTER: Duration = Duration::from_millis(500);
 
-/// How many times a `hello` (or a start-up event) is sent before giving up.
+/// The longest a session's start waits for `session` before saying hello
+/// again: the cap of its backoff.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(4);
+
+/// How many times a start-up event is sent before giving up ([`UdpChatClient::call`]).
 pub const TRIES: u32 = 6;
+
+/// Rounds of `hello` before a session's start gives up: waits of 0.5, 1, 2,
+/// then 4 s, about 24 s in all — enough to outlast a burst of spoofed
+/// hellos that keeps pushing the client out of the server's unverified
+/// pool, and still an answer within half a minute when nothing listens.
+pub const HELLO_TRIES: u32 = 8;
 
 /// Largest datagram the client reads (anything longer is not netlab's).
 const RECV_BUF: usize = 65_536;
@@ -46,6 +68,15 @@ pub enum UdpChatError {
     /// No welcome came back.
     #[error("no answer from udp://{addr} after {tries} hellos (is `netlab serve --udp {addr}` running? UDP cannot tell you that nothing listens)")]
     NoAnswer {
+        /// The server.
+        addr: String,
+        /// Hellos sent.
+        tries: u32,
+    },
+    /// Welcomes came back, but no heartbeat got its `session` answer: the
+    /// session vanished before it was verified, every time.
+    #[error("udp://{addr} welcomed us but never confirmed the session after {tries} hellos (its sessions that have not proved their address may be flooded out by spoofed hellos; or the link loses every heartbeat)")]
+    NotVerified {
         /// The server.
         addr: String,
         /// Hellos sent.
@@ -72,6 +103,46 @@ pub enum Incoming {
     Garbage(String),
 }
 
+/// Why a session's start says `hello` again ([`UdpChatClient::connect_reporting`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// The round about to start (2 for the second hello).
+    pub round: u32,
+    /// The most rounds there will be ([`HELLO_TRIES`]).
+    pub of: u32,
+    /// How long the round that ended waited.
+    pub waited: Duration,
+    /// What that round got.
+    pub why: RetryReason,
+}
+
+/// What a round of a session's start got instead of `session`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryReason {
+    /// Nothing at all.
+    NoAnswer,
+    /// A welcome, but the heartbeat echoing its id got no `session`: the
+    /// server may have dropped the session before it was verified.
+    NotVerified,
+    /// A `bye` (e.g. the server is full); its message.
+    Refused(String),
+}
+
+impl std::fmt::Display for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let waited = self.waited.as_secs_f64();
+        match &self.why {
+            RetryReason::NoAnswer => write!(f, "no answer within {waited:.1} s")?,
+            RetryReason::NotVerified => write!(
+                f,
+                "welcomed, but no answer to the heartbeat that proves our address within {waited:.1} s (was the session pushed out before it was verified?)"
+            )?,
+            RetryReason::Refused(why) => write!(f, "refused: {why}")?,
+        }
+        write!(f, "; hello again (try {} of {})", self.round, self.of)
+    }
+}
+
 /// A UDP chat session with a server.
 pub struct UdpChatClient {
     socket: UdpSocket,
@@ -90,8 +161,19 @@ pub struct UdpChatClient {
 }
 
 impl UdpChatClient {
-    /// Opens a session with the server at `addr` (host:port): hello, welcome, heartbeat.
+    /// Opens a session with the server at `addr` (host:port): hello, welcome,
+    /// heartbeat, session — again, waiting longer each round, until the
+    /// session is confirmed or [`HELLO_TRIES`] rounds have passed.
     pub async fn connect(addr: &str) -> Result<Self, UdpChatError> {
+        Self::connect_reporting(addr, |_| {}).await
+    }
+
+    /// [`UdpChatClient::connect`], telling `on_retry` why each new round
+    /// starts (the terminal prints it).
+    pub async fn connect_reporting(
+        addr: &str,
+        mut on_retry: impl FnMut(&Retry),
+    ) -> Result<Self, UdpChatError> {
         let io = |source| UdpChatError::Io {
             addr: addr.to_string(),
             source,
@@ -127,63 +209,90 @@ impl UdpChatClient {
             pending: VecDeque::new(),
             buf: vec![0; RECV_BUF],
         };
-        for _ in 0..TRIES {
-            c.send_control(&Control::Hello).await?;
-            let deadline = tokio::time::Instant::now() + RETRY_AFTER;
-            while let Ok(r) = tokio::time::timeout_at(deadline, c.recv_raw()).await {
-                for inc in r? {
-                    match inc {
-                        Incoming::Event(ServerEvent::Welcome { id, .. }) => {
-                            c.id = id;
-                            c.welcome = match inc {
-                                Incoming::Event(w) => w,
-                                _ => unreachable!("matched a welcome"),
-                            };
-                        }
-                        Incoming::Event(ServerEvent::Bye { message, .. }) => {
-                            return Err(UdpChatError::Refused(message))
-                        }
-                        other => c.pending.push_back(other),
-                    }
-                }
-                if matches!(c.welcome, ServerEvent::Welcome { .. }) {
-                    return c.verify().await;
-                }
+        let mut welcomed = false;
+        let mut round = 1;
+        loop {
+            let wait = hello_wait(round);
+            let Some(why) = c.start_round(wait, &mut welcomed).await? else {
+                return Ok(c);
+            };
+            if round == HELLO_TRIES {
+                return Err(match why {
+                    RetryReason::Refused(message) => UdpChatError::Refused(message),
+                    RetryReason::NotVerified => UdpChatError::NotVerified {
+                        addr: c.addr,
+                        tries: HELLO_TRIES,
+                    },
+                    RetryReason::NoAnswer => UdpChatError::NoAnswer {
+                        addr: c.addr,
+                        tries: HELLO_TRIES,
+                    },
+                });
             }
+            round += 1;
+            on_retry(&Retry {
+                round,
+                of: HELLO_TRIES,
+                waited: wait,
+                why,
+            });
         }
-        Err(UdpChatError::NoAnswer {
-            addr: addr.to_string(),
-            tries: TRIES,
-        })
     }
 
-    /// Proves we receive at this address (the heartbeat echoes the welcome's
-    /// id); the server answers with its session parameters.
-    async fn verify(mut self) -> Result<Self, UdpChatError> {
-        for _ in 0..TRIES {
+    /// One round of a session's start: a `hello`, and the heartbeat for the
+    /// id we hold (if any: the session may still be there, only its answer
+    /// lost), then up to `wait` for `session`. A welcome for an id this round
+    /// has not sent a heartbeat for yet (the first, or a new session's) is
+    /// answered with one at once, and that heartbeat gets a whole `wait` of
+    /// its own. `None` when the session is confirmed; else what the round got
+    /// instead.
+    async fn start_round(
+        &mut self,
+        wait: Duration,
+        welcomed: &mut bool,
+    ) -> Result<Option<RetryReason>, UdpChatError> {
+        // The hello first: for a session that is still there it brings the
+        // welcome again, which then arrives before the `session` answer.
+        self.send_control(&Control::Hello).await?;
+        let mut beat_for = None;
+        let mut why = RetryReason::NoAnswer;
+        if *welcomed {
             self.heartbeat_now().await?;
-            let deadline = tokio::time::Instant::now() + RETRY_AFTER;
-            while let Ok(r) = tokio::time::timeout_at(deadline, self.recv_raw()).await {
-                let mut verified = false;
-                for inc in r? {
-                    match inc {
-                        Incoming::Session(s) => {
-                            self.heartbeat = Duration::from_millis(s.heartbeat_ms.max(1));
-                            self.expiry = Duration::from_millis(s.expiry_ms.max(1));
-                            verified = true;
+            beat_for = Some(self.id);
+            why = RetryReason::NotVerified;
+        }
+        let mut deadline = tokio::time::Instant::now() + wait;
+        while let Ok(r) = tokio::time::timeout_at(deadline, self.recv_raw()).await {
+            for inc in r? {
+                match inc {
+                    Incoming::Event(ServerEvent::Welcome { id, .. }) => {
+                        // A new id means a new session: the one we held is gone.
+                        self.id = id;
+                        self.welcome = match inc {
+                            Incoming::Event(w) => w,
+                            _ => unreachable!("matched a welcome"),
+                        };
+                        *welcomed = true;
+                        why = RetryReason::NotVerified;
+                        if beat_for != Some(id) {
+                            self.heartbeat_now().await?;
+                            beat_for = Some(id);
+                            deadline = tokio::time::Instant::now() + wait;
                         }
-                        other => self.pending.push_back(other),
                     }
-                }
-                if verified {
-                    return Ok(self);
+                    Incoming::Event(ServerEvent::Bye { message, .. }) => {
+                        why = RetryReason::Refused(message);
+                    }
+                    Incoming::Session(s) if *welcomed => {
+                        self.heartbeat = Duration::from_millis(s.heartbeat_ms.max(1));
+                        self.expiry = Duration::from_millis(s.expiry_ms.max(1));
+                        return Ok(None);
+                    }
+                    other => self.pending.push_back(other),
                 }
             }
         }
-        Err(UdpChatError::NoAnswer {
-            addr: self.addr,
-            tries: TRIES,
-        })
+        Ok(Some(why))
     }
 
     /// Our id.
@@ -326,6 +435,12 @@ impl UdpChatClient {
         Ok(self.on_datagram(n))
     }
 
+    /// Whether `message` is a welcome with an id other than ours: the start of a new session.
+    fn welcome_of_a_new_session(&self, message: &[u8]) -> bool {
+        message.starts_with(br#"{"event":"welcome""#)
+            && matches!(parse_server_event(message), Ok(ServerEvent::Welcome { id, .. }) if id != self.id)
+    }
+
     fn on_datagram(&mut self, n: usize) -> Vec<Incoming> {
         self.last_heard = Instant::now();
         let mut out = Vec::with_capacity(2);
@@ -336,6 +451,12 @@ impl UdpChatClient {
                 return out;
             }
         };
+        if self.welcome_of_a_new_session(message) {
+            // The server dropped the session we held and this is a new one:
+            // it numbers its datagrams from 0 again, so it gets a tracker of
+            // its own (the old one would take its welcome for a duplicate).
+            self.tracker = ReceiveTracker::new();
+        }
         let now = self.epoch.elapsed().as_micros() as u32;
         self.tracker.on_timing(header.timestamp, now);
         let arrival = self.tracker.on_arrival(u64::from(header.seq));
@@ -358,6 +479,14 @@ impl UdpChatClient {
     }
 }
 
+/// How long round `round` (1 first) of a session's start waits:
+/// [`RETRY_AFTER`], doubled each round, at most [`MAX_RETRY_AFTER`].
+pub fn hello_wait(round: u32) -> Duration {
+    RETRY_AFTER
+        .saturating_mul(1 << round.saturating_sub(1).min(16))
+        .min(MAX_RETRY_AFTER)
+}
+
 /// The line shown for a tracker notice, e.g. `⚠ 3 messages lost: seq 41–43`.
 pub fn render_notice(a: &Arrival) -> String {
     match a {
@@ -368,7 +497,10 @@ pub fn render_notice(a: &Arrival) -> String {
 
 /// `netlab chat udp://ADDR`: the terminal chat over UDP.
 pub async fn terminal(addr: String, args: TerminalConfig) -> TerminalResult {
-    let mut client = UdpChatClient::connect(&addr).await?;
+    let mut client = UdpChatClient::connect_reporting(&addr, |retry| {
+        anstream::eprintln!("{}", term::dim(format!("udp: {retry}")));
+    })
+    .await?;
     let me = client.id();
     let json = args.json;
     let show = |inc: &Incoming| match inc {
@@ -563,4 +695,68 @@ async fn finish(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_round_of_hellos_waits_twice_as_long_up_to_the_cap() {
+        let waits: Vec<u64> = (1..=HELLO_TRIES)
+            .map(|r| hello_wait(r).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [500, 1000, 2000, 4000, 4000, 4000, 4000, 4000]);
+        let total: Duration = (1..=HELLO_TRIES).map(hello_wait).sum();
+        assert_eq!(
+            total,
+            Duration::from_millis(23_500),
+            "bounded: under half a minute"
+        );
+        assert_eq!(hello_wait(u32::MAX), MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn a_welcome_is_recognised_from_its_first_bytes() {
+        // `welcome_of_a_new_session` looks at the first bytes before parsing:
+        // the server's welcome must start with them.
+        let welcome = ServerEvent::Welcome {
+            id: "0123456789abcdef0123456789abcdef".parse().unwrap(),
+            nick: "guest-0123".into(),
+            limits: crate::chat::protocol::WireLimits {
+                max_nick: 1,
+                max_room: 1,
+                max_rooms: 1,
+                max_text: 1,
+                rate: 1,
+                burst: 1,
+            },
+            session: None,
+            session_ttl_ms: None,
+        };
+        assert!(welcome.to_bytes().starts_with(br#"{"event":"welcome""#));
+    }
+
+    #[test]
+    fn a_retry_says_why_and_which_try_comes() {
+        let r = Retry {
+            round: 2,
+            of: HELLO_TRIES,
+            waited: RETRY_AFTER,
+            why: RetryReason::NotVerified,
+        };
+        let line = r.to_string();
+        assert!(
+            line.contains("welcomed, but no answer to the heartbeat"),
+            "{line}"
+        );
+        assert!(line.ends_with("hello again (try 2 of 8)"), "{line}");
+        let refused = Retry {
+            why: RetryReason::Refused("the server is full".into()),
+            ..r
+        };
+        assert!(refused
+            .to_string()
+            .starts_with("refused: the server is full;"));
+    }
 }

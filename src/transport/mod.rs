@@ -12,6 +12,7 @@ pub mod server;
 pub mod socketio;
 pub mod tcp;
 pub mod udp;
+pub mod udp_log;
 pub mod ws;
 
 pub use outbound::{Batch, Outbound};

@@ -42,15 +42,20 @@
 //! waiting session that has not verified within [`DEFAULT_VERIFY_TIMEOUT`] is
 //! reclaimed, long before the expiry. A real client needs its slot for one
 //! round trip (welcome out, heartbeat back), so it gets in while the flood
-//! goes on. And one IP address holds at most [`DEFAULT_MAX_PER_IP`] sessions:
+//! goes on; a flood fast enough to take the slot within that round trip
+//! pushes it out without a word, and the client, whose heartbeat then goes
+//! unanswered, says hello again ([`crate::client::udp`]) until it is in. And one IP address holds at most [`DEFAULT_MAX_PER_IP`] sessions:
 //! a `hello` past that replaces the address's own oldest waiting session, or
-//! gets `bye` `address_limit` when all of them are verified.
+//! gets `bye` `address_limit` when all of them are verified. Nor can they
+//! flood the log: a session is logged once it has proved its address, and
+//! those that never do are one line per episode ([`super::udp_log`]).
 //!
 //! The server keeps a [`ReceiveTracker`] per session too: a client's
 //! duplicated datagram is delivered to the hub once, and lost ones are counted.
 
 use super::outbound::Outbound;
 use super::server::ChatServer;
+use super::udp_log::{peer_name, UdpNote, Unverified, UnverifiedEpisodes};
 use crate::chat::datagram::{
     Control, SessionInfo, DEFAULT_EXPIRY, DEFAULT_HEARTBEAT, HELLO_MIN_LEN,
 };
@@ -86,9 +91,10 @@ pub const DEFAULT_MAX_SESSIONS: usize = 4096;
 pub const DEFAULT_MAX_UNVERIFIED: usize = 256;
 
 /// Default time a session has to prove its address before its slot is
-/// reclaimed (`--udp-verify-timeout`): 5 s, above the client's whole start-up
-/// (6 hellos 500 ms apart) on any sane round trip, and far below the 30 s
-/// expiry that used to hold the slots of spoofed hellos.
+/// reclaimed (`--udp-verify-timeout`): 5 s, far above one round trip on any
+/// sane network (the client answers a welcome with its heartbeat at once,
+/// and says hello again every round it gets no `session`), and far below
+/// the 30 s expiry that used to hold the slots of spoofed hellos.
 pub const DEFAULT_VERIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Default most sessions one IP address may hold, verified or not
@@ -377,6 +383,9 @@ impl Table {
     }
 }
 
+/// Where the transport's own notes go ([`serve_with_notes`]).
+type NoteSink = Box<dyn Fn(&UdpNote) + Send + Sync>;
+
 struct Shared {
     socket: UdpSocket,
     server: Arc<ChatServer>,
@@ -384,12 +393,28 @@ struct Shared {
     sessions: Mutex<Table>,
     stats: Arc<UdpStats>,
     epoch: Instant,
+    notes: NoteSink,
+    /// Sessions ending before they proved their address, counted per episode.
+    unverified: Mutex<UnverifiedEpisodes>,
 }
 
 impl Shared {
     /// Microseconds since the server started, wrapping at 2³² (the header's timestamp).
     fn now_us(&self) -> u32 {
         self.epoch.elapsed().as_micros() as u32
+    }
+
+    /// A session that never proved its address ended, for `why`: counted in
+    /// the episode, and said if the episode has gone on long enough.
+    fn unverified_ended(&self, why: Unverified) {
+        let report = self
+            .unverified
+            .lock()
+            .expect("episodes lock")
+            .ended(why, Instant::now());
+        if let Some(r) = report {
+            (self.notes)(&UdpNote::Unverified(r));
+        }
     }
 }
 
@@ -405,6 +430,19 @@ pub async fn serve(
     config: UdpConfig,
     stats: Arc<UdpStats>,
 ) -> std::io::Result<()> {
+    serve_with_notes(socket, server, config, stats, |_| {}).await
+}
+
+/// [`serve`], telling `notes` when a session proves its address and, once
+/// per episode, how many ended without doing so ([`super::udp_log`]: what
+/// `netlab serve` logs).
+pub async fn serve_with_notes(
+    socket: UdpSocket,
+    server: Arc<ChatServer>,
+    config: UdpConfig,
+    stats: Arc<UdpStats>,
+    notes: impl Fn(&UdpNote) + Send + Sync + 'static,
+) -> std::io::Result<()> {
     let shared = Arc::new(Shared {
         socket,
         server,
@@ -412,6 +450,8 @@ pub async fn serve(
         sessions: Mutex::new(Table::default()),
         stats,
         epoch: Instant::now(),
+        notes: Box::new(notes),
+        unverified: Mutex::new(UnverifiedEpisodes::new()),
     });
     let expiry = tokio::spawn(expire_loop(shared.clone()));
     let _guard = AbortOnDrop(expiry);
@@ -494,7 +534,8 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
             if echoed != id.to_hex() {
                 return;
             }
-            if !s.verified {
+            let newly_verified = !s.verified;
+            if newly_verified {
                 if sessions.verified >= shared.config.max_sessions {
                     // The verified sessions filled up since its hello.
                     let s = sessions.remove(from).expect("looked up above");
@@ -505,6 +546,7 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
                         .server
                         .disconnect(s.id, "refused: the server is full");
                     s.queue.close();
+                    shared.unverified_ended(Unverified::Other);
                     return;
                 }
                 sessions.verify(from);
@@ -512,6 +554,10 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
             let s = sessions.by_addr.get_mut(&from).expect("looked up above");
             s.gate.lock().expect("gate lock").verify();
             s.queue.push(session_info(&shared.config));
+            drop(sessions);
+            if newly_verified {
+                (shared.notes)(&UdpNote::Verified { id });
+            }
         }
         Some(Control::Bye) => {
             let s = sessions.remove(from).expect("looked up above");
@@ -520,6 +566,9 @@ fn on_datagram(shared: &Arc<Shared>, datagram: &[u8], from: SocketAddr) {
             let reason = format!("client said bye ({})", from_client(&s.tracker));
             shared.server.disconnect(s.id, &reason);
             s.queue.close();
+            if !s.verified {
+                shared.unverified_ended(Unverified::Other);
+            }
         }
         None => shared.server.handle_frames(id, [message]),
     }
@@ -601,10 +650,11 @@ fn open(shared: &Arc<Shared>, len: usize, header: DatagramHeader, from: SocketAd
             "replaced: it never proved its address (no heartbeat echoing its id) before newer hellos needed its slot",
         );
         s.queue.close();
+        shared.unverified_ended(Unverified::Replaced);
     }
     let connected = match refusal {
         Some(r) => Err(r),
-        None => shared.server.connect(&format!("udp {from}")),
+        None => shared.server.connect(&peer_name(from)),
     };
     let (id, queue) = match connected {
         Ok(c) => c,
@@ -671,12 +721,15 @@ async fn write_loop(
             let mine = {
                 let mut sessions = shared.sessions.lock().expect("sessions lock");
                 match sessions.by_addr.get(&to) {
-                    Some(s) if s.id == id => sessions.remove(to).is_some(),
-                    _ => false,
+                    Some(s) if s.id == id => sessions.remove(to),
+                    _ => None,
                 }
             };
-            if mine {
+            if let Some(s) = mine {
                 shared.server.disconnect(id, "closed by the server");
+                if !s.verified {
+                    shared.unverified_ended(Unverified::Other);
+                }
             }
             return;
         }
@@ -731,7 +784,7 @@ async fn expire_loop(shared: Arc<Shared>) {
     loop {
         every.tick().await;
         let now = Instant::now();
-        let gone: Vec<(Session, bool)> = {
+        let (gone, waiting): (Vec<(Session, bool)>, usize) = {
             let mut sessions = shared.sessions.lock().expect("sessions lock");
             let old: Vec<(SocketAddr, bool)> = sessions
                 .by_addr
@@ -743,9 +796,11 @@ async fn expire_loop(shared: Arc<Shared>) {
                     (unproven || silent).then_some((*a, unproven))
                 })
                 .collect();
-            old.iter()
+            let gone = old
+                .iter()
                 .filter_map(|(a, unproven)| sessions.remove(*a).map(|s| (s, *unproven)))
-                .collect()
+                .collect();
+            (gone, sessions.unverified)
         };
         for (s, unproven) in gone {
             let reason = if unproven {
@@ -765,6 +820,19 @@ async fn expire_loop(shared: Arc<Shared>) {
             };
             shared.server.disconnect(s.id, &reason);
             s.queue.close();
+            if unproven {
+                shared.unverified_ended(Unverified::TimedOut);
+            } else if !s.verified {
+                shared.unverified_ended(Unverified::Other);
+            }
+        }
+        let over = shared
+            .unverified
+            .lock()
+            .expect("episodes lock")
+            .tick(waiting, Instant::now());
+        if let Some(r) = over {
+            (shared.notes)(&UdpNote::Unverified(r));
         }
     }
 }
