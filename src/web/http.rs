@@ -5,6 +5,8 @@
 //! a polling client sends a GET, then another, on the same socket.
 
 use bytes::BytesMut;
+use std::io::Write as _;
+use std::ops::Range;
 use std::time::Duration;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -22,8 +24,12 @@ pub struct Request {
     pub query: String,
     /// HTTP/1.1 (persistent by default) rather than HTTP/1.0.
     pub http11: bool,
-    /// The header fields, in order, values trimmed.
-    pub headers: Vec<(String, String)>,
+    /// The header fields' names and trimmed values, one after another in
+    /// one string: one allocation for the whole head rather than two per
+    /// field (read them with [`Request::headers`] and [`Request::header`]).
+    fields: String,
+    /// Where each field's name and value lie in `fields`, in order.
+    spans: Vec<(Range<usize>, Range<usize>)>,
 }
 
 /// Why a request could not be read.
@@ -65,28 +71,43 @@ impl Request {
         }
         let target = req.path.unwrap_or("/");
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        // Each name and value is appended to one string and remembered by
+        // its position. A value that is not UTF-8 is kept with U+FFFD in
+        // place of the bad bytes (`from_utf8_lossy` borrows when it is UTF-8).
+        let mut fields = String::with_capacity(head.len());
+        let mut spans = Vec::with_capacity(req.headers.len());
+        let mut append = |text: &str| {
+            let start = fields.len();
+            fields.push_str(text);
+            start..fields.len()
+        };
+        for h in req.headers.iter() {
+            let name = append(h.name);
+            let value = append(String::from_utf8_lossy(h.value).trim());
+            spans.push((name, value));
+        }
         Ok(Request {
             method: req.method.unwrap_or("").to_string(),
             path: path.to_string(),
             query: query.to_string(),
             http11: req.version == Some(1),
-            headers: req
-                .headers
-                .iter()
-                .map(|h| {
-                    let v = String::from_utf8_lossy(h.value).trim().to_string();
-                    (h.name.to_string(), v)
-                })
-                .collect(),
+            fields,
+            spans,
         })
+    }
+
+    /// The header fields, in order, as (name, trimmed value).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.spans
+            .iter()
+            .map(|(n, v)| (&self.fields[n.clone()], &self.fields[v.clone()]))
     }
 
     /// A header's value (names are case-insensitive, RFC 9110 §5.1).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
+        self.headers()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// A query parameter's value (`sid` in `?EIO=4&sid=abc`), as sent.
@@ -211,23 +232,45 @@ impl Response {
 
     /// The bytes on the wire. `head_only` answers a HEAD request (no body);
     /// `keep_alive` says whether the connection stays open after it.
+    ///
+    /// Everything goes into one buffer sized up front: the status line, the
+    /// extra fields, the fixed fields, then the body (one write, one
+    /// allocation — a polling server answers many small requests).
     pub fn to_bytes(&self, head_only: bool, keep_alive: bool) -> Vec<u8> {
-        let mut out = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+        let fields: usize = self
+            .headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum();
+        let body = if head_only { 0 } else { self.body.len() };
+        let mut out = Vec::with_capacity(HEAD_ROOM + fields + body);
+        // Writing to a Vec cannot fail.
+        let _ = write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
         for (n, v) in &self.headers {
-            out.push_str(&format!("{n}: {v}\r\n"));
+            for part in [n.as_bytes(), b": ", v.as_bytes(), b"\r\n"] {
+                out.extend_from_slice(part);
+            }
         }
-        out.push_str(&format!(
-            "Content-Length: {}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: {}\r\n\r\n",
-            self.body.len(),
-            if keep_alive { "keep-alive" } else { "close" }
-        ));
-        let mut out = out.into_bytes();
+        let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+        out.extend_from_slice(FIXED_FIELDS);
+        out.extend_from_slice(if keep_alive {
+            b"Connection: keep-alive\r\n\r\n"
+        } else {
+            b"Connection: close\r\n\r\n"
+        });
         if !head_only {
             out.extend_from_slice(&self.body);
         }
         out
     }
 }
+
+/// The fields every response carries, whatever it is.
+const FIXED_FIELDS: &[u8] = b"Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
+
+/// Room for a response head's own lines (status, length, fixed fields,
+/// connection), besides its extra fields: enough that the buffer never grows.
+const HEAD_ROOM: usize = 160;
 
 /// The reason phrase for the status codes used here (RFC 9110 §15).
 pub fn reason(status: u16) -> &'static str {
@@ -277,6 +320,11 @@ mod tests {
                 "{bad:?}"
             );
         }
+        // Fields in order, values trimmed, bytes that are not UTF-8 replaced.
+        let odd = Request::parse(b"GET / HTTP/1.1\r\nX-A:  a b \r\nX-B: \xffz\r\n\r\n").unwrap();
+        let fields: Vec<_> = odd.headers().collect();
+        assert_eq!(fields, [("X-A", "a b"), ("X-B", "\u{fffd}z")]);
+        assert_eq!(odd.header("x-b"), Some("\u{fffd}z"));
         let chunked =
             Request::parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
         assert_eq!(chunked.body_len(), Err(HttpError::Chunked));

@@ -16,7 +16,7 @@
 //! anywhere else is refused with `403 Forbidden` (code 4). A `sid` travels in
 //! URLs and logs; binding it means a leaked one is no use to another host.
 
-use super::engineio::{decode_payload, encode_payload, Data, Packet, TransportEvent, PROBE};
+use super::engineio::{decode_payload, Data, Packet, TransportEvent, PROBE};
 use super::http::{Request, Response};
 use super::session::{take_packet, Session, Sessions};
 use crate::ws::{CloseCode, Message, WebSocket};
@@ -128,9 +128,14 @@ pub fn find(sessions: &Sessions, sid: &str, ip: IpAddr) -> Result<Arc<Session>, 
     Ok(s)
 }
 
-/// A polling answer's body as Engine.IO sends it.
+/// A polling answer's body as Engine.IO sends it: [`encode_payload`](super::engineio::encode_payload)'s
+/// bytes, in a buffer sized for them up front.
 fn payload(packets: &[Packet]) -> Response {
-    Response::new(200, "text/plain; charset=UTF-8", encode_payload(packets))
+    let mut body = Vec::with_capacity(packets.iter().map(Packet::payload_len).sum());
+    for p in packets {
+        p.append_to(&mut body);
+    }
+    Response::new(200, "text/plain; charset=UTF-8", body)
 }
 
 /// Answers a polling request: open, GET or POST. `body` is the POST body,
