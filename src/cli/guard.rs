@@ -350,6 +350,24 @@ pub fn guards_line(g: &ServerGuards, idle: Option<&IdleTimeout>) -> String {
     s
 }
 
+/// A Ctrl-C (or SIGTERM) still to come, as [`ctrl_c_armed`] returns it.
+pub type Stop = Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>>;
+
+/// Binds an echo server's listener on `listen`, arms Ctrl-C, and prints the
+/// machine-readable first line `listening on ADDR` (scripts started with
+/// port 0 read it).
+pub async fn listen_announced(
+    listen: &str,
+) -> Result<(tokio::net::TcpListener, std::net::SocketAddr, Stop), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    let stop = ctrl_c_armed();
+    println!("listening on {addr}");
+    Ok((listener, addr, stop))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,13 +96,7 @@ pub fn run(cmd: SocketioCommand) -> CliResult {
         },
     };
     super::runtime(None)?.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let addr = listener.local_addr()?;
-        let stop = super::guard::ctrl_c_armed();
-        // The first line is machine-readable: scripts started with port 0 read it.
-        println!("listening on {addr}");
+        let (listener, addr, stop) = super::guard::listen_announced(&listen).await?;
         anstream::eprintln!(
             "{}",
             term::dim(format!(

@@ -192,13 +192,7 @@ fn echo(
     let budget = MemoryBudget::new(guards.max_memory);
     let rt = super::runtime(threads)?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        let addr = listener.local_addr()?;
-        // The first line is machine-readable: scripts started with port 0 read it.
-        let stop = super::guard::ctrl_c_armed();
-        println!("listening on {addr}");
+        let (listener, addr, stop) = super::guard::listen_announced(&listen).await?;
         anstream::eprintln!(
             "{}",
             term::dim(format!(

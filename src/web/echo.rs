@@ -70,9 +70,10 @@ pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result
 /// Engine.IO alone: every message, text or binary, goes back as it came.
 async fn engine_echo(mut socket: EngineSocket) {
     while let Some(data) = socket.recv().await {
-        if !socket.has_room() {
-            socket.writable().await;
+        let out = socket.sender();
+        if !out.has_room() {
+            out.writable().await;
         }
-        socket.send(data);
+        out.send(data);
     }
 }

@@ -28,7 +28,7 @@ use tokio::time::{sleep_until, Instant};
 /// Messages from the client the application has not read yet, per session;
 /// a full inbox makes the POST (or the WebSocket read) wait.
 pub const INBOX: usize = 64;
-/// Bytes queued for the client above which [`EngineSocket::has_room`] is
+/// Bytes queued for the client above which [`EngineSender::has_room`] is
 /// false and the application stops taking more (control packets still go).
 pub const OUTBOX_HIGH_WATER: usize = 256 * 1024;
 /// How long a poll arriving during the probe waits before its noop (engine.io
@@ -479,27 +479,6 @@ impl EngineSocket {
         let data = self.inbox.recv().await?;
         self.session.read(data.len());
         Some(data)
-    }
-
-    /// Queues one message for the client; never blocks (check
-    /// [`EngineSocket::has_room`] before taking more from elsewhere).
-    pub fn send(&self, data: Data) {
-        self.session.push(Packet::Message(data));
-    }
-
-    /// Is the outbox below its high-water mark?
-    pub fn has_room(&self) -> bool {
-        self.session.has_room()
-    }
-
-    /// Waits until [`EngineSocket::has_room`]. Cancel-safe.
-    pub async fn writable(&self) {
-        self.session.writable().await
-    }
-
-    /// Ends the session; what was queued still goes out.
-    pub fn close(&self, why: &str) {
-        self.session.close(why);
     }
 
     /// Why the session ended, if it has.
