@@ -1361,3 +1361,40 @@ async fn sessions_share_the_memory_budget_and_one_over_it_ends_alone() {
         .unwrap();
     assert_eq!(back.len(), message.len() + 5, "the whole echo");
 }
+
+/// The first WebSocket carrying a sid claims the upgrade as it arrives, as
+/// engine.io does: a second one, even before the first has sent `2probe`,
+/// is closed at once (1008), and the first then upgrades as usual.
+#[tokio::test]
+async fn the_first_websocket_claims_the_upgrade_before_its_probe() {
+    let s = serve(&[]);
+    let pat = Polling::member(&s.http, "pat", "lobby").await;
+    let mut first = ws_for(&s.http, &pat.sid).await;
+    let mut second = ws_for(&s.http, &pat.sid).await;
+    match tokio::time::timeout(PATIENCE, second.recv())
+        .await
+        .expect("closed in time")
+    {
+        Ok(Some(Message::Close(Some(f)))) => {
+            // Refused for the claim, not dropped later for a probe it never sent.
+            assert_eq!(
+                (f.code.as_u16(), f.reason.as_str()),
+                (1008, "this session already has its WebSocket"),
+                "the second WebSocket"
+            )
+        }
+        other => panic!("the second WebSocket must be closed at once, got {other:?}"),
+    }
+    first.send(&Message::text("2probe")).await.unwrap();
+    assert_eq!(ws_text(&mut first).await, "3probe");
+    first.send(&Message::text("5")).await.unwrap();
+    first
+        .send(&Message::text(r#"421["join","lobby"]"#))
+        .await
+        .unwrap();
+    loop {
+        if ws_text(&mut first).await.starts_with("431[") {
+            break;
+        }
+    }
+}

@@ -271,7 +271,8 @@ pub enum UpgradeStep {
 pub enum TransportEvent {
     /// A polling GET or POST arrived.
     Poll,
-    /// A WebSocket with this session's `sid` sent `2probe`.
+    /// A WebSocket with this session's `sid` arrived to probe (it will send
+    /// `2probe`); the first one claims the upgrade.
     Probe,
     /// The probing WebSocket sent `5`.
     UpgradePacket,

@@ -33,7 +33,7 @@ use crate::ws::handshake::{
 };
 use crate::ws::DEFAULT_HANDSHAKE_TIMEOUT;
 use bytes::BytesMut;
-use engineio::Upgrade;
+use engineio::TransportEvent;
 use http::{read_body, read_head, HttpError, Request, Response};
 use polling::{EngineCode, EngineRequest};
 use session::{EngineConfig, Sessions};
@@ -397,8 +397,12 @@ async fn handle(mut stream: TcpStream, peer: SocketAddr, site: &Site) {
             }
             Route::Engine(EngineRequest::Upgrade(sid)) => {
                 match polling::find(sessions, &sid, peer.ip()) {
-                    Ok(session) if session.upgrade() == Upgrade::Polling => {
+                    // The WebSocket claims the session's upgrade as it
+                    // arrives, as engine.io does: a second one racing it (or
+                    // coming after the upgrade) finds it taken.
+                    Ok(session) if session.step(TransportEvent::Probe) => {
                         let Some(ws) = accept_websocket(stream, buf, site).await else {
+                            session.step(TransportEvent::ProbeFailed);
                             return;
                         };
                         return polling::upgrade(ws, session, sessions).await;

@@ -210,7 +210,9 @@ impl Drop for PollGuard<'_> {
     }
 }
 
-/// The upgrade, on a WebSocket that carried `sid` (Engine.IO v4, "Upgrade"):
+/// The upgrade, on a WebSocket that carried `sid` and has claimed the
+/// session's upgrade (its state is [`super::engineio::Upgrade::Probing`];
+/// Engine.IO v4, "Upgrade"):
 /// the client sends `2probe` and gets `3probe`; the poll waiting meanwhile
 /// gets a noop; the client sends `5`, and the WebSocket becomes the
 /// session's transport. Anything else closes this WebSocket and leaves the
@@ -221,9 +223,6 @@ pub async fn upgrade(mut ws: WebSocket<TcpStream>, session: Arc<Session>, sessio
         match next_text(&mut ws).await {
             Some(Packet::Ping(p)) if p == PROBE => {}
             _ => return Err("the first packet was not 2probe"),
-        }
-        if !session.step(TransportEvent::Probe) {
-            return Err("the session is already upgrading or upgraded");
         }
         let pong = Packet::Pong(PROBE.into()).to_text().unwrap_or_default();
         ws.send(&Message::text(pong))
