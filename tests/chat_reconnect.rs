@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::{Proc, Proxy};
+use support::{say, Proc, Proxy};
 
 use netlab::chat::protocol::ClientEvent;
 use netlab::client::tcp::{AckOutcome, ChatClient};
@@ -31,15 +31,6 @@ fn serve(extra: &[&str]) -> (Proc, String) {
         .trim()
         .to_string();
     (server, addr)
-}
-
-fn say(text: &str) -> ClientEvent {
-    ClientEvent::Message {
-        to: vec!["lobby".into()],
-        except: vec![],
-        text: text.into(),
-        include_self: false,
-    }
 }
 
 async fn watcher(server: &str) -> ChatClient {

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 use netlab::web::engineio::{decode_payload, encode_payload, Data, Packet};
+use netlab::web::http::Request;
 use proptest::prelude::*;
 
 /// Packets a peer may put in a payload. Text data never holds `\x1e` (the
@@ -36,6 +37,33 @@ proptest! {
         if let Ok(packets) = decode_payload(&body, max) {
             prop_assert!(packets.len() <= max);
             prop_assert!(!packets.is_empty());
+        }
+    }
+
+    /// A hostile request head (any bytes in the target and the fields) is
+    /// parsed or refused, and reading its fields never panics: the query,
+    /// Content-Length, Connection.
+    #[test]
+    fn hostile_request_heads_never_panic(
+        target in prop::collection::vec(any::<u8>(), 0..64),
+        name in "[!-~]{1,16}",
+        value in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let mut head = b"POST /socket.io/?".to_vec();
+        head.extend_from_slice(&target);
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(&value);
+        head.extend_from_slice(b"\r\nContent-Length: ");
+        head.extend_from_slice(&value);
+        head.extend_from_slice(b"\r\n\r\n");
+        if let Ok(r) = Request::parse(&head) {
+            let _ = (r.param("sid"), r.keep_alive(), r.header(&name));
+            if let Ok(n) = r.body_len() {
+                // Only a plain decimal number is a length.
+                prop_assert!(n.to_string().len() <= 12);
+            }
         }
     }
 }

@@ -10,7 +10,7 @@
 
 mod support;
 
-use netlab::chat::protocol::{ClientEvent, ServerEvent};
+use netlab::chat::protocol::ServerEvent;
 use netlab::client::tcp::{AckOutcome, ChatClient};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
@@ -18,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 use support::{
-    chromium_available, node_module_available, serve, serve_on, tcp_member, tcp_sees, KillOnDrop,
-    Proxy, PATIENCE,
+    chromium_available, node_module_available, say, serve, serve_on, tcp_member, tcp_sees,
+    KillOnDrop, Proxy, PATIENCE,
 };
 
 /// Bound for a script's next line: reconnections back off for seconds.
@@ -121,15 +121,6 @@ impl Script {
             "the script failed (its error is above); it said {:#?}",
             self.seen
         );
-    }
-}
-
-fn say(text: &str) -> ClientEvent {
-    ClientEvent::Message {
-        to: vec!["lobby".into()],
-        except: vec![],
-        text: text.into(),
-        include_self: false,
     }
 }
 

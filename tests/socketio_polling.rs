@@ -11,13 +11,13 @@
 
 mod support;
 
-use netlab::chat::protocol::{ClientEvent, ServerEvent};
+use netlab::chat::protocol::ServerEvent;
 use netlab::client::tcp::{AckOutcome, ChatClient};
 use netlab::ws::client::{connect, ClientConfig};
 use netlab::ws::{Message, WebSocket};
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::{serve, tcp_member, PATIENCE};
+use support::{say, serve, tcp_member, PATIENCE};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -475,15 +475,6 @@ fn event(p: &str) -> Option<(String, Vec<Value>)> {
 fn message_text(p: &str) -> Option<String> {
     let (name, args) = event(p)?;
     (name == "message").then(|| args[0]["text"].as_str().unwrap_or_default().to_string())
-}
-
-fn say(text: &str) -> ClientEvent {
-    ClientEvent::Message {
-        to: vec!["lobby".into()],
-        except: vec![],
-        text: text.into(),
-        include_self: false,
-    }
 }
 
 /// The next `left` a TCP member sees: (room, nick).

@@ -860,6 +860,18 @@ pub async fn take_packet(session: &Session, packet: Packet) -> Result<(), String
 mod tests {
     use super::*;
 
+    /// A polling session from 127.0.0.1 whose application reads and drops
+    /// every message; the table is returned so it lives as long as the test.
+    fn polling_session(config: EngineConfig) -> (Arc<Sessions>, Arc<Session>) {
+        let app: App = Arc::new(|mut socket: EngineSocket| {
+            Box::pin(async move { while socket.recv().await.is_some() {} })
+        });
+        let sessions = Sessions::new(config, app, MemoryBudget::new(1 << 20));
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let (session, _open) = sessions.open(ip, "test", None).unwrap();
+        (sessions, session)
+    }
+
     /// Over polling the pong comes in a POST, handled on another task than
     /// the heartbeat's: it must still count (it once did not, and every
     /// polling client was dropped one ping timeout after its first pong).
@@ -870,12 +882,7 @@ mod tests {
             ping_timeout: Duration::from_millis(60),
             ..EngineConfig::default()
         };
-        let app: App = Arc::new(|mut socket: EngineSocket| {
-            Box::pin(async move { while socket.recv().await.is_some() {} })
-        });
-        let sessions = Sessions::new(config, app, MemoryBudget::new(1 << 20));
-        let ip = IpAddr::from([127, 0, 0, 1]);
-        let (session, _open) = sessions.open(ip, "test", None).unwrap();
+        let (_sessions, session) = polling_session(config);
         for _ in 0..3 {
             assert_eq!(session.poll().await, Ok(vec![Packet::Ping(String::new())]));
             take_packet(&session, Packet::Pong(String::new()))
@@ -899,12 +906,7 @@ mod tests {
             ping_timeout: Duration::from_secs(30),
             ..EngineConfig::default()
         };
-        let app: App = Arc::new(|mut socket: EngineSocket| {
-            Box::pin(async move { while socket.recv().await.is_some() {} })
-        });
-        let sessions = Sessions::new(config, app, MemoryBudget::new(1 << 20));
-        let ip = IpAddr::from([127, 0, 0, 1]);
-        let (session, _open) = sessions.open(ip, "test", None).unwrap();
+        let (_sessions, session) = polling_session(config);
         for _ in 0..3 {
             let ping = tokio::time::timeout(Duration::from_secs(5), session.poll()).await;
             assert_eq!(ping, Ok(Ok(vec![Packet::Ping(String::new())])));

@@ -712,3 +712,14 @@ async fn pipe(
         }
     }
 }
+
+/// A chat message to room `lobby` (not echoed to its sender): what the chat
+/// tests have their clients say.
+pub fn say(text: &str) -> netlab::chat::protocol::ClientEvent {
+    netlab::chat::protocol::ClientEvent::Message {
+        to: vec!["lobby".into()],
+        except: vec![],
+        text: text.into(),
+        include_self: false,
+    }
+}
