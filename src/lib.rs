@@ -21,6 +21,7 @@
 //! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |
 //! | [`web`], [`web::socketio`], [`transport::ws`], [`transport::socketio`] | 10 | chat in the browser: the page, the HTTP server, the Origin check, the hub over WebSocket and over Socket.IO |
 //! | [`inspect`] | 11 | the packet inspector: wire views per protocol, every byte labelled with its layer |
+//! | [`cluster`], [`transport::redis`] | 12 | many servers, one chat: rooms across processes over Redis, wire-compatible with Socket.IO's Redis adapter |
 //!
 //! Supporting modules: [`guard`] (what every server bounds across all its
 //! connections: memory, connections per address, timeouts, accept failures),
@@ -42,7 +43,7 @@
 //! | 5 | `cli` | the command line: clap, dispatch, printing results |
 //! | 4 | `tour`, `bench` | programs made of everything below: the tour, the load generators |
 //! | 3 | `client`, `transport`, `web`, `lab` | sockets around the protocols: clients, server transports, the browser page, experiments |
-//! | 2 | `chat`, `ws`, `inspect`, `reliable`, `link`, `tcp`, `udp` | the protocols each lesson teaches |
+//! | 2 | `chat`, `cluster`, `ws`, `inspect`, `reliable`, `link`, `tcp`, `udp` | the protocols each lesson teaches |
 //! | 1 | `framing`, `guard`, `layers`, `units`, `term`, `course` | the groundwork: frames, the servers' shared guards (memory budget, per-address caps, accept failures), the layer models, units, colours, the course list |
 //!
 //! Some arrows are never drawn, whatever the floors say:
@@ -59,6 +60,7 @@ pub mod bench;
 pub mod chat;
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod course;
 pub mod framing;
 pub mod guard;

@@ -602,7 +602,7 @@ proptest! {
                     let table: routing::Table = model.rooms.iter().filter(|(_, m)| !m.is_empty())
                         .map(|(r, m)| (r.to_string(), m.iter().map(|i| lab.ids[*i]).collect())).collect();
                     let connected: Vec<ConnId> = model.alive.iter().map(|i| lab.ids[*i]).collect();
-                    let target = Target { rooms: targets.clone(), except: except.iter().map(|s| s.to_string()).collect(), skip: (!me).then_some(lab.ids[i]) };
+                    let target = Target { rooms: targets.clone(), except: except.iter().map(|s| s.to_string()).collect(), skip: (!me).then_some(lab.ids[i]), local: false };
                     let by_rules: BTreeSet<usize> = routing::recipients(&table, &connected, &target).into_iter().map(|id| lab.idx(id)).collect();
                     prop_assert_eq!(&by_rules, &expect);
                     let by_table: BTreeSet<usize> = lab.hub.rooms().recipients(&target).into_iter().map(|id| lab.idx(id)).collect();

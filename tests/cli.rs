@@ -287,6 +287,8 @@ fn serve_help_groups_its_flags_by_lesson() {
             "Heartbeats (lesson 07):",
             "Missed events: history, sessions, confirmations (lesson 07):",
             "Socket.IO on --http (lesson 10):",
+            "Many servers, one chat: rooms shared over Redis (lesson 12):",
+            "Running the server:",
             "Examples:"
         ]
     );

@@ -12,117 +12,13 @@ mod support;
 
 use netlab::chat::protocol::ServerEvent;
 use netlab::client::tcp::{AckOutcome, ChatClient};
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::sync::mpsc::Receiver;
+use serde_json::json;
+use std::process::Command;
 use std::time::Duration;
 use support::{
-    chromium_available, node_module_available, say, serve, serve_on, tcp_member, tcp_sees,
-    KillOnDrop, Proxy, PATIENCE,
+    chromium_available, node_module_available, say, serve, serve_on, tcp_member, tcp_sees, Proxy,
+    Script, PATIENCE,
 };
-
-/// Bound for a script's next line: reconnections back off for seconds.
-const SCRIPT_PATIENCE: Duration = Duration::from_secs(60);
-
-/// A Node script from tests/interop, talking in lines: JSON commands on its
-/// stdin, one line per thing that happened on its stdout (its errors go to
-/// the test's stderr). Killed when dropped.
-struct Script {
-    node: KillOnDrop,
-    lines: Receiver<String>,
-    /// Every line read so far (shown when an expected one never comes).
-    seen: Vec<String>,
-}
-
-impl Script {
-    fn start(script: &str, args: &[&str]) -> Script {
-        Self::start_with(script, args, &[])
-    }
-
-    fn start_with(script: &str, args: &[&str], env: &[(&str, &std::path::Path)]) -> Script {
-        let mut cmd = Command::new("node");
-        cmd.current_dir(support::interop_dir())
-            .arg(script)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut node = KillOnDrop(cmd.spawn().expect("node runs"));
-        let stdout = node.stdout.take().expect("piped stdout");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        Script {
-            node,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The next line, whatever it is.
-    fn line(&mut self) -> String {
-        match self.lines.recv_timeout(SCRIPT_PATIENCE) {
-            Ok(l) => {
-                self.seen.push(l.clone());
-                l
-            }
-            Err(_) => panic!(
-                "the script said nothing more (its error, if any, is above); it said {:#?}",
-                self.seen
-            ),
-        }
-    }
-
-    /// The next JSON line whose `ev` is `ev` (others are skipped, and kept in `seen`).
-    fn expect(&mut self, ev: &str) -> Value {
-        loop {
-            let l = self.line();
-            if let Ok(v) = serde_json::from_str::<Value>(&l) {
-                if v["ev"] == ev {
-                    return v;
-                }
-            }
-        }
-    }
-
-    /// The next JSON line of any of `evs`.
-    fn expect_any(&mut self, evs: &[&str]) -> Value {
-        loop {
-            let l = self.line();
-            if let Ok(v) = serde_json::from_str::<Value>(&l) {
-                if evs.iter().any(|e| v["ev"] == *e) {
-                    return v;
-                }
-            }
-        }
-    }
-
-    /// Writes one line to its stdin.
-    fn send(&mut self, line: &str) {
-        let stdin = self.node.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{line}").expect("write to the script");
-        stdin.flush().unwrap();
-    }
-
-    /// Closes its stdin and insists it exits successfully.
-    fn finish(mut self) {
-        drop(self.node.stdin.take());
-        let status = self.node.wait().expect("wait for node");
-        assert!(
-            status.success(),
-            "the script failed (its error is above); it said {:#?}",
-            self.seen
-        );
-    }
-}
 
 /// One chat exchange both ways between the script's client and a TCP member
 /// of lobby: TCP → Socket.IO (arriving on `transport`), Socket.IO → TCP

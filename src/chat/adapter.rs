@@ -33,6 +33,13 @@ pub trait Adapter: Send {
         None
     }
 
+    /// Whether connections this server has never seen can be reached by
+    /// their id (lesson 12: over Redis, a Node Socket.IO server's sockets,
+    /// whose ids are 20 base64url characters, [`super::id::looks_like_socketio_id`]).
+    fn reaches_other_servers(&self) -> bool {
+        false
+    }
+
     /// The same, to replay from or forget keys.
     fn history_mut(&mut self) -> Option<&mut History> {
         None
@@ -54,6 +61,10 @@ impl Adapter for Box<dyn Adapter> {
 
     fn history(&self) -> Option<&History> {
         (**self).history()
+    }
+
+    fn reaches_other_servers(&self) -> bool {
+        (**self).reaches_other_servers()
     }
 
     fn history_mut(&mut self) -> Option<&mut History> {
@@ -119,6 +130,10 @@ impl<A: Adapter> Adapter for HistoryAdapter<A> {
 
     fn history(&self) -> Option<&History> {
         Some(&self.history)
+    }
+
+    fn reaches_other_servers(&self) -> bool {
+        self.inner.reaches_other_servers()
     }
 
     fn history_mut(&mut self) -> Option<&mut History> {

@@ -33,7 +33,7 @@
 
 use super::adapter::{Adapter, LocalAdapter};
 use super::history::{Viewer, KEY_EVERYONE};
-use super::id::ConnId;
+use super::id::{looks_like_socketio_id, ConnId};
 use super::limits::{check_name, Limits, RateLimiter};
 pub use super::output::Output;
 use super::protocol::{
@@ -290,6 +290,37 @@ impl<A: Adapter> Hub<A> {
         n
     }
 
+    /// Server code making every connection `target` names join `room`
+    /// (Socket.IO's `io.in(target).socketsJoin(room)`; lesson 12 also gets
+    /// it from other servers). Each joiner's room hears `joined` as if it
+    /// had asked; a connection that may not join (room limit) is skipped.
+    /// Returns how many joined.
+    pub fn join_where(&mut self, target: &Target, room: &str, out: &mut Vec<Output>) -> usize {
+        let start = out.len();
+        let who = self.rooms.recipients(target);
+        let joined = who
+            .into_iter()
+            .filter(|id| {
+                !self.rooms.is_member(*id, room) && self.join(*id, room, None, out).is_ok()
+            })
+            .count();
+        self.track(start, out, Instant::now());
+        joined
+    }
+
+    /// Server code making every connection `target` names leave `room`
+    /// (`socketsLeave`); returns how many left.
+    pub fn leave_where(&mut self, target: &Target, room: &str, out: &mut Vec<Output>) -> usize {
+        let start = out.len();
+        let who = self.rooms.recipients(target);
+        let left = who
+            .into_iter()
+            .filter(|id| self.rooms.is_member(*id, room) && self.leave(*id, room, out).is_ok())
+            .count();
+        self.track(start, out, Instant::now());
+        left
+    }
+
     /// One frame from connection `id`: parse, check, apply, answer.
     pub fn handle(&mut self, id: ConnId, payload: &[u8], out: &mut Vec<Output>) {
         self.handle_at(id, payload, Instant::now(), out)
@@ -519,10 +550,17 @@ impl<A: Adapter> Hub<A> {
 
     fn check_room(&self, room: &str) -> Result<(), Refusal> {
         check_name(room, self.limits.max_room).map_err(Refusal::InvalidRoom)?;
-        if ConnId::looks_like_id(room) {
+        if self.is_address(room) {
             return Err(Refusal::ReservedRoom(room.to_string()));
         }
         Ok(())
+    }
+
+    /// Whether `name` addresses one connection rather than a room: a
+    /// netlab id, or (rooms shared with other servers) a Socket.IO id.
+    fn is_address(&self, name: &str) -> bool {
+        ConnId::looks_like_id(name)
+            || (self.adapter.reaches_other_servers() && looks_like_socketio_id(name))
     }
 
     /// Joins `room` and tells its members (the joiner included). With
@@ -637,7 +675,7 @@ impl<A: Adapter> Hub<A> {
         for room in to {
             // Any connection id may be addressed (a private message); named
             // rooms only by their members.
-            if !ConnId::looks_like_id(room) && !self.rooms.is_member(id, room) {
+            if !self.is_address(room) && !self.rooms.is_member(id, room) {
                 return Err(Refusal::NotAMember(shown(room, self.limits.max_room)));
             }
         }
@@ -645,6 +683,7 @@ impl<A: Adapter> Hub<A> {
             rooms: to.to_vec(),
             except,
             skip: (!include_self).then_some(id),
+            local: false,
         })
     }
 

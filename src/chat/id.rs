@@ -54,6 +54,20 @@ impl ConnId {
     }
 }
 
+/// Length of a Socket.IO socket id: 15 random bytes in base64 (`base64id`).
+pub const SOCKETIO_ID_LEN: usize = 20;
+
+/// Whether `text` has the shape of a Node Socket.IO socket's id: 20
+/// characters of base64url (`A–Z a–z 0–9 - _`). With rooms shared over
+/// Redis (lesson 12) such a name addresses that socket, wherever it is, as a
+/// 32-hex-digit name addresses a netlab connection; so it cannot be a room.
+pub fn looks_like_socketio_id(text: &str) -> bool {
+    text.len() == SOCKETIO_ID_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 impl fmt::Display for ConnId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:032x}", self.0)
@@ -100,6 +114,14 @@ impl<'de> serde::Deserialize<'de> for ConnId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socketio_ids_are_twenty_base64url_characters() {
+        assert!(looks_like_socketio_id("Xw3a_8hPq-aaAAABcdEf"));
+        assert!(!looks_like_socketio_id("Xw3a_8hPq-aaAAABcdE"));
+        assert!(!looks_like_socketio_id("Xw3a_8hPq-aaAAABcdEfg"));
+        assert!(!looks_like_socketio_id("Xw3a/8hPq+aaAAABcdEf"));
+    }
 
     #[test]
     fn ids_are_32_hex_digits_and_parse_back() {

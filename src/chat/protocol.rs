@@ -399,6 +399,28 @@ pub enum ServerEvent {
     Ping,
     /// The answer to a client's `ping`.
     Pong,
+    /// An event another server broadcast (lesson 12), passed on as it came:
+    /// `{"event": name, …}`. Its fields are whatever that server wrote (a
+    /// Node Socket.IO server's ids are not 32 hex digits), so it is not read
+    /// into one of the shapes above; every other event reads as this too
+    /// when it does not fit its shape.
+    #[serde(untagged)]
+    Relayed(Relayed),
+}
+
+/// A JSON object with an `"event"` name: an event from another server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Relayed(pub serde_json::Map<String, Value>);
+
+impl Relayed {
+    /// The event's name.
+    pub fn name(&self) -> &str {
+        self.0
+            .get("event")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
 }
 
 impl ServerEvent {
@@ -506,6 +528,9 @@ pub enum ErrorCode {
     NoConfirmation,
     /// The peer sent nothing, not even a pong, within the heartbeat timeout.
     HeartbeatTimeout,
+    /// Server code disconnected it (Socket.IO's `disconnectSockets`), here
+    /// or from another server over Redis (lesson 12).
+    Disconnected,
 }
 
 impl ErrorCode {
@@ -539,6 +564,7 @@ impl ErrorCode {
             ErrorCode::SessionResumed => "session_resumed",
             ErrorCode::NoConfirmation => "no_confirmation",
             ErrorCode::HeartbeatTimeout => "heartbeat_timeout",
+            ErrorCode::Disconnected => "disconnected",
         }
     }
 }
@@ -615,7 +641,7 @@ pub enum Refusal {
     #[error("invalid room name: {0}")]
     InvalidRoom(super::limits::NameError),
     /// Id rooms belong to their connection.
-    #[error("`{0}` is a connection id: each connection's own room cannot be joined or left")]
+    #[error("`{0}` is shaped like a connection id (32 hex digits; with --redis also Socket.IO's 20 base64url characters): each connection's own room cannot be joined or left")]
     ReservedRoom(String),
     /// A connection may be in a limited number of rooms.
     #[error("you are already in {max} rooms, the limit; leave one first")]
@@ -686,6 +712,12 @@ pub enum Refusal {
         /// The timeout.
         timeout_ms: u64,
     },
+    /// Server code asked for this connection to be disconnected.
+    #[error("disconnected by the server ({by}); you may reconnect")]
+    Disconnected {
+        /// Who asked, e.g. `another server over Redis`.
+        by: String,
+    },
 }
 
 impl Refusal {
@@ -719,6 +751,7 @@ impl Refusal {
             Refusal::SessionResumed => ErrorCode::SessionResumed,
             Refusal::NoConfirmation { .. } => ErrorCode::NoConfirmation,
             Refusal::HeartbeatTimeout { .. } => ErrorCode::HeartbeatTimeout,
+            Refusal::Disconnected { .. } => ErrorCode::Disconnected,
         }
     }
 

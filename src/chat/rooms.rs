@@ -35,6 +35,10 @@ pub struct Target {
     pub except: Vec<String>,
     /// One connection left out (the sender, for the `broadcast` forms).
     pub skip: Option<ConnId>,
+    /// This server's connections only (Socket.IO's `io.local`): an adapter
+    /// that spans servers (lesson 12) does not pass it on. Set for what
+    /// arrived from another server, so nothing goes round twice.
+    pub local: bool,
 }
 
 impl Target {
@@ -65,6 +69,12 @@ impl Target {
     /// Leaves out the sender.
     pub fn except_sender(mut self, id: ConnId) -> Self {
         self.skip = Some(id);
+        self
+    }
+
+    /// Only this server's connections.
+    pub fn only_local(mut self) -> Self {
+        self.local = true;
         self
     }
 }

@@ -255,6 +255,8 @@ pub struct ServeReport {
     pub memory_budget: BudgetReport,
     /// The history's share of the budget (`null`: history off).
     pub history: Option<HistoryUsage>,
+    /// What crossed Redis (`null`: no `--redis`).
+    pub redis: Option<crate::cluster::adapter::ClusterCounts>,
 }
 
 impl ServeReport {
@@ -279,6 +281,7 @@ impl ServeReport {
             },
             memory_budget: BudgetReport::of(server.budget()),
             history: server.history_usage(),
+            redis: None,
         }
     }
 }
@@ -300,8 +303,16 @@ pub fn print_stop_report(
 
 /// What `netlab serve` says when it stops ([`print_stop_report`] with its
 /// [`ServeReport`]).
-pub fn print_serve_report(json: bool, server: &ChatServer) -> Result<(), serde_json::Error> {
-    print_stop_report(json, &ServeReport::of(server), server.budget())
+pub fn print_serve_report(
+    json: bool,
+    server: &ChatServer,
+    redis: Option<crate::cluster::adapter::ClusterCounts>,
+) -> Result<(), serde_json::Error> {
+    let report = ServeReport {
+        redis,
+        ..ServeReport::of(server)
+    };
+    print_stop_report(json, &report, server.budget())
 }
 
 /// A size for people: `812 B`, `4.0 KiB`, `12.5 MiB`.

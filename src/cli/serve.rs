@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The examples under `netlab serve --help`.
-pub(super) const AFTER_HELP: &str = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet\n  netlab serve --tcp 127.0.0.1:7100 --heartbeat 10s --heartbeat-timeout 5s     (drop silent clients within 15s)\n  netlab serve --tcp 127.0.0.1:7100 --history 100 --session-ttl 60s     (lesson 07: resume, join since)\n  netlab serve --tcp 127.0.0.1:7100 --history-file chat.log --confirm-timeout 2s --confirm-retries 3";
+pub(super) const AFTER_HELP: &str = "Prints `listening on tcp://ADDR` first (port 0 picks a free port), then `listening on udp://ADDR` with --udp and `listening on http://ADDR` with --http.\nUDP clients open a session with a padded hello, keep it with heartbeats and leave with bye (or expire).\n\nExamples:\n  netlab serve --tcp 127.0.0.1:7100\n  netlab serve --tcp 127.0.0.1:7100 --udp 127.0.0.1:7101\n  netlab serve --tcp 127.0.0.1:7100 --http 127.0.0.1:8080     (then open http://127.0.0.1:8080/)\n  netlab serve --http 127.0.0.1:8080 --allow-origin http://localhost:3000\n  netlab serve --udp 127.0.0.1:7101 --udp-expiry 5s --udp-heartbeat 1s --udp-max-sessions 100\n  netlab serve --tcp 127.0.0.1:0 --max-rooms 8 --rate 20 --burst 40\n  netlab serve --tcp 0.0.0.0:7100 --quiet\n  netlab serve --tcp 127.0.0.1:7100 --heartbeat 10s --heartbeat-timeout 5s     (drop silent clients within 15s)\n  netlab serve --tcp 127.0.0.1:7100 --history 100 --session-ttl 60s     (lesson 07: resume, join since)\n  netlab serve --tcp 127.0.0.1:7100 --history-file chat.log --confirm-timeout 2s --confirm-retries 3\n  netlab serve --tcp 127.0.0.1:7100 --redis redis://127.0.0.1:6379     (lesson 12: a second server on another port shares the rooms)";
 
 /// `netlab serve`
 #[derive(Debug, Args)]
@@ -104,15 +104,53 @@ pub struct ServeArgs {
         value_name = "NSP"
     )]
     pub namespaces: Vec<String>,
+    /// Many servers, one chat (lesson 12).
+    #[command(
+        flatten,
+        next_help_heading = "Many servers, one chat: rooms shared over Redis (lesson 12)"
+    )]
+    pub redis: RedisArgs,
     /// Don't log connections and disconnections.
-    #[arg(long, short)]
+    #[arg(help_heading = RUNNING, long, short)]
     pub quiet: bool,
     /// When stopped (Ctrl-C, SIGTERM), print the server's counts as one JSON object on stdout (docs/commands.md).
-    #[arg(long)]
+    #[arg(help_heading = RUNNING, long)]
     pub json: bool,
     /// Worker threads (default: one per core this process may use).
-    #[arg(long, value_name = "N")]
+    #[arg(help_heading = RUNNING, long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// The heading of the flags about the process itself (logs, report, threads).
+const RUNNING: &str = "Running the server";
+
+/// Lesson 12's flags: share rooms with other servers over Redis.
+#[derive(Debug, Args, Clone)]
+pub struct RedisArgs {
+    /// Share every broadcast with the other servers on this Redis (e.g. redis://127.0.0.1:6379), in the format of Socket.IO's Redis adapter, so Node Socket.IO servers share the rooms too.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// The prefix of every channel (`KEY#/#`, `KEY-request#/#`): servers share rooms only under the same key.
+    #[arg(long, value_name = "KEY", default_value = crate::cluster::message::DEFAULT_KEY)]
+    pub redis_key: String,
+    /// If Redis cannot be reached at start, serve this server's clients alone (and keep trying) instead of stopping.
+    #[arg(long)]
+    pub redis_optional: bool,
+    /// Largest message taken from Redis; bigger ones are counted and dropped.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = crate::cluster::message::DEFAULT_MAX_MESSAGE)]
+    pub redis_max_message: usize,
+}
+
+impl RedisArgs {
+    /// The link's configuration (`None`: no `--redis`).
+    pub fn config(&self) -> Option<transport::redis::RedisConfig> {
+        let url = self.redis.as_ref()?;
+        let mut c = transport::redis::RedisConfig::new(url);
+        c.key = self.redis_key.clone();
+        c.optional = self.redis_optional;
+        c.max_message = self.redis_max_message;
+        Some(c)
+    }
 }
 
 /// Lesson 07's flags: what the hub does for a client that missed events.
@@ -245,10 +283,22 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
     {
         return Err(format!("--namespace {bad:?}: a namespace is / then at most 63 visible ASCII characters, without , ? or #").into());
     }
+    let redis = args.redis.config();
+    if redis.is_some() && config.history.enabled() {
+        return Err("--history with --redis: history shared across servers is not built yet; run --redis without --history and --history-file".into());
+    }
     let quiet = args.quiet;
     runtime(args.threads)?.block_on(async move {
-        // The history file first: a server that cannot use it must not say it is listening.
-        let (server, recovery) = ChatServer::open(config.clone()).map_err(|e| e.to_string())?;
+        // Redis and the history file first: a server that cannot use them
+        // must not say it is listening.
+        let mut cluster = match redis {
+            Some(c) => Some(transport::redis::Cluster::connect(c).await?.with_observer(print_link_note)),
+            None => None,
+        };
+        let (server, recovery) = match &cluster {
+            Some(c) => (ChatServer::with_adapter(config.clone(), Box::new(c.adapter())), None),
+            None => ChatServer::open(config.clone()).map_err(|e| e.to_string())?,
+        };
         let listener = tokio::net::TcpListener::bind(&args.tcp)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.tcp))?;
@@ -369,6 +419,18 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
         });
         let server = Arc::new(server);
         server.start_ticker();
+        if let Some(c) = cluster.as_mut() {
+            anstream::eprintln!(
+                "{}",
+                term::dim(format!(
+                    "redis: every broadcast shared on {} as server {} (channels {key}#/#…, {key}-request#/#), in the format of Socket.IO's Redis adapter",
+                    args.redis.redis.as_deref().unwrap_or_default(),
+                    c.uid(),
+                    key = args.redis.redis_key,
+                ))
+            );
+            c.start(server.clone());
+        }
         let udp = async {
             match udp {
                 Some(socket) => {
@@ -398,7 +460,8 @@ pub(super) fn run(args: ServeArgs) -> CliResult {
             r = web => r?,
             _ = stop => {}
         }
-        super::guard::print_serve_report(args.json, &server)?;
+        let redis = cluster.as_ref().map(|c| c.stats().snapshot());
+        super::guard::print_serve_report(args.json, &server, redis)?;
         Ok::<_, Box<dyn Error>>(())
     })?;
     Ok(ExitCode::SUCCESS)
@@ -452,6 +515,30 @@ impl ServeArgs {
 }
 
 /// One line of the server's log for a hub note.
+/// The Redis link's notes; trouble is said even with --quiet.
+fn print_link_note(note: &transport::redis::LinkNote) {
+    use transport::redis::LinkNote;
+    match note {
+        LinkNote::Connected { url, .. } => {
+            anstream::eprintln!("{} redis: subscribed on {url}", term::good("="))
+        }
+        LinkNote::CutOff { detail } => anstream::eprintln!(
+            "{} redis: cut off ({detail}); this server's clients are still served, other servers are out of reach until it is back",
+            term::bad("!")
+        ),
+        LinkNote::Reconnected { after, not_published } => anstream::eprintln!(
+            "{} redis: back after {:.1} s; {not_published} broadcasts from here could not reach the other servers meanwhile (pub/sub keeps nothing for the absent)",
+            term::good("="),
+            after.as_secs_f64()
+        ),
+        LinkNote::Rejected { detail, total } => anstream::eprintln!(
+            "{} redis: dropped a message ({total} so far): {}",
+            term::bad("!"),
+            term::peer_text(detail)
+        ),
+    }
+}
+
 fn print_note(note: &ServerNote) {
     match note {
         ServerNote::Connected { id, peer } => {

@@ -2,7 +2,7 @@
 //! events become printed lines — the same over tcp://, udp:// and ws://.
 
 use crate::chat::id::ConnId;
-use crate::chat::protocol::{ClientEvent, LeaveReason, ServerEvent};
+use crate::chat::protocol::{ClientEvent, LeaveReason, Relayed, ServerEvent};
 use crate::term;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -254,7 +254,34 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
         )),
         ServerEvent::Gap { message, .. } => term::bad(safe(message)),
         ServerEvent::Ping | ServerEvent::Pong => return None,
+        ServerEvent::Relayed(r) => relayed(r),
     })
+}
+
+/// An event another server sent in its own shape (lesson 12): a message
+/// as a message, anything else as its name and fields, all escaped.
+fn relayed(r: &Relayed) -> String {
+    let safe = |text: &str| term::peer_text(text).into_owned();
+    let field = |k: &str| r.0.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    if r.name() == "message" && r.0.contains_key("text") {
+        let from = match (field("nick"), field("from")) {
+            ("", "") => "someone".to_string(),
+            ("", id) => id.to_string(),
+            (nick, _) => nick.to_string(),
+        };
+        return format!(
+            "[from another server] {}: {}",
+            term::bold(safe(&from)),
+            safe(field("text"))
+        );
+    }
+    let mut rest = r.0.clone();
+    rest.remove("event");
+    term::dim(format!(
+        "{} {}",
+        safe(r.name()),
+        safe(&serde_json::Value::Object(rest).to_string())
+    ))
 }
 
 #[cfg(test)]

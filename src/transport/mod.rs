@@ -8,6 +8,7 @@
 //! `ChatServer`, so their clients meet TCP clients in the same rooms.
 
 pub mod outbound;
+pub mod redis;
 pub mod server;
 pub mod socketio;
 pub mod tcp;

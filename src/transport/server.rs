@@ -509,12 +509,77 @@ impl ChatServer {
 
     /// Server code emitting to any target (no membership check).
     pub fn emit(&self, target: &crate::chat::Target, event: ServerEvent) -> usize {
+        self.act(|hub, out| hub.emit(target, event, out))
+    }
+
+    /// Runs `f` on the hub as server code, then carries out what it decided.
+    fn act<R>(&self, f: impl FnOnce(&mut ServerHub, &mut Vec<Output>) -> R) -> R {
         let mut st = self.state.lock().expect("hub lock");
         let mut out = std::mem::take(&mut st.out);
-        let n = st.hub.emit(target, event, &mut out);
+        let r = f(&mut st.hub, &mut out);
         self.dispatch(&mut st, &mut out);
         st.out = out;
-        n
+        r
+    }
+
+    /// Server code: every connection `target` names joins `room`
+    /// (Socket.IO's `socketsJoin`); returns how many did.
+    pub fn join_where(&self, target: &crate::chat::Target, room: &str) -> usize {
+        self.act(|hub, out| hub.join_where(target, room, out))
+    }
+
+    /// Server code: every connection `target` names leaves `room`
+    /// (`socketsLeave`); returns how many did.
+    pub fn leave_where(&self, target: &crate::chat::Target, room: &str) -> usize {
+        self.act(|hub, out| hub.leave_where(target, room, out))
+    }
+
+    /// Server code: closes every connection `target` names, each told that
+    /// `by` asked (`disconnectSockets`); returns how many.
+    pub fn disconnect_where(&self, target: &crate::chat::Target, by: &str) -> usize {
+        let ids = self.with_hub(|h| h.rooms().recipients(target));
+        for id in &ids {
+            self.act(|hub, out| hub.close(*id, Refusal::Disconnected { by: by.into() }, out));
+        }
+        ids.len()
+    }
+
+    /// The connections `target` names: id, nickname and rooms (own id room
+    /// first), for a question from another server (lesson 12).
+    pub fn members_where(
+        &self,
+        target: &crate::chat::Target,
+    ) -> Vec<(ConnId, String, Vec<String>)> {
+        self.with_hub(|h| {
+            h.rooms()
+                .recipients(target)
+                .into_iter()
+                .map(|id| {
+                    (
+                        id,
+                        h.nick(id).unwrap_or_default().to_string(),
+                        h.rooms_of(id),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Every room this server has: each connection's own id room and every
+    /// named room with members.
+    pub fn room_names(&self) -> Vec<String> {
+        self.with_hub(|h| {
+            h.rooms()
+                .conns()
+                .map(ConnId::to_hex)
+                .chain(h.rooms().room_sizes().map(|(r, _)| r.to_string()))
+                .collect()
+        })
+    }
+
+    /// Whether any connection here is in `room` (an id: that connection is here).
+    pub fn has_room(&self, room: &str) -> bool {
+        self.with_hub(|h| !h.rooms().members(room).is_empty())
     }
 
     /// Runs `f` with the hub (read-only), e.g. to list rooms.

@@ -7,7 +7,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -721,5 +722,223 @@ pub fn say(text: &str) -> netlab::chat::protocol::ClientEvent {
         except: vec![],
         text: text.into(),
         include_self: false,
+    }
+}
+
+// ---- Node scripts that talk in lines ----------------------------------------
+
+/// Bound for a script's next line: reconnections back off for seconds.
+pub const SCRIPT_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A Node script from tests/interop, talking in lines: JSON commands on its
+/// stdin, one line per thing that happened on its stdout (its errors go to
+/// the test's stderr). Killed when dropped.
+pub struct Script {
+    pub node: KillOnDrop,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Every line read so far (shown when an expected one never comes).
+    pub seen: Vec<String>,
+}
+
+impl Script {
+    pub fn start(script: &str, args: &[&str]) -> Script {
+        Self::start_with(script, args, &[])
+    }
+
+    pub fn start_with(script: &str, args: &[&str], env: &[(&str, &std::path::Path)]) -> Script {
+        let mut cmd = Command::new("node");
+        cmd.current_dir(interop_dir())
+            .arg(script)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut node = KillOnDrop(cmd.spawn().expect("node runs"));
+        let stdout = node.stdout.take().expect("piped stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Script {
+            node,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next line, whatever it is.
+    pub fn line(&mut self) -> String {
+        match self.lines.recv_timeout(SCRIPT_PATIENCE) {
+            Ok(l) => {
+                self.seen.push(l.clone());
+                l
+            }
+            Err(_) => panic!(
+                "the script said nothing more (its error, if any, is above); it said {:#?}",
+                self.seen
+            ),
+        }
+    }
+
+    /// The next JSON line whose `ev` is `ev` (others are skipped, and kept in `seen`).
+    pub fn expect(&mut self, ev: &str) -> Value {
+        loop {
+            let l = self.line();
+            if let Ok(v) = serde_json::from_str::<Value>(&l) {
+                if v["ev"] == ev {
+                    return v;
+                }
+            }
+        }
+    }
+
+    /// The next JSON line of any of `evs`.
+    pub fn expect_any(&mut self, evs: &[&str]) -> Value {
+        loop {
+            let l = self.line();
+            if let Ok(v) = serde_json::from_str::<Value>(&l) {
+                if evs.iter().any(|e| v["ev"] == *e) {
+                    return v;
+                }
+            }
+        }
+    }
+
+    /// Writes one line to its stdin.
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.node.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write to the script");
+        stdin.flush().unwrap();
+    }
+
+    /// Closes its stdin and insists it exits successfully.
+    pub fn finish(mut self) {
+        drop(self.node.stdin.take());
+        let status = self.node.wait().expect("wait for node");
+        assert!(
+            status.success(),
+            "the script failed (its error is above); it said {:#?}",
+            self.seen
+        );
+    }
+}
+
+// ---- A real Redis (lesson 12) -------------------------------------------------
+
+/// Whether `redis-server` is installed (a missing one fails the interop tier).
+pub fn redis_available() -> bool {
+    peer_available(
+        "redis-server",
+        Command::new("redis-server").arg("--version"),
+    )
+}
+
+/// A `redis-server` of its own on a free loopback port, in a temporary
+/// directory, saving nothing; stopped by PID when dropped.
+pub struct RedisServer {
+    child: Option<Child>,
+    /// Its port.
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts one on a free port and waits until it answers `PING`.
+    pub fn start() -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_on(port)
+    }
+
+    /// Starts one on `port` (a restart reuses its port).
+    pub fn start_on(port: u16) -> RedisServer {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "netlab-redis-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs");
+        let r = RedisServer {
+            child: Some(child),
+            port,
+            dir,
+        };
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while r.cli(&["PING"]) != "PONG" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server never answered"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        r
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `redis-cli -p PORT ARGS` and returns its output, trimmed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// `PUBLISH channel payload` with raw bytes (redis-cli would mangle them).
+    pub fn publish(&self, channel: &str, payload: &[u8]) -> i64 {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut cmd = Vec::new();
+        write!(
+            cmd,
+            "*3\r\n$7\r\nPUBLISH\r\n${}\r\n{channel}\r\n${}\r\n",
+            channel.len(),
+            payload.len()
+        )
+        .unwrap();
+        cmd.extend_from_slice(payload);
+        cmd.extend_from_slice(b"\r\n");
+        s.write_all(&cmd).unwrap();
+        let mut reply = String::new();
+        BufReader::new(s).read_line(&mut reply).unwrap();
+        reply.trim().trim_start_matches(':').parse().unwrap_or(-1)
+    }
+
+    /// Stops it (SIGKILL by PID) and waits for it to go.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
