@@ -141,12 +141,17 @@ fn message(to: &[&str], except: &[&str], text: &str) -> ClientEvent {
     }
 }
 
-/// The texts of the messages `c` receives until it has been quiet for
-/// [`QUIET`], whatever shape they came in (a netlab server's, or relayed
-/// from a Node one).
-async fn texts(c: &mut ChatClient) -> Vec<String> {
+/// The texts of the messages `c` receives, whatever shape they came in (a
+/// netlab server's, or relayed from a Node one): waits up to [`PATIENCE`]
+/// for `n` of them, then until it has been quiet for [`QUIET`], so one too
+/// many is seen too.
+async fn texts(c: &mut ChatClient, n: usize) -> Vec<String> {
     let mut got = Vec::new();
-    while let Ok(e) = tokio::time::timeout(QUIET, c.next_event()).await {
+    loop {
+        let wait = if got.len() < n { PATIENCE } else { QUIET };
+        let Ok(e) = tokio::time::timeout(wait, c.next_event()).await else {
+            return got;
+        };
         match e.unwrap() {
             ServerEvent::Message { text, .. } => got.push(text),
             ServerEvent::Relayed(r) if r.name() == "message" => {
@@ -155,7 +160,6 @@ async fn texts(c: &mut ChatClient) -> Vec<String> {
             _ => {}
         }
     }
-    got
 }
 
 /// The next event of `c` that `pick` accepts.
@@ -186,7 +190,7 @@ fn two_netlab_servers_share_rooms_and_every_routing_form_reaches_exactly_its_mem
         let (mut bo, _) = member(&b.tcp, "bo", &["lobby"]).await;
         let (mut cy, cy_id) = member(&b.tcp, "cy", &["lobby", "quiet"]).await;
         for c in [&mut ana, &mut dee, &mut bo, &mut cy] {
-            texts(c).await;
+            texts(c, 0).await;
         }
         ana.call(message(&["lobby"], &[], "room")).await.unwrap();
         ana.call(message(&["lobby"], &["quiet"], "room but quiet"))
@@ -197,14 +201,20 @@ fn two_netlab_servers_share_rooms_and_every_routing_form_reaches_exactly_its_mem
             .unwrap();
         ana.call(message(&[], &[], "everyone")).await.unwrap();
         // Each gets exactly what was meant for it, once and in order.
-        assert_eq!(texts(&mut bo).await, ["room", "room but quiet", "everyone"]);
-        assert_eq!(texts(&mut cy).await, ["room", "private to cy", "everyone"]);
-        assert_eq!(texts(&mut dee).await, ["everyone"]);
-        assert_eq!(texts(&mut ana).await, Vec::<String>::new());
+        assert_eq!(
+            texts(&mut bo, 3).await,
+            ["room", "room but quiet", "everyone"]
+        );
+        assert_eq!(
+            texts(&mut cy, 3).await,
+            ["room", "private to cy", "everyone"]
+        );
+        assert_eq!(texts(&mut dee, 1).await, ["everyone"]);
+        assert_eq!(texts(&mut ana, 0).await, Vec::<String>::new());
         // The other way, from B, with the sender's own server's member too.
         cy.call(message(&["lobby"], &[], "from b")).await.unwrap();
-        assert_eq!(texts(&mut ana).await, ["from b"]);
-        assert_eq!(texts(&mut bo).await, ["from b"]);
+        assert_eq!(texts(&mut ana, 1).await, ["from b"]);
+        assert_eq!(texts(&mut bo, 1).await, ["from b"]);
     });
 }
 
@@ -254,7 +264,7 @@ fn a_redis_restart_cuts_servers_off_visibly_and_they_come_back() {
         let (mut al, _) = member(&a.tcp, "al", &["lobby"]).await;
         let (mut bo, _) = member(&b.tcp, "bo", &["lobby"]).await;
         for c in [&mut ana, &mut al, &mut bo] {
-            texts(c).await;
+            texts(c, 0).await;
         }
         redis.stop();
         a.says("redis: cut off");
@@ -262,8 +272,8 @@ fn a_redis_restart_cuts_servers_off_visibly_and_they_come_back() {
         ana.call(message(&["lobby"], &[], "while redis is away"))
             .await
             .unwrap();
-        assert_eq!(texts(&mut al).await, ["while redis is away"]);
-        assert_eq!(texts(&mut bo).await, Vec::<String>::new());
+        assert_eq!(texts(&mut al, 1).await, ["while redis is away"]);
+        assert_eq!(texts(&mut bo, 0).await, Vec::<String>::new());
         let _redis = RedisServer::start_on(redis.port);
         let back = a.says("redis: back after");
         assert!(
@@ -273,7 +283,7 @@ fn a_redis_restart_cuts_servers_off_visibly_and_they_come_back() {
         b.says("redis: back after");
         subscribed(&_redis, 2);
         ana.call(message(&["lobby"], &[], "after")).await.unwrap();
-        assert_eq!(texts(&mut bo).await, ["after"]);
+        assert_eq!(texts(&mut bo, 1).await, ["after"]);
     });
 }
 
@@ -288,7 +298,7 @@ fn hostile_messages_on_redis_are_counted_and_dropped() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let (mut ana, _) = member(&a.tcp, "ana", &["lobby"]).await;
-        texts(&mut ana).await;
+        texts(&mut ana, 0).await;
         let hostile: [(&str, Vec<u8>); 5] = [
             ("socket.io#/#", b"\xc1 not msgpack".to_vec()),
             ("socket.io#/#", vec![0xdd, 0xff, 0xff, 0xff, 0xff]),
@@ -308,7 +318,7 @@ fn hostile_messages_on_redis_are_counted_and_dropped() {
             except: vec![],
         };
         redis.publish("socket.io#/#lobby#", &good.encode());
-        assert_eq!(texts(&mut ana).await, ["still here"]);
+        assert_eq!(texts(&mut ana, 1).await, ["still here"]);
     });
     let line = a.says("redis: dropped a message (1 so far)");
     assert!(line.contains("MessagePack"), "{line}");
@@ -335,8 +345,8 @@ fn a_node_socketio_server_with_the_redis_adapter_shares_rooms_both_ways() {
     let (mut tina, tina_id) = rt.block_on(member(&a.tcp, "tina", &["lobby"]));
     let (mut quinn, quinn_id) = rt.block_on(member(&a.tcp, "quinn", &["lobby", "quiet"]));
     rt.block_on(async {
-        texts(&mut tina).await;
-        texts(&mut quinn).await;
+        texts(&mut tina, 0).await;
+        texts(&mut quinn, 0).await;
     });
 
     // netlab → Node: a room message, with the sender's fields.
@@ -353,12 +363,12 @@ fn a_node_socketio_server_with_the_redis_adapter_shares_rooms_both_ways() {
         ),
         "{m}"
     );
-    assert_eq!(rt.block_on(texts(&mut quinn)), ["from tcp"]);
+    assert_eq!(rt.block_on(texts(&mut quinn, 1)), ["from tcp"]);
     // Node → netlab, with `except`: quinn is in `quiet`.
     node.send(&json!({"say": "from node", "to": ["lobby"], "except": ["quiet"]}).to_string());
     rt.block_on(async {
-        assert_eq!(texts(&mut tina).await, ["from node"]);
-        assert_eq!(texts(&mut quinn).await, Vec::<String>::new());
+        assert_eq!(texts(&mut tina, 1).await, ["from node"]);
+        assert_eq!(texts(&mut quinn, 0).await, Vec::<String>::new());
     });
     // Private both ways: Node's server to tina's id; tina to nora's id.
     node.send(
@@ -366,8 +376,8 @@ fn a_node_socketio_server_with_the_redis_adapter_shares_rooms_both_ways() {
             .to_string(),
     );
     rt.block_on(async {
-        assert_eq!(texts(&mut tina).await, ["just tina"]);
-        assert_eq!(texts(&mut quinn).await, Vec::<String>::new());
+        assert_eq!(texts(&mut tina, 1).await, ["just tina"]);
+        assert_eq!(texts(&mut quinn, 0).await, Vec::<String>::new());
     });
     rt.block_on(tina.call(message(&[&nora], &[], "just nora")))
         .unwrap();
@@ -375,7 +385,7 @@ fn a_node_socketio_server_with_the_redis_adapter_shares_rooms_both_ways() {
     // @socket.io/redis-emitter from a plain Redis client.
     node.send(&json!({"emitter": {"to": ["lobby"], "data": {"nick": "cron", "text": "from the emitter"}}}).to_string());
     rt.block_on(async {
-        assert_eq!(texts(&mut tina).await, ["from the emitter"]);
+        assert_eq!(texts(&mut tina, 1).await, ["from the emitter"]);
     });
 
     // Node asks every server: netlab's members come back with their nicks.
