@@ -35,9 +35,13 @@ impl Drop for Netlab {
 
 impl Netlab {
     fn start(redis: &RedisServer, extra: &[&str]) -> Netlab {
+        Self::start_url(&redis.url(), extra)
+    }
+
+    fn start_url(url: &str, extra: &[&str]) -> Netlab {
         let mut child = Command::new(netlab_bin())
             .args(["--color", "never", "serve", "--tcp", "127.0.0.1:0"])
-            .args(["--redis", &redis.url()])
+            .args(["--redis", url])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -218,6 +222,181 @@ fn two_netlab_servers_share_rooms_and_every_routing_form_reaches_exactly_its_mem
     });
 }
 
+/// `who room` from `c`: the members' (id, nick), sorted, and the answer's `partial`.
+async fn who(c: &mut ChatClient, room: &str) -> (Vec<(String, String)>, Option<String>) {
+    c.call(ClientEvent::Who { room: room.into() })
+        .await
+        .unwrap();
+    next_matching(c, |e| match e {
+        ServerEvent::Who {
+            members, partial, ..
+        } => {
+            let mut m: Vec<(String, String)> = members
+                .iter()
+                .map(|m| (m.id.clone(), m.nick.clone()))
+                .collect();
+            m.sort();
+            Some((m, partial.clone()))
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[test]
+fn who_asks_every_server_and_says_when_the_answer_is_partial() {
+    if !redis_available() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let a = Netlab::start(&redis, &["--redis-timeout", "300ms"]);
+    let b = Netlab::start(&redis, &[]);
+    subscribed(&redis, 2);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (mut ana, ana_id) = member(&a.tcp, "ana", &["lobby"]).await;
+        let (_bo, bo_id) = member(&b.tcp, "bo", &["lobby"]).await;
+        let (_cy, _) = member(&b.tcp, "cy", &["elsewhere"]).await;
+        let mut want = vec![(ana_id, "ana".to_string()), (bo_id, "bo".to_string())];
+        want.sort();
+        assert_eq!(who(&mut ana, "lobby").await, (want.clone(), None));
+        // A third "server" that listens for requests and never answers.
+        let mut silent = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+        std::io::Write::write_all(
+            &mut silent,
+            b"*2\r\n$9\r\nSUBSCRIBE\r\n$20\r\nsocket.io-request#/#\r\n",
+        )
+        .unwrap();
+        subscribed(&redis, 3);
+        let (members, partial) = who(&mut ana, "lobby").await;
+        assert_eq!(members, want, "what came in time is kept");
+        assert_eq!(
+            partial.as_deref(),
+            Some("1 of 2 other servers did not answer within 300ms")
+        );
+    });
+}
+
+/// A small seeded generator (xorshift64*): the same seed, the same run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+
+    fn coin(&mut self) -> bool {
+        self.below(2) == 1
+    }
+}
+
+/// Three servers, nine clients spread over them in random rooms, and random
+/// messages of every routing form: each client receives exactly what the
+/// one-server model (`chat::routing::recipients` over everyone's rooms)
+/// says it should, each message once, and each sender's in the order sent.
+#[test]
+fn three_servers_deliver_exactly_what_one_server_would() {
+    use netlab::chat::id::ConnId;
+    use netlab::chat::routing::{recipients, Table};
+    use netlab::chat::Target;
+    use std::collections::BTreeSet;
+    if !redis_available() {
+        return;
+    }
+    const ROOMS: [&str; 3] = ["a", "b", "c"];
+    let redis = RedisServer::start();
+    let servers: Vec<Netlab> = (0..3).map(|_| Netlab::start(&redis, &[])).collect();
+    subscribed(&redis, 3);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for seed in [7u64, 1234, 99_991] {
+        let mut rng = Rng(seed);
+        rt.block_on(async {
+            let mut clients = Vec::new();
+            let mut table = Table::new();
+            for i in 0..9 {
+                let rooms: Vec<&str> = ROOMS.iter().copied().filter(|_| rng.coin()).collect();
+                let at = &servers[rng.below(servers.len())].tcp;
+                let (c, id) = member(at, &format!("u{i}"), &rooms).await;
+                let id: ConnId = id.parse().unwrap();
+                for r in &rooms {
+                    table.entry(r.to_string()).or_default().insert(id);
+                }
+                clients.push((c, id, rooms));
+            }
+            for (c, _, _) in clients.iter_mut() {
+                texts(c, 0).await;
+            }
+            let connected: Vec<ConnId> = clients.iter().map(|c| c.1).collect();
+            // Who should get each message, by the one-server model.
+            let mut expected: Vec<Vec<String>> = vec![Vec::new(); clients.len()];
+            for n in 0..30 {
+                let from = rng.below(clients.len());
+                let (own, rooms) = (clients[from].1, clients[from].2.clone());
+                let to: Vec<String> = match rng.below(3) {
+                    0 => Vec::new(),
+                    1 => rooms
+                        .iter()
+                        .filter(|_| rng.coin())
+                        .map(|r| r.to_string())
+                        .collect(),
+                    _ => vec![connected[rng.below(connected.len())].to_hex()],
+                };
+                let except: Vec<String> = ROOMS
+                    .iter()
+                    .filter(|_| rng.below(4) == 0)
+                    .map(|r| r.to_string())
+                    .collect();
+                let include_self = rng.coin();
+                let text = format!("s{seed} m{n} from u{from}");
+                let target = Target {
+                    rooms: to.clone(),
+                    except: except.clone(),
+                    skip: (!include_self).then_some(own),
+                    local: false,
+                };
+                let reach: BTreeSet<ConnId> = recipients(&table, &connected, &target);
+                for (i, id) in connected.iter().enumerate() {
+                    if reach.contains(id) {
+                        expected[i].push(text.clone());
+                    }
+                }
+                let ev = ClientEvent::Message {
+                    to,
+                    except,
+                    text,
+                    include_self,
+                };
+                clients[from].0.call(ev).await.unwrap();
+            }
+            for (i, (c, _, _)) in clients.iter_mut().enumerate() {
+                let got = texts(c, expected[i].len()).await;
+                // Order is kept per sender; across senders it may differ.
+                let by_sender = |v: &[String], u: usize| -> Vec<String> {
+                    v.iter()
+                        .filter(|t| t.ends_with(&format!(" from u{u}")))
+                        .cloned()
+                        .collect()
+                };
+                for u in 0..9 {
+                    assert_eq!(
+                        by_sender(&got, u),
+                        by_sender(&expected[i], u),
+                        "seed {seed}: what u{i} got from u{u}"
+                    );
+                }
+                assert_eq!(
+                    got.len(),
+                    expected[i].len(),
+                    "seed {seed}: u{i} got {got:?}"
+                );
+            }
+        });
+    }
+}
+
 #[test]
 fn an_unreachable_redis_is_a_clear_error_unless_optional() {
     // A port nothing listens on.
@@ -248,6 +427,15 @@ fn an_unreachable_redis_is_a_clear_error_unless_optional() {
         "{err}"
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+    if !redis_available() {
+        return;
+    }
+    // Optional: it serves alone, says so, and joins when Redis comes.
+    let alone = Netlab::start_url(&url, &["--redis-optional"]);
+    alone.says("redis: cut off");
+    let redis = RedisServer::start_on(port);
+    alone.says("redis: back after");
+    subscribed(&redis, 1);
 }
 
 #[test]
@@ -418,6 +606,10 @@ fn a_node_socketio_server_with_the_redis_adapter_shares_rooms_both_ways() {
             "{r}: {rooms}"
         );
     }
+
+    // netlab asks every server too: nora's nick comes from her socket.data.
+    let (members, partial) = rt.block_on(who(&mut tina, "lobby"));
+    assert_eq!((members, partial), (want.clone(), None));
 
     // Node's server-side commands act on netlab's sockets.
     node.send(&json!({"join": {"in": tina_id, "room": "annex"}}).to_string());

@@ -35,7 +35,7 @@ use super::adapter::{Adapter, LocalAdapter};
 use super::history::{Viewer, KEY_EVERYONE};
 use super::id::{looks_like_socketio_id, ConnId};
 use super::limits::{check_name, Limits, RateLimiter};
-pub use super::output::Output;
+pub use super::output::{Output, Question};
 use super::protocol::{
     parse_client_event, Binary, ClientEvent, ClientFrame, LeaveReason, Member, Refusal, SeqMap,
     ServerEvent, WireLimits, MAX_FILE_NAME,
@@ -493,14 +493,27 @@ impl<A: Adapter> Hub<A> {
                     .members(&room)
                     .into_iter()
                     .map(|m| Member {
-                        id: m,
+                        id: m.to_hex(),
                         nick: self.nick(m).unwrap_or_default().to_string(),
                     })
                     .collect();
                 members.sort_by(|a, b| a.nick.cmp(&b.nick).then(a.id.cmp(&b.id)));
+                // With rooms shared across servers, only all of them know
+                // who is in a room: the transport asks the others.
+                if self.adapter.reaches_other_servers() {
+                    out.push(Output::Ask {
+                        id,
+                        question: Question::Who { room, members },
+                    });
+                    return Ok(1);
+                }
                 out.push(Output::Deliver {
                     to: vec![id],
-                    event: Arc::new(ServerEvent::Who { room, members }),
+                    event: Arc::new(ServerEvent::Who {
+                        room,
+                        members,
+                        partial: None,
+                    }),
                 });
                 Ok(1)
             }

@@ -3,7 +3,7 @@
 //! lifecycle points of a connection).
 
 use super::id::ConnId;
-use super::protocol::ServerEvent;
+use super::protocol::{Member, ServerEvent};
 use std::sync::Arc;
 
 /// What the hub asks its transport to do.
@@ -44,6 +44,16 @@ pub enum Output {
         /// Why the connection went away.
         reason: String,
     },
+    /// A question only every server together can answer (lesson 12): the
+    /// hub gives this server's part; the transport asks the others and
+    /// delivers the whole answer to `id` (or this part alone when it is
+    /// the only server).
+    Ask {
+        /// Who asked.
+        id: ConnId,
+        /// What, with this server's answer.
+        question: Question,
+    },
     /// The connection known as `from` is now session `to` (a resume): what
     /// goes to `to` from here on goes out on `from`'s connection.
     Rebind {
@@ -52,4 +62,30 @@ pub enum Output {
         /// The session it became.
         to: ConnId,
     },
+}
+
+/// A question for every server, with this server's part of the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// `who` is in `room`: this server's members of it.
+    Who {
+        /// The room.
+        room: String,
+        /// The members here.
+        members: Vec<Member>,
+    },
+}
+
+impl Question {
+    /// The answer from this server's part alone (`partial`: why other
+    /// servers' parts are missing, when they are).
+    pub fn local_answer(self, partial: Option<String>) -> ServerEvent {
+        match self {
+            Question::Who { room, members } => ServerEvent::Who {
+                room,
+                members,
+                partial,
+            },
+        }
+    }
 }

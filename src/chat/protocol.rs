@@ -212,8 +212,9 @@ pub enum LeaveReason {
 /// A member of a room, as `who` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
-    /// Its connection id.
-    pub id: ConnId,
+    /// Its connection id: 32 hex digits for a netlab connection; with
+    /// `--redis` (lesson 12) also a Node Socket.IO socket's id on another server.
+    pub id: String,
     /// Its nickname.
     pub nick: String,
 }
@@ -332,6 +333,11 @@ pub enum ServerEvent {
         room: String,
         /// Its members, by id.
         members: Vec<Member>,
+        /// With rooms shared over Redis (lesson 12): why the list may miss
+        /// members of other servers (some did not answer in time, or Redis
+        /// is away). Absent: the answer is whole.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partial: Option<String>,
     },
     /// The outcome of an event that carried an ack id.
     Ack {

@@ -139,6 +139,9 @@ pub struct RedisArgs {
     /// Largest message taken from Redis; bigger ones are counted and dropped.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = crate::cluster::message::DEFAULT_MAX_MESSAGE)]
     pub redis_max_message: usize,
+    /// How long `who` waits for the other servers' members; those that don't answer in time are left out and the answer says it is partial.
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration, default_value = "2s")]
+    pub redis_timeout: Duration,
 }
 
 impl RedisArgs {
@@ -149,6 +152,7 @@ impl RedisArgs {
         c.key = self.redis_key.clone();
         c.optional = self.redis_optional;
         c.max_message = self.redis_max_message;
+        c.request_timeout = self.redis_timeout;
         Some(c)
     }
 }

@@ -213,14 +213,30 @@ pub fn render_event(e: &ServerEvent, me: ConnId) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        ServerEvent::Who { room, members } => format!(
-            "in {}: {}",
+        ServerEvent::Who {
+            room,
+            members,
+            partial,
+        } => format!(
+            "in {}: {}{}",
             safe(room),
             members
                 .iter()
-                .map(|m| format!("{} ({})", name(&m.nick, &m.id), m.id.short()))
+                .map(|m| {
+                    let short: String = m.id.chars().take(8).collect();
+                    match m.id.parse::<ConnId>() {
+                        Ok(id) => format!("{} ({short})", name(&m.nick, &id)),
+                        Err(_) => {
+                            format!("{} ({}, on another server)", safe(&m.nick), safe(&short))
+                        }
+                    }
+                })
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            match partial {
+                Some(why) => term::bad(format!(" (partial: {})", safe(why))).to_string(),
+                None => String::new(),
+            }
         ),
         ServerEvent::Ack { ok: true, .. } => return None,
         ServerEvent::Ack { error, message, .. } => format!(

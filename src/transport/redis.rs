@@ -16,7 +16,9 @@
 //! broadcasts could not be published meanwhile.
 
 use super::server::ChatServer;
-use crate::chat::protocol::{Relayed, ServerEvent};
+use crate::chat::hub::Question;
+use crate::chat::id::ConnId;
+use crate::chat::protocol::{Member, Relayed, ServerEvent};
 use crate::chat::rooms::Target;
 use crate::cluster::adapter::{ClusterAdapter, ClusterStats, Publish, DEFAULT_PUBLISH_QUEUE};
 use crate::cluster::message::{
@@ -25,8 +27,9 @@ use crate::cluster::message::{
 };
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::mpsc;
@@ -39,6 +42,10 @@ pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 pub const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest wait between reconnection attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// How long a question to the other servers waits for their answers, unless
+/// `--redis-timeout` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The namespace the hub serves over Redis (its other Socket.IO
 /// namespaces stay on this server).
@@ -58,6 +65,8 @@ pub struct RedisConfig {
     pub max_message: usize,
     /// Broadcasts waiting to be published before new ones are dropped.
     pub publish_queue: usize,
+    /// How long a question to the other servers waits (`--redis-timeout`).
+    pub request_timeout: Duration,
 }
 
 impl RedisConfig {
@@ -69,6 +78,7 @@ impl RedisConfig {
             optional: false,
             max_message: DEFAULT_MAX_MESSAGE,
             publish_queue: DEFAULT_PUBLISH_QUEUE,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -230,12 +240,22 @@ impl Cluster {
             uid: self.uid.clone(),
             channels: self.channels.clone(),
             max_message: self.config.max_message,
+            request_timeout: self.config.request_timeout,
+            pending: std::sync::Mutex::new(HashMap::new()),
             stats: self.stats.clone(),
             connected: self.connected.clone(),
             on_note: self.on_note.clone(),
         };
         let link = Arc::new(link);
         tokio::spawn(link.clone().publisher(inbox));
+        // The server's questions go to the other servers through the link;
+        // a weak handle, so the server and its link don't keep each other alive.
+        let weak = Arc::downgrade(&server);
+        let asking = link.clone();
+        let runtime = tokio::runtime::Handle::current();
+        server.set_asker(Box::new(move |id, question| {
+            runtime.spawn(asking.clone().ask(weak.clone(), id, question));
+        }));
         tokio::spawn(link.subscriber(server));
     }
 }
@@ -265,6 +285,9 @@ struct Link {
     uid: String,
     channels: Channels,
     max_message: usize,
+    request_timeout: Duration,
+    /// This server's questions waiting for answers, by request id.
+    pending: std::sync::Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
     stats: Arc<ClusterStats>,
     connected: Arc<AtomicBool>,
     on_note: Option<NoteSink>,
@@ -415,8 +438,116 @@ impl Link {
         if channel == self.channels.request {
             return self.on_request(server, payload).await;
         }
-        // Responses answer questions this server did not ask yet.
+        if channel == self.channels.response {
+            let answer = decode_request(payload, self.max_message)?;
+            let id = answer.get("requestId").and_then(Value::as_str);
+            let pending = self.pending.lock().expect("pending lock");
+            if let Some(tx) = id.and_then(|id| pending.get(id)) {
+                let _ = tx.send(Value::Object(answer));
+            }
+        }
         Ok(())
+    }
+
+    /// Asks the other servers `question`, and delivers the whole answer (or
+    /// what came in time, marked partial) to connection `id`.
+    async fn ask(self: Arc<Self>, server: Weak<ChatServer>, id: ConnId, question: Question) {
+        let Question::Who { room, mut members } = question;
+        let partial = match self.fetch_elsewhere(&room).await {
+            Ok((found, missing)) => {
+                for m in found {
+                    if !members.iter().any(|have| have.id == m.id) {
+                        members.push(m);
+                    }
+                }
+                members.sort_by(|a, b| a.nick.cmp(&b.nick).then(a.id.cmp(&b.id)));
+                missing
+            }
+            Err(e) => Some(format!(
+                "cut off from Redis ({e}): only this server's members are listed"
+            )),
+        };
+        if let Some(server) = server.upgrade() {
+            server.deliver(
+                id,
+                &ServerEvent::Who {
+                    room,
+                    members,
+                    partial,
+                },
+            );
+        }
+    }
+
+    /// `fetchSockets` in `room` on every other server (request type 5, as
+    /// the Node adapter asks it): the members they hold, and why the list
+    /// may be short.
+    async fn fetch_elsewhere(
+        &self,
+        room: &str,
+    ) -> redis::RedisResult<(Vec<Member>, Option<String>)> {
+        let mut c = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            self.client.get_multiplexed_async_connection(),
+        )
+        .await
+        .map_err(|_| {
+            redis::RedisError::from((redis::ErrorKind::IoError, "no answer from Redis"))
+        })??;
+        // How many servers listen for requests, this one included.
+        let (_, listening): (String, usize) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&self.channels.request)
+            .query_async(&mut c)
+            .await?;
+        let others = listening.saturating_sub(1);
+        if others == 0 {
+            return Ok((Vec::new(), None));
+        }
+        let request_id = server_uid();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        self.pending
+            .lock()
+            .expect("pending lock")
+            .insert(request_id.clone(), tx);
+        let request = json!({
+            "uid": self.uid,
+            "requestId": request_id,
+            "type": RequestType::RemoteFetch as u8,
+            "opts": {"rooms": [room], "except": []},
+        });
+        let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(&self.channels.request)
+            .arg(request.to_string())
+            .query_async(&mut c)
+            .await;
+        let mut found = Vec::new();
+        let mut answered = 0;
+        if sent.is_ok() {
+            let deadline = tokio::time::Instant::now() + self.request_timeout;
+            while answered < others {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(answer)) => {
+                        answered += 1;
+                        found.extend(members_in(&answer));
+                    }
+                    _ => break,
+                }
+            }
+        }
+        self.pending
+            .lock()
+            .expect("pending lock")
+            .remove(&request_id);
+        sent?;
+        let missing = (answered < others).then(|| {
+            format!(
+                "{} of {others} other servers did not answer within {:?}",
+                others - answered,
+                self.request_timeout
+            )
+        });
+        Ok((found, missing))
     }
 
     fn on_broadcast(&self, server: &ChatServer, payload: &[u8]) -> Result<(), MessageError> {
@@ -537,6 +668,26 @@ impl Link {
             .query_async(&mut c)
             .await;
     }
+}
+
+/// The sockets of a `fetchSockets` answer as members: their id, and the
+/// nickname in their `data` when they have one.
+fn members_in(answer: &Value) -> Vec<Member> {
+    let Some(sockets) = answer.get("sockets").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    sockets
+        .iter()
+        .filter_map(|s| {
+            let id = s.get("id")?.as_str()?.to_string();
+            let nick = s
+                .pointer("/data/nick")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            Some(Member { id, nick })
+        })
+        .collect()
 }
 
 /// A request's `opts` (`{rooms, except}`) as a target (absent: everyone).

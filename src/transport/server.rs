@@ -19,7 +19,7 @@ use crate::chat::heartbeat::{
     HeartbeatConfig, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT,
 };
 use crate::chat::history::{History, HistoryConfig, HistoryError, HistoryUsage};
-use crate::chat::hub::{Hub, Output};
+use crate::chat::hub::{Hub, Output, Question};
 use crate::chat::id::ConnId;
 use crate::chat::limits::{Limits, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME, DEFAULT_MAX_QUEUE};
 use crate::chat::log::Recovery;
@@ -170,6 +170,10 @@ struct AdmissionCounters {
 
 type NoteSink = Arc<dyn Fn(&ServerNote) + Send + Sync>;
 
+/// Who asks the other servers a [`Question`] (lesson 12); called with the
+/// hub locked, so it only hands the question on.
+pub type Asker = Box<dyn Fn(ConnId, Question) + Send + Sync>;
+
 /// The hub as the server holds it: its adapter chosen at start-up.
 pub type ServerHub = Hub<Box<dyn Adapter>>;
 
@@ -204,6 +208,7 @@ pub struct ChatServer {
     budget: Arc<MemoryBudget>,
     per_ip: Arc<AddressCap>,
     admissions: AdmissionCounters,
+    asker: std::sync::OnceLock<Asker>,
 }
 
 impl ChatServer {
@@ -301,6 +306,7 @@ impl ChatServer {
             budget,
             per_ip,
             admissions: AdmissionCounters::default(),
+            asker: std::sync::OnceLock::new(),
             config,
         }
     }
@@ -522,6 +528,25 @@ impl ChatServer {
         r
     }
 
+    /// Lets `asker` answer the questions only every server together can
+    /// answer (lesson 12); without one, this server answers alone.
+    pub fn set_asker(&self, asker: Asker) {
+        let _ = self.asker.set(asker);
+    }
+
+    /// Delivers `event` to connection `id` alone (e.g. an answer that took
+    /// a round trip to the other servers); `false` if it is gone.
+    pub fn deliver(&self, id: ConnId, event: &ServerEvent) -> bool {
+        let st = self.state.lock().expect("hub lock");
+        match st.queues.get(&id) {
+            Some(q) => {
+                q.push(event.to_bytes());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Server code: every connection `target` names joins `room`
     /// (Socket.IO's `socketsJoin`); returns how many did.
     pub fn join_where(&self, target: &crate::chat::Target, room: &str) -> usize {
@@ -651,6 +676,16 @@ impl ChatServer {
                     self.note(&ServerNote::Disconnected { id, reason })
                 }
                 Output::Detached { id, reason } => self.note(&ServerNote::Detached { id, reason }),
+                Output::Ask { id, question } => match self.asker.get() {
+                    // The Redis link asks the other servers and answers later.
+                    Some(ask) => ask(id, question),
+                    None => {
+                        let event = Arc::new(question.local_answer(None));
+                        if let Some(q) = st.queues.get(&id) {
+                            q.push(event.to_bytes());
+                        }
+                    }
+                },
                 Output::Rebind { from, to } => {
                     // `from`'s queue (its transport) now carries session `to`.
                     if let Some(q) = st.queues.remove(&from) {
