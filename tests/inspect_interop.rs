@@ -933,3 +933,77 @@ fn the_same_packets_in_every_file_format_wireshark_writes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Lesson 12 on the wire: two `netlab serve --redis` sharing a room through a
+/// real redis-server, captured on loopback. The inspector reads the Redis
+/// traffic as RESP, application-layer bytes: the `PUBLISH` of the adapter's
+/// room channel going in, and the `pmessage` each subscriber gets.
+#[test]
+fn redis_traffic_between_servers_is_resp_at_the_application_layer() {
+    if !can_capture("capturing on lo needs root") || !support::redis_available() {
+        return;
+    }
+    let _one_at_a_time = LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let redis = support::RedisServer::start();
+    let url = redis.url();
+    let start = || {
+        let args = ["serve", "--quiet", "--tcp", "127.0.0.1:0", "--redis", &url];
+        let (child, addr, out) = support::start_listening(&args);
+        std::thread::spawn(move || for _ in out.lines() {});
+        (
+            support::KillOnDrop(child),
+            addr.trim_start_matches("tcp://").to_string(),
+        )
+    };
+    let ((_a, a), (_b, b)) = (start(), start());
+    let dir = std::env::temp_dir().join(format!("netlab-resp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = Capture::start(
+        &format!("tcp port {}", redis.port),
+        &dir.join("resp.pcapng"),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut ana = support::tcp_member(&a, Some("ana"), "lobby").await;
+        let mut bo = support::tcp_member(&b, Some("bo"), "lobby").await;
+        // Until both servers listen on Redis, a message may not cross: retry.
+        for n in 0.. {
+            let text = format!("over redis {n}");
+            ana.call(support::say(&text)).await.unwrap();
+            let crossed = tokio::time::timeout(
+                Duration::from_millis(500),
+                support::tcp_sees(&mut bo, &text),
+            )
+            .await;
+            if crossed.is_ok() {
+                break;
+            }
+            assert!(n < 40, "no message crossed Redis");
+        }
+    });
+    let file = capture.stop();
+    let values: Vec<(String, u64)> = netlab_packets(&file, &[])
+        .iter()
+        .flat_map(|p| p["layers"].as_array().cloned().unwrap_or_default())
+        .filter(|l| l["name"] == "RESP (Redis)")
+        .map(|l| {
+            let value = l["fields"][0]["display"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (value, l["osi"]["number"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    let publish = values
+        .iter()
+        .find(|(v, _)| v.starts_with("PUBLISH socket.io#/#lobby# ("))
+        .unwrap_or_else(|| panic!("no PUBLISH to the room's channel: {values:?}"));
+    assert_eq!(publish.1, 7, "RESP is an application protocol: {publish:?}");
+    assert!(
+        values
+            .iter()
+            .any(|(v, l)| v.starts_with("pmessage socket.io#/#* socket.io#/#lobby# (") && *l == 7),
+        "the subscriber's pmessage: {values:?}"
+    );
+}

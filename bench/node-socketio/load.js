@@ -7,6 +7,11 @@
 //
 //   node load.js URL RECEIVERS WINDOW WARMUP_S SECS SERVER_PID [TRANSPORT]
 //
+// URL and SERVER_PID may each be a comma-separated list (scripts/bench-cluster):
+// the receivers are spread over the URLs in turn, the sender is on the first,
+// and the server CPU is that of every PID together. With REDIS_PID set, the
+// Redis server's CPU per delivery is reported too.
+//
 // TRANSPORT is what every client (receivers and sender) uses:
 //   websocket          transports: ["websocket"] (the default)
 //   polling            transports: ["polling"], socket.io-client's own HTTP
@@ -29,12 +34,16 @@ const RECEIVERS = Number(receiversArg || 1000);
 const WINDOW = Number(windowArg || 16);
 const WARMUP = Number(warmupArg || 1);
 const SECS = Number(secsArg || 5);
-const PID = pidArg ? Number(pidArg) : null;
+const URLS = url.split(",");
+const PIDS = pidArg ? pidArg.split(",").map(Number) : [];
+const PID = PIDS.length ? PIDS[0] : null;
+const REDIS_PID = process.env.REDIS_PID ? Number(process.env.REDIS_PID) : null;
 const ROOM = "bench";
 
 const CLK_TCK = 100;
 function cpuSeconds(pid) {
   if (!pid) return null;
+  if (Array.isArray(pid)) return pid.length ? pid.reduce((sum, p) => sum + cpuSeconds(p), 0) : null;
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
@@ -61,9 +70,9 @@ function fdCount(pid) {
   }
 }
 
-function connect() {
+function connect(at = URLS[0]) {
   return new Promise((resolve, reject) => {
-    const s = io(url, opts);
+    const s = io(at, opts);
     s.once("connect", () => s.emit("join", ROOM, () => resolve(s)));
     s.once("connect_error", reject);
   });
@@ -73,7 +82,7 @@ async function main() {
   const receivers = [];
   for (let i = 0; i < RECEIVERS; i += 100) {
     const batch = [];
-    for (let j = i; j < Math.min(RECEIVERS, i + 100); j++) batch.push(connect());
+    for (let j = i; j < Math.min(RECEIVERS, i + 100); j++) batch.push(connect(URLS[j % URLS.length]));
     receivers.push(...(await Promise.all(batch)));
   }
   const sender = await connect();
@@ -104,7 +113,8 @@ async function main() {
   }
   pump();
   await new Promise((r) => setTimeout(r, WARMUP * 1000));
-  const cpu0 = cpuSeconds(PID);
+  const cpu0 = cpuSeconds(PIDS);
+  const redis0 = cpuSeconds(REDIS_PID);
   const opened0 = { ...opened };
   const own0 = process.cpuUsage();
   const t0 = now();
@@ -112,7 +122,8 @@ async function main() {
   await new Promise((r) => setTimeout(r, SECS * 1000));
   phase = "stop";
   const secs = (now() - t0) / 1e9;
-  const cpu1 = cpuSeconds(PID);
+  const cpu1 = cpuSeconds(PIDS);
+  const redis1 = cpuSeconds(REDIS_PID);
   const own = process.cpuUsage(own0);
   const requests = opened.requests - opened0.requests;
   const conns = opened.conns - opened0.conns;
@@ -131,7 +142,9 @@ async function main() {
       p50_us: q(0.5),
       p99_us: q(0.99),
       max_us: latencies.length ? latencies[latencies.length - 1] / 1000 : 0,
+      servers: URLS.length,
       server_cpu_us_per_delivery: cpu0 !== null && measured > 0 ? ((cpu1 - cpu0) * 1e6) / measured : null,
+      redis_cpu_us_per_delivery: redis0 !== null && measured > 0 ? ((redis1 - redis0) * 1e6) / measured : null,
       client_cpu_us_per_delivery: measured > 0 ? (own.user + own.system) / measured : null,
       http_requests_per_sec: requests / secs,
       tcp_connects_per_sec: conns / secs,

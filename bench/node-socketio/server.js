@@ -12,6 +12,9 @@
 // With NETLAB_SHAPE=1 a message goes out as the object netlab's /socket.io/
 // sends ({from, nick, to, text}), so both servers write the same bytes.
 //
+// REDIS_URL=redis://127.0.0.1:PORT shares rooms with the other servers on that
+// Redis through @socket.io/redis-adapter: the Node pair of scripts/bench-cluster.
+//
 // TRANSPORTS=polling,websocket serves HTTP long-polling and the upgrade too
 // (Socket.IO's own default, as netlab's /socket.io/ does); without it, only
 // WebSocket, as in scripts/bench-chat parts 1-2 and scripts/bench-replay.
@@ -48,6 +51,20 @@ io.on("connection", (socket) => {
   });
 });
 
-httpServer.listen(port, "127.0.0.1", () => {
-  console.log(`listening on ws://127.0.0.1:${httpServer.address().port}`);
+async function start() {
+  if (process.env.REDIS_URL) {
+    const { createClient } = require("redis");
+    const { createAdapter } = require("@socket.io/redis-adapter");
+    const pub = createClient({ url: process.env.REDIS_URL });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
+  httpServer.listen(port, "127.0.0.1", () => {
+    console.log(`listening on ws://127.0.0.1:${httpServer.address().port}`);
+  });
+}
+start().catch((e) => {
+  console.error(e);
+  process.exit(1);
 });

@@ -13,7 +13,7 @@ use super::flow::{FlowKey, FlowState, FlowTable, Pending};
 use super::ipv4::{self, IpProtocol};
 use super::link::{self, LinkType};
 use super::wire::{be16, MacAddr};
-use super::{arp, dns, engineio, http, icmp, ipv6, netframe, tcp, udp, websocket};
+use super::{arp, dns, engineio, http, icmp, ipv6, netframe, resp, tcp, udp, websocket};
 use crate::layers::{osi_layer, OsiLayer, Protocol, TcpIpLayer};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -995,6 +995,20 @@ impl Ctx<'_, '_> {
         }
         if self.netlab_frames(start, end) {
             self.flows.set(key, FlowState::NetlabFrames);
+            return Ok(());
+        }
+        if let Some(values) = resp::tile(b) {
+            // Redis (lesson 12): the application's bytes, each value whole.
+            for v in values {
+                let r = start + v.range.start..start + v.range.end;
+                let _ = write!(
+                    self.out.info,
+                    " RESP {}",
+                    crate::term::printable(v.summary.as_bytes(), 80)
+                );
+                self.push(0, Protocol::AppData, "RESP (Redis)", r.clone(), Value::None);
+                self.field(Protocol::AppData, "value", r, Value::Text(v.summary));
+            }
             return Ok(());
         }
         self.push(

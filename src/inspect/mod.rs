@@ -40,6 +40,7 @@ pub mod live;
 pub mod netframe;
 pub mod pcap;
 pub mod render;
+pub mod resp;
 pub mod tcp;
 pub mod udp;
 pub mod websocket;
