@@ -7,7 +7,10 @@ mod support;
 
 use netlab::chat::protocol::{ClientEvent, ServerEvent};
 use netlab::client::tcp::ChatClient;
+use netlab::client::udp::{Incoming, UdpChatClient};
 use netlab::cluster::message::Broadcast;
+use netlab::ws::client::{connect as ws_connect, ClientConfig};
+use netlab::ws::{Message as WsMessage, WebSocket};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -22,6 +25,10 @@ const QUIET: Duration = Duration::from_millis(400);
 struct Netlab {
     child: Child,
     tcp: String,
+    /// `--udp`'s address, when given.
+    udp: Option<String>,
+    /// `--http`'s address, when given.
+    http: Option<String>,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
 }
@@ -48,14 +55,21 @@ impl Netlab {
             .spawn()
             .expect("netlab runs");
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        let tcp = support::read_listening_addr(&mut out)
-            .trim_start_matches("tcp://")
-            .to_string();
+        let mut next = || {
+            let a = support::read_listening_addr(&mut out);
+            a.split_once("://")
+                .map_or(a.clone(), |(_, rest)| rest.to_string())
+        };
+        let tcp = next();
+        let udp = extra.contains(&"--udp").then(&mut next);
+        let http = extra.contains(&"--http").then(&mut next);
         let stdout = lines_of(out);
         let stderr = lines_of(BufReader::new(child.stderr.take().unwrap()));
         Netlab {
             child,
             tcp,
+            udp,
+            http,
             stdout,
             stderr,
         }
@@ -395,6 +409,138 @@ fn three_servers_deliver_exactly_what_one_server_would() {
             }
         });
     }
+}
+
+/// A WebSocket chat client on `/ws` in lobby, named `nick`.
+async fn ws_member(http: &str, nick: &str) -> WebSocket<tokio::net::TcpStream> {
+    let (mut ws, _) = ws_connect(&format!("ws://{http}/ws"), &ClientConfig::default())
+        .await
+        .unwrap();
+    for (n, ev) in [
+        json!({"event": "nick", "nick": nick, "ack": 1}),
+        json!({"event": "join", "room": "lobby", "ack": 2}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ws.send(&WsMessage::text(ev.to_string())).await.unwrap();
+        let ack = ws_next(&mut ws, |v| (v["event"] == "ack").then(|| v.clone())).await;
+        assert_eq!(
+            (ack["ack"].as_u64(), &ack["ok"]),
+            (Some(n as u64 + 1), &json!(true)),
+            "{ack}"
+        );
+    }
+    ws
+}
+
+/// The next JSON text message of `ws` that `pick` accepts.
+async fn ws_next<T>(
+    ws: &mut WebSocket<tokio::net::TcpStream>,
+    pick: impl Fn(&Value) -> Option<T>,
+) -> T {
+    loop {
+        let m = tokio::time::timeout(PATIENCE, ws.recv())
+            .await
+            .expect("in time")
+            .unwrap()
+            .expect("open");
+        if let WsMessage::Text(t) = m {
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if let Some(x) = pick(&v) {
+                return x;
+            }
+        }
+    }
+}
+
+/// The next message text a UDP client receives.
+async fn udp_text(c: &mut UdpChatClient) -> String {
+    loop {
+        let got = tokio::time::timeout(PATIENCE, c.recv())
+            .await
+            .expect("in time")
+            .unwrap();
+        for inc in got {
+            if let Incoming::Event(ServerEvent::Message { text, .. }) = inc {
+                return text;
+            }
+        }
+    }
+}
+
+/// TCP and UDP clients on one server, WebSocket and Socket.IO clients on the
+/// other: each one's message reaches all three others, across Redis or not.
+#[test]
+fn every_transport_crosses_redis() {
+    if !redis_available() || !node_module_available("socket.io-client") {
+        return;
+    }
+    let redis = RedisServer::start();
+    let a = Netlab::start(&redis, &["--udp", "127.0.0.1:0"]);
+    let b = Netlab::start(&redis, &["--http", "127.0.0.1:0"]);
+    subscribed(&redis, 2);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut sio = Script::start("sio_chat.js", &[b.http.as_deref().unwrap(), "default"]);
+    sio.expect("ready");
+    let (mut tina, _) = rt.block_on(member(&a.tcp, "tina", &["lobby"]));
+    let mut uma = rt.block_on(async {
+        let mut c = UdpChatClient::connect(a.udp.as_deref().unwrap())
+            .await
+            .unwrap();
+        c.call(ClientEvent::Nick { nick: "uma".into() })
+            .await
+            .unwrap();
+        c.call(ClientEvent::Join {
+            room: "lobby".into(),
+            since: None,
+        })
+        .await
+        .unwrap();
+        c
+    });
+    let mut wes = rt.block_on(ws_member(b.http.as_deref().unwrap(), "wes"));
+    let ws_text =
+        |v: &Value| (v["event"] == "message").then(|| v["text"].as_str().unwrap().to_string());
+
+    rt.block_on(tina.call(message(&["lobby"], &[], "from tcp")))
+        .unwrap();
+    assert_eq!(sio.expect("message")["text"], "from tcp");
+    rt.block_on(async {
+        assert_eq!(udp_text(&mut uma).await, "from tcp");
+        assert_eq!(ws_next(&mut wes, ws_text).await, "from tcp");
+    });
+
+    sio.send(r#"{"say":"from socket.io"}"#);
+    rt.block_on(async {
+        assert_eq!(texts(&mut tina, 1).await, ["from socket.io"]);
+        assert_eq!(udp_text(&mut uma).await, "from socket.io");
+        assert_eq!(ws_next(&mut wes, ws_text).await, "from socket.io");
+    });
+
+    rt.block_on(wes.send(&WsMessage::text(
+        json!({"event": "message", "to": ["lobby"], "text": "from ws"}).to_string(),
+    )))
+    .unwrap();
+    assert_eq!(sio.expect("message")["text"], "from ws");
+    rt.block_on(async {
+        assert_eq!(texts(&mut tina, 1).await, ["from ws"]);
+        assert_eq!(udp_text(&mut uma).await, "from ws");
+    });
+
+    rt.block_on(uma.call(message(&["lobby"], &[], "from udp")))
+        .unwrap();
+    let m = sio.expect("message");
+    assert_eq!(
+        (&m["text"], &m["nick"]),
+        (&json!("from udp"), &json!("uma")),
+        "{m}"
+    );
+    rt.block_on(async {
+        assert_eq!(texts(&mut tina, 1).await, ["from udp"]);
+        assert_eq!(ws_next(&mut wes, ws_text).await, "from udp");
+    });
+    sio.send(r#"{"quit":true}"#);
 }
 
 #[test]
