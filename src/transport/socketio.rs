@@ -486,7 +486,7 @@ fn deliver(s: &mut Socket, batch: Batch, out: &EngineSender) -> bool {
             // the pid now stands for the rotated token.
             rotate(s, e);
         }
-        if let Some(o) = s.translator.packet(e) {
+        if let Some(o) = s.translator.packet_shared(e) {
             send(out, o);
         }
     }

@@ -141,6 +141,33 @@ impl Translator {
         }
     }
 
+    /// [`Translator::packet`] for an event the hub encoded once for many
+    /// receivers: on a socket that keeps no offsets or ack requests the
+    /// packet depends only on the event and the namespace, so each worker
+    /// thread translates it once and hands every other receiver a copy.
+    /// The cache holds a clone of `json`, so its address cannot be reused by
+    /// another event while it is cached.
+    pub fn packet_shared(&mut self, json: &Bytes) -> Option<Outgoing> {
+        if !matches!(self.recorded, Recorded::Plain) {
+            return self.packet(json);
+        }
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(Bytes, String, Option<Outgoing>)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            if let Some((b, nsp, out)) = last.as_ref() {
+                if b.as_ptr() == json.as_ptr() && b.len() == json.len() && *nsp == self.nsp {
+                    return out.clone();
+                }
+            }
+            let out = self.packet(json);
+            *last = Some((json.clone(), self.nsp.clone(), out.clone()));
+            out
+        })
+    }
+
     /// A native hub event as the packet the client receives (`None`: not an
     /// event at all).
     pub fn packet(&mut self, json: &[u8]) -> Option<Outgoing> {
@@ -412,6 +439,28 @@ mod tests {
 
     fn plain(nsp: &str) -> Translator {
         Translator::new(nsp, Recorded::Plain)
+    }
+
+    #[test]
+    fn a_shared_event_is_translated_once_per_thread_and_per_namespace() {
+        let hello = Bytes::from_static(br#"{"event":"message","nick":"ana","text":"hi"}"#);
+        let bye = Bytes::from(br#"{"event":"message","nick":"ana","text":"bye"}"#.to_vec());
+        let (mut a, mut b, mut admin) = (plain("/"), plain("/"), plain("/admin"));
+        let first = a.packet_shared(&hello).unwrap().text;
+        assert_eq!(first, r#"2["message",{"nick":"ana","text":"hi"}]"#);
+        assert_eq!(b.packet_shared(&hello).unwrap().text, first);
+        // Another namespace, another event: translated anew.
+        assert_eq!(
+            admin.packet_shared(&hello).unwrap().text,
+            r#"2/admin,["message",{"nick":"ana","text":"hi"}]"#
+        );
+        assert_eq!(
+            a.packet_shared(&bye).unwrap().text,
+            r#"2["message",{"nick":"ana","text":"bye"}]"#
+        );
+        // A socket that keeps offsets never shares: each gets its own offset.
+        let mut o = offsets(&["lobby"]);
+        assert_eq!(o.packet_shared(&hello), o.packet(&hello));
     }
 
     fn offsets(rooms: &[&str]) -> Translator {
