@@ -203,9 +203,13 @@ pub const LESSONS: &[Lesson] = &[
         number: 12,
         dir: "12-many-servers",
         title: "Many servers: rooms across machines over Redis",
-        text: None,
-        examples: &[],
-        exercise: None,
+        text: Some(include_str!("../lessons/12-many-servers/README.md")),
+        examples: &["12_many_servers"],
+        exercise: Some(Exercise {
+            task: "the channel a broadcast goes on, MessagePack string and array headers, and which local members a broadcast from another server reaches",
+            hint: "Channels: how many rooms make a room worth a channel of its own, and what does a server with nobody in that room gain from it? MessagePack: the spec's \"str format family\" and \"array format family\" tables: the first byte says the type, and holds the length too while it fits (31 bytes for a string, 15 items for an array); past that a type byte and a 1-, 2- or 4-byte big-endian length, the smallest that holds it — and a string's length is in bytes, not characters. Recipients: what did this server already do with a broadcast it published itself, before Redis handed it back? The rest is lesson 04's recipients with nobody to skip; an id room is only someone here if that connection is connected here.",
+            original: include_str!("../lessons/12-many-servers/exercise.rs"),
+        }),
     },
 ];
 

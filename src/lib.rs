@@ -21,7 +21,7 @@
 //! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |
 //! | [`web`], [`web::socketio`], [`transport::ws`], [`transport::socketio`] | 10 | chat in the browser: the page, the HTTP server, the Origin check, the hub over WebSocket and over Socket.IO |
 //! | [`inspect`] | 11 | the packet inspector: wire views per protocol, every byte labelled with its layer |
-//! | [`cluster`], [`transport::redis`] | 12 | many servers, one chat: rooms across processes over Redis, wire-compatible with Socket.IO's Redis adapter |
+//! | [`cluster`], [`transport::redis`], [`lab::redis`] | 12 | many servers, one chat: rooms across processes over Redis, wire-compatible with Socket.IO's Redis adapter |
 //!
 //! Supporting modules: [`guard`] (what every server bounds across all its
 //! connections: memory, connections per address, timeouts, accept failures),

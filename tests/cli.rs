@@ -195,6 +195,20 @@ fn tour_runs_every_step_for_real() {
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
+    // Lesson 12: a broadcast crosses Redis, or the step says why it cannot.
+    if support::redis_available() {
+        for line in [
+            "bo (on server B) got [lobby] ana: hello from server A",
+            "it crossed as PUBLISH socket.io#/#lobby# <",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
+    } else {
+        assert!(
+            text.contains("skipped: redis-server is not installed here"),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -2,7 +2,11 @@
 //! them with `cargo run --example NAME` (the list is the course's own,
 //! `netlab::course::LESSONS`). Examples that check their own claims — such as
 //! `10_socketio`, which drives a real Socket.IO conversation — fail here when a
-//! claim breaks.
+//! claim breaks. Examples that need a peer program (`12_many_servers` needs
+//! `redis-server`) are skipped loudly where it is missing, and fail there
+//! under `NETLAB_INTEROP=1`, like the interop tests.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -43,9 +47,23 @@ fn build_examples() -> PathBuf {
     target.join("debug").join("examples")
 }
 
+/// The peer program an example needs, if any, and whether it is here
+/// (a loud SKIPPED line, or a failure under `NETLAB_INTEROP=1`, when not).
+fn peer_missing(name: &str) -> bool {
+    match name {
+        "12_many_servers" => !support::redis_available(),
+        _ => false,
+    }
+}
+
 /// Runs one example from the crate root with no input, killing it at the deadline.
 fn run(dir: &Path, name: &str) -> Output {
-    let mut child = Command::new(dir.join(name))
+    run_with(name, &mut Command::new(dir.join(name)))
+}
+
+/// Runs `cmd` (the example `name`, set up by the caller) like [`run`].
+fn run_with(name: &str, cmd: &mut Command) -> Output {
+    let mut child = cmd
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -69,6 +87,9 @@ fn every_lesson_example_runs_to_the_end() {
     let mut ran = 0;
     for lesson in netlab::course::LESSONS {
         for name in lesson.examples {
+            if peer_missing(name) {
+                continue;
+            }
             let out = run(dir, name);
             assert!(
                 out.status.success(),
@@ -82,7 +103,15 @@ fn every_lesson_example_runs_to_the_end() {
             ran += 1;
         }
     }
-    assert!(ran >= 14, "only {ran} examples are listed in the course");
+    let listed: usize = netlab::course::LESSONS
+        .iter()
+        .map(|l| l.examples.len())
+        .sum();
+    assert!(
+        listed >= 15,
+        "only {listed} examples are listed in the course"
+    );
+    assert!(ran >= 14, "only {ran} examples ran");
 }
 
 /// The Socket.IO example shows the packets lesson 10 describes, as hand-written here.
@@ -141,5 +170,59 @@ fn missed_events_shows_the_loss_then_the_exact_replay() {
     assert!(
         stdout.contains("resumed: 3 missed events follow"),
         "part 2 shows the replay: {stdout}"
+    );
+}
+
+/// Lesson 12's example shows the problem (two servers, two lobbies), then
+/// the fix (a broadcast crossing Redis both ways) and its bytes, dissected.
+#[test]
+fn many_servers_shows_two_lobbies_then_one_and_the_bytes_between() {
+    if peer_missing("12_many_servers") {
+        return;
+    }
+    let out = run(built_examples(), "12_many_servers");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the example's own claims failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "bo heard nothing in 300ms: two rooms that happen to share a name",
+        "bo got [lobby] ana: hello from A",
+        "✓ it crossed",
+        "PUBLISH socket.io#/#lobby# <",
+        "fixarray, 3 items   ← [uid, packet, opts]",
+        "d9 20 ",
+        "str 8, 32 bytes",
+        "ana (on A) got \"hi ana, from B\"",
+        "stopped.",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}
+
+/// Without `redis-server` on PATH, lesson 12's example says how to get one
+/// and exits non-zero (it never pretends).
+#[test]
+fn many_servers_without_redis_says_how_to_install_it() {
+    let dir = built_examples();
+    let empty = std::env::temp_dir().join(format!("netlab-no-path-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = run_with(
+        "12_many_servers",
+        Command::new(dir.join("12_many_servers")).env("PATH", &empty),
+    );
+    let _ = std::fs::remove_dir(&empty);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "it must fail without Redis: {stderr}"
+    );
+    assert!(
+        stderr.contains("redis-server")
+            && stderr.contains("apt install redis-server")
+            && stderr.contains("scripts/install-peers"),
+        "it says how to get Redis: {stderr}"
     );
 }

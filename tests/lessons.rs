@@ -89,3 +89,40 @@ mod lesson_10 {
     }
     include!("../lessons/10-browser-socketio/tests.rs");
 }
+
+mod lesson_12 {
+    mod subject {
+        use netlab::chat::id::ConnId;
+        use netlab::chat::rooms::Target;
+        use netlab::chat::routing::recipients;
+        pub use netlab::chat::routing::Table;
+        use netlab::cluster::message::{Broadcast, Channels};
+        pub use netlab::cluster::msgpack::{write_array_header, write_str};
+        use std::collections::BTreeSet;
+
+        /// The library's channel naming (`Channels::for_rooms`) as the
+        /// exercise's free function.
+        pub fn channel_for(key: &str, nsp: &str, rooms: &[String]) -> String {
+            Channels::new(key, nsp).for_rooms(rooms)
+        }
+
+        /// What `transport::redis` does with a broadcast from Redis (its own
+        /// uid skipped, the rest delivered as `Target::only_local`), on
+        /// lesson 04's table instead of the hub's.
+        pub fn local_recipients(
+            me: &str,
+            b: &Broadcast,
+            table: &Table,
+            connected: &[ConnId],
+        ) -> BTreeSet<ConnId> {
+            if b.uid == me {
+                return BTreeSet::new();
+            }
+            let target = Target::rooms(b.rooms.clone())
+                .except_rooms(b.except.clone())
+                .only_local();
+            recipients(table, connected, &target)
+        }
+    }
+    include!("../lessons/12-many-servers/tests.rs");
+}

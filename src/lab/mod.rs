@@ -16,10 +16,14 @@
 //! [`scenario`] names the four experiments and runs one on the simulated wire;
 //! [`plot`] draws sequence number against arrival time (SVG and terminal);
 //! [`show`] prints a scenario's table, plot and takeaway in the terminal.
+//!
+//! One bench belongs to lesson 12: [`redis`] starts a throwaway
+//! `redis-server` for its example and its tour step.
 
 pub mod netns;
 pub mod plot;
 pub mod progress;
+pub mod redis;
 pub mod report;
 pub mod scenario;
 pub mod show;

@@ -6,6 +6,7 @@
 //! it does and returns an error if what it shows did not actually happen.
 
 mod chat;
+mod cluster;
 mod inspect;
 mod missed;
 mod reliable;
@@ -109,6 +110,11 @@ pub const STEPS: &[Step] = &[
         title: "Every byte of the tour's own traffic, labelled with its layer",
         lesson: 11,
         run: || Box::pin(inspect::own_traffic_by_layer()),
+    },
+    Step {
+        title: "Many servers, one room: a broadcast crosses Redis to the other server",
+        lesson: 12,
+        run: || Box::pin(cluster::rooms_across_servers()),
     },
 ];
 
