@@ -93,7 +93,6 @@ mod lesson_10 {
 mod lesson_12 {
     mod subject {
         use netlab::chat::id::ConnId;
-        use netlab::chat::rooms::Target;
         use netlab::chat::routing::recipients;
         pub use netlab::chat::routing::Table;
         use netlab::cluster::message::{Broadcast, Channels};
@@ -106,22 +105,16 @@ mod lesson_12 {
             Channels::new(key, nsp).for_rooms(rooms)
         }
 
-        /// What `transport::redis` does with a broadcast from Redis (its own
-        /// uid skipped, the rest delivered as `Target::only_local`), on
-        /// lesson 04's table instead of the hub's.
+        /// What `transport::redis` does with a broadcast from Redis
+        /// (`Broadcast::local_target`), on lesson 04's table instead of the hub's.
         pub fn local_recipients(
             me: &str,
             b: &Broadcast,
             table: &Table,
             connected: &[ConnId],
         ) -> BTreeSet<ConnId> {
-            if b.uid == me {
-                return BTreeSet::new();
-            }
-            let target = Target::rooms(b.rooms.clone())
-                .except_rooms(b.except.clone())
-                .only_local();
-            recipients(table, connected, &target)
+            b.local_target(me)
+                .map_or_else(BTreeSet::new, |t| recipients(table, connected, &t))
         }
     }
     include!("../lessons/12-many-servers/tests.rs");

@@ -25,6 +25,7 @@
 //! ([`RequestType`]) and a `requestId` that the answers repeat.
 
 use super::msgpack::{self, MsgpackError};
+use crate::chat::rooms::Target;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
@@ -194,6 +195,18 @@ impl Broadcast {
         msgpack::write_str("flags", &mut out);
         msgpack::write_map_header(0, &mut out);
         out
+    }
+
+    /// Who on server `me` gets this broadcast: its rooms minus its except,
+    /// this server's connections only (what arrived from Redis never goes
+    /// back out); `None` when `me` published it itself (it delivered then).
+    pub fn local_target(&self, me: &str) -> Option<Target> {
+        (self.uid != me).then(|| Target {
+            rooms: self.rooms.clone(),
+            except: self.except.clone(),
+            skip: None,
+            local: true,
+        })
     }
 
     /// Reads a broadcast from a message of at most `max` bytes.

@@ -552,17 +552,11 @@ impl Link {
 
     fn on_broadcast(&self, server: &ChatServer, payload: &[u8]) -> Result<(), MessageError> {
         let b = Broadcast::decode(payload, self.max_message)?;
-        if b.uid == self.uid || b.nsp != NAMESPACE {
+        let Some(target) = b.local_target(&self.uid).filter(|_| b.nsp == NAMESPACE) else {
             return Ok(());
-        }
+        };
         let native = native_of_data(&b.data)
             .ok_or(MessageError::Shape("data is [event name, ...arguments]"))?;
-        let target = Target {
-            rooms: b.rooms,
-            except: b.except,
-            skip: None,
-            local: true,
-        };
         server.emit(&target, ServerEvent::Relayed(Relayed(native)));
         ClusterStats::count(&self.stats.received);
         Ok(())
