@@ -20,7 +20,6 @@
 //!
 //! The example checks its own claims and panics if one is false.
 
-use futures_util::StreamExt;
 use netlab::chat::protocol::{ClientEvent, ServerEvent};
 use netlab::client::tcp::{AckOutcome, ChatClient};
 use netlab::cluster::message::Broadcast;
@@ -31,7 +30,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 /// A hang is a failed claim, not a frozen example.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -103,8 +101,10 @@ async fn two_servers_alone() {
 /// Part 2: the same, each server linked to Redis.
 async fn two_servers_over_redis(url: &str) {
     println!("\n== Part 2: the same two servers, sharing a Redis ==");
-    let (spy_tx, mut spy) = mpsc::unbounded_channel();
-    listen_to_broadcasts(url, spy_tx).await;
+    // A spy subscribed to every broadcast channel (netlab::lab::redis::spy).
+    let mut spy = netlab::lab::redis::spy(url, BROADCAST_PATTERN)
+        .await
+        .expect("Redis answers a PSUBSCRIBE");
     let a = start_server(Some(url)).await;
     let b = start_server(Some(url)).await;
     let (uid_a, uid_b) = (a.uid(), b.uid());
@@ -254,29 +254,6 @@ async fn start_server(redis: Option<&str>) -> Server {
     let addr = listener.local_addr().expect("bound").to_string();
     tokio::spawn(tcp::serve(listener, server));
     Server { addr, cluster }
-}
-
-/// A third Redis connection, subscribed to every broadcast channel: it
-/// passes on (channel, payload) of everything published there.
-async fn listen_to_broadcasts(url: &str, to: mpsc::UnboundedSender<(String, Vec<u8>)>) {
-    let client = redis::Client::open(url).expect("a Redis URL");
-    let mut pubsub = client.get_async_pubsub().await.expect("Redis answers");
-    pubsub
-        .psubscribe(BROADCAST_PATTERN)
-        .await
-        .expect("PSUBSCRIBE works");
-    tokio::spawn(async move {
-        let mut messages = pubsub.into_on_message();
-        while let Some(m) = messages.next().await {
-            let item = (
-                m.get_channel_name().to_string(),
-                m.get_payload_bytes().to_vec(),
-            );
-            if to.send(item).is_err() {
-                break;
-            }
-        }
-    });
 }
 
 /// A client named `nick` on `addr`, in `lobby`.

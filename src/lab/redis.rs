@@ -160,3 +160,34 @@ impl Drop for ScratchRedis {
         self.stop();
     }
 }
+
+/// One message heard on a subscribed channel: its channel and its bytes.
+pub type Heard = (String, Vec<u8>);
+
+/// Subscribes to the channels matching `pattern` (`PSUBSCRIBE`, e.g. the
+/// adapter's `socket.io#/#*`) and hands every message published there to
+/// the receiver, in order: a spy on what the servers say to each other.
+/// Returns once the subscription is in place.
+pub async fn spy(
+    url: &str,
+    pattern: &str,
+) -> Result<tokio::sync::mpsc::UnboundedReceiver<Heard>, redis::RedisError> {
+    use futures_util::StreamExt;
+    let client = redis::Client::open(url)?;
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.psubscribe(pattern).await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = pubsub.into_on_message();
+        while let Some(m) = messages.next().await {
+            let heard = (
+                m.get_channel_name().to_string(),
+                m.get_payload_bytes().to_vec(),
+            );
+            if tx.send(heard).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(rx)
+}

@@ -10,11 +10,9 @@ use crate::cluster::message::Broadcast;
 use crate::lab::redis::{ScratchRedis, ScratchRedisError, HOW_TO_INSTALL};
 use crate::transport::redis::{Cluster, RedisConfig};
 use crate::transport::{tcp, ChatServer, ServerConfig};
-use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 /// How long the tour waits for a step to happen before calling it failed.
 const WAIT: Duration = Duration::from_secs(5);
@@ -50,7 +48,9 @@ pub async fn rooms_across_servers() -> Result<(), TourError> {
         redis.port()
     ));
     let url = redis.url();
-    let mut spy = listen_to_broadcasts(&url).await?;
+    let mut spy = crate::lab::redis::spy(&url, BROADCAST_PATTERN)
+        .await
+        .map_err(fail)?;
     let (a_addr, a) = linked_server(&url).await?;
     let (b_addr, b) = linked_server(&url).await?;
     let deadline = Instant::now() + WAIT;
@@ -152,28 +152,4 @@ async fn member(addr: &str, nick: &str) -> Result<ChatClient, TourError> {
     .await
     .map_err(fail)?;
     Ok(c)
-}
-
-/// A third Redis connection subscribed to every broadcast channel, passing
-/// on (channel, payload) of what is published there.
-async fn listen_to_broadcasts(
-    url: &str,
-) -> Result<mpsc::UnboundedReceiver<(String, Vec<u8>)>, TourError> {
-    let client = redis::Client::open(url).map_err(fail)?;
-    let mut pubsub = client.get_async_pubsub().await.map_err(fail)?;
-    pubsub.psubscribe(BROADCAST_PATTERN).await.map_err(fail)?;
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut messages = pubsub.into_on_message();
-        while let Some(m) = messages.next().await {
-            let item = (
-                m.get_channel_name().to_string(),
-                m.get_payload_bytes().to_vec(),
-            );
-            if tx.send(item).is_err() {
-                break;
-            }
-        }
-    });
-    Ok(rx)
 }
