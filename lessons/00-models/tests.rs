@@ -1,5 +1,5 @@
 // Lesson 00 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/00-models/exercise.rs), inside a
+// and exercises/tests/lesson_00.rs (against your lessons/00-models/exercise.rs), inside a
 // module where `subject` is the code under test.
 
 use self::subject::{field_layer, osi_layer, tcpip_layer};

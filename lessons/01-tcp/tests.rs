@@ -1,5 +1,5 @@
 // Lesson 01 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/01-tcp/exercise.rs), inside a
+// and exercises/tests/lesson_01.rs (against your lessons/01-tcp/exercise.rs), inside a
 // module where `subject` is the code under test.
 
 use self::subject::{read_exact, write_all};

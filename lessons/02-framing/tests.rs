@@ -1,5 +1,5 @@
 // Lesson 02 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/02-framing/exercise.rs), inside
+// and exercises/tests/lesson_02.rs (against your lessons/02-framing/exercise.rs), inside
 // a module where `subject` is the code under test.
 
 use self::subject::{decode_frame, encode_frame};

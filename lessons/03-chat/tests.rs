@@ -1,5 +1,5 @@
 // Lesson 03 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/03-chat/exercise.rs), inside
+// and exercises/tests/lesson_03.rs (against your lessons/03-chat/exercise.rs), inside
 // a module where `subject` is the code under test.
 
 use self::subject::{event_header, everyone};

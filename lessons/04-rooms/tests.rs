@@ -1,5 +1,5 @@
 // Lesson 04 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/04-rooms/exercise.rs), inside
+// and exercises/tests/lesson_04.rs (against your lessons/04-rooms/exercise.rs), inside
 // a module where `subject` is the code under test.
 
 use self::subject::{disconnect, join, leave, recipients, Table};

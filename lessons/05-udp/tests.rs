@@ -1,5 +1,5 @@
 // Lesson 05 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/05-udp/exercise.rs), inside a
+// and exercises/tests/lesson_05.rs (against your lessons/05-udp/exercise.rs), inside a
 // module where `subject` is the code under test.
 
 use self::subject::ReceiveTracker;

@@ -1,5 +1,5 @@
 // Lesson 06 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/06-tcp-vs-udp/exercise.rs),
+// and exercises/tests/lesson_06.rs (against your lessons/06-tcp-vs-udp/exercise.rs),
 // inside a module where `subject` is the code under test.
 
 use self::subject::{fraction_lost, interarrival_jitter, next_jitter};

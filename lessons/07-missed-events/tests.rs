@@ -1,5 +1,5 @@
 // Lesson 07 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/07-missed-events/exercise.rs),
+// and exercises/tests/lesson_07.rs (against your lessons/07-missed-events/exercise.rs),
 // inside a module where `subject` is the code under test.
 
 use self::subject::{Offer, ReorderBuffer, RtoConfig, RtoEstimator};

@@ -1,5 +1,5 @@
 // Lesson 08 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/08-websocket-handshake/exercise.rs),
+// and exercises/tests/lesson_08.rs (against your lessons/08-websocket-handshake/exercise.rs),
 // inside a module where `subject` is the code under test.
 
 use self::subject::{accept_key, token_list_contains};

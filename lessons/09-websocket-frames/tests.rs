@@ -1,5 +1,5 @@
 // Lesson 09 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/09-websocket-frames/exercise.rs),
+// and exercises/tests/lesson_09.rs (against your lessons/09-websocket-frames/exercise.rs),
 // inside a module where `subject` is the code under test.
 
 use self::subject::{apply_mask, decode_header, encode_header};

@@ -1,5 +1,5 @@
 // Lesson 10 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/10-browser-socketio/exercise.rs),
+// and exercises/tests/lesson_10.rs (against your lessons/10-browser-socketio/exercise.rs),
 // inside a module where `subject` is the code under test.
 //
 // The expected bytes are written out by hand from the engine.io-protocol v4

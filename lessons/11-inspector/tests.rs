@@ -1,5 +1,5 @@
 // Lesson 11 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/11-inspector/exercise.rs).
+// and exercises/tests/lesson_11.rs (against your lessons/11-inspector/exercise.rs).
 // Every expected value below was decoded by hand from the bytes.
 
 use self::subject::{decode_ipv4, flag_names, layer_at};

@@ -1,5 +1,5 @@
 // Lesson 12 — the grader. Included by tests/lessons.rs (against the library)
-// and tests/exercises.rs (against your lessons/12-many-servers/exercise.rs),
+// and exercises/tests/lesson_12.rs (against your lessons/12-many-servers/exercise.rs),
 // inside a module where `subject` is the code under test.
 //
 // The expected channels and bytes come from outside: the channel names of

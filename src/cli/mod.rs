@@ -6,7 +6,7 @@
 //!
 //! | file | commands |
 //! |---|---|
-//! | `course.rs` | `netlab lessons`, `netlab lesson NN`, `netlab check [NN]` |
+//! | `course.rs` | `netlab lessons`, `lesson NN`, `check [NN]`, `watch`, `hint NN`, `reset NN`, `predict NN` |
 //! | `guard.rs` | the flags every stream server shares: `--frame-timeout`, `--idle-timeout`, `--max-memory`, `--max-per-ip` |
 //! | `layers.rs` | `netlab layers` |
 //! | `tcp.rs` | `netlab tcp echo`, `netlab tcp send` |
@@ -95,12 +95,63 @@ pub enum Command {
     },
     /// Grade your exercise for a lesson (all exercises when no number is given).
     #[command(
-        after_help = "Runs `cargo test --features exercises --test exercises` on lessons/NN-*/exercise.rs.\n\nExamples:\n  netlab check 02\n  netlab check"
+        after_help = "Compiles lessons/NN-*/exercise.rs with its grader (cargo test -p netlab-exercises --test lesson_NN), then shows the first failing test, a summary line and a nudge.\n\nExamples:\n  netlab check 02\n  netlab check\n  netlab check 02 --json"
     )]
     Check {
         /// The lesson number; omit to check every exercise.
         #[arg(value_name = "NN")]
         number: Option<u8>,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Stop a grader that runs longer than this (a loop that never ends), e.g. 60s.
+        #[arg(long, default_value = "60s", value_parser = crate::units::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Check your current exercise on every save, and move on when it passes.
+    #[command(
+        after_help = "Keys: h next hint · r check again · n next lesson · q or Ctrl-C quit.\n\nExamples:\n  netlab watch\n  netlab watch 02\n  netlab watch --poll        (where file notifications don't work, e.g. some network drives)"
+    )]
+    Watch {
+        /// The lesson to start with; default: the first exercise not passed yet.
+        #[arg(value_name = "NN")]
+        number: Option<u8>,
+        /// Compare the file every half second instead of waiting for notifications.
+        #[arg(long)]
+        poll: bool,
+        /// Stop a grader that runs longer than this, e.g. 60s.
+        #[arg(long, default_value = "60s", value_parser = crate::units::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Show the next hint for a lesson's exercise (each call gives one more).
+    #[command(after_help = "Hints go from a question, to where to read, to the approach — never the code.\n\nExamples:\n  netlab hint 02\n  netlab hint 02 --all")]
+    Hint {
+        /// The lesson number.
+        #[arg(value_name = "NN")]
+        number: u8,
+        /// Show every hint given so far again, without a new one.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Put a lesson's exercise back as shipped (your version is kept as exercise.rs.bak).
+    #[command(after_help = "Examples:\n  netlab reset 02\n  netlab reset 02 --yes")]
+    Reset {
+        /// The lesson number.
+        #[arg(value_name = "NN")]
+        number: u8,
+        /// Don't ask first.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Answer a lesson's questions first, then run its experiment and see which predictions held.
+    #[command(after_help = "Examples:\n  netlab predict 05\n  netlab predict 05 --answers b,a")]
+    Predict {
+        /// The lesson number.
+        #[arg(value_name = "NN")]
+        number: u8,
+        /// Your answers as letters, one per question, instead of being asked.
+        #[arg(long, value_delimiter = ',')]
+        answers: Vec<String>,
     },
     /// Draw the OSI and TCP/IP models side by side, with protocols placed (lesson 00).
     #[command(after_help = "Examples:\n  netlab layers\n  netlab layers --json")]
@@ -160,7 +211,19 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Lessons { json } => course::lessons(json),
         Command::Lesson { number } => course::lesson(number),
-        Command::Check { number } => course::check(number),
+        Command::Check {
+            number,
+            json,
+            timeout,
+        } => course::check(number, json, timeout),
+        Command::Watch {
+            number,
+            poll,
+            timeout,
+        } => course::watch(number, poll, timeout),
+        Command::Hint { number, all } => course::hint(number, all),
+        Command::Reset { number, yes } => course::reset(number, yes),
+        Command::Predict { number, answers } => course::predict(number, answers),
         Command::Layers { json } => layers::run(json),
         Command::Tcp(cmd) => tcp::run(cmd),
         Command::Serve(args) => serve::run(args),
