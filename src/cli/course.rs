@@ -63,7 +63,10 @@ pub(super) fn lessons(json: bool) -> CliResult {
         }
     }
     anstream::println!();
-    let exercises: Vec<&Lesson> = course::LESSONS.iter().filter(|l| l.exercise.is_some()).collect();
+    let exercises: Vec<&Lesson> = course::LESSONS
+        .iter()
+        .filter(|l| l.exercise.is_some())
+        .collect();
     let passed = exercises
         .iter()
         .filter(|l| progress::status(root.as_deref(), l) == ExerciseStatus::Passed)
@@ -283,7 +286,11 @@ pub(super) fn hint(number: u8, all: bool) -> CliResult {
     let mut kept = Progress::load(&root);
     let entry = kept.lesson_mut(l);
     let already = entry.hints_shown.min(list.len());
-    let upto = if all { already.max(1) } else { (already + 1).min(list.len()) };
+    let upto = if all {
+        already.max(1)
+    } else {
+        (already + 1).min(list.len())
+    };
     entry.hints_shown = entry.hints_shown.max(upto);
     kept.save(&root)?;
     for (i, h) in list.iter().enumerate().take(upto) {
@@ -306,7 +313,11 @@ pub(super) fn hint(number: u8, all: bool) -> CliResult {
     } else if upto < list.len() {
         anstream::println!(
             "{}",
-            term::dim(format!("Ask again for hint {} of {}.", upto + 1, list.len()))
+            term::dim(format!(
+                "Ask again for hint {} of {}.",
+                upto + 1,
+                list.len()
+            ))
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -316,9 +327,13 @@ pub(super) fn reset(number: u8, yes: bool) -> CliResult {
     let root = root()?;
     let l = with_exercise(number)?;
     let file = course::exercise_path(&root, l);
-    let blob = progress::shipped_blob(l).ok_or("this build has no record of the shipped exercise")?;
+    let blob =
+        progress::shipped_blob(l).ok_or("this build has no record of the shipped exercise")?;
     if progress::status(Some(&root), l) == ExerciseStatus::NotStarted {
-        anstream::println!("lessons/{}/exercise.rs is already as shipped; nothing to do.", l.dir);
+        anstream::println!(
+            "lessons/{}/exercise.rs is already as shipped; nothing to do.",
+            l.dir
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if !yes {
@@ -339,7 +354,9 @@ pub(super) fn reset(number: u8, yes: bool) -> CliResult {
     }
     let shipped = shipped_content(&root, blob)?;
     if progress::blob_id(&shipped) != blob {
-        return Err(format!("git gave content that is not blob {blob}; nothing was changed").into());
+        return Err(
+            format!("git gave content that is not blob {blob}; nothing was changed").into(),
+        );
     }
     std::fs::copy(&file, file.with_extension("rs.bak"))?;
     std::fs::write(&file, shipped)?;
@@ -357,7 +374,9 @@ fn shipped_content(root: &Path, blob: &str) -> Result<Vec<u8>, Box<dyn Error>> {
         .current_dir(root)
         .args(["cat-file", "blob", blob])
         .output()
-        .map_err(|e| format!("netlab reset restores the shipped file with git, which could not run: {e}"))?;
+        .map_err(|e| {
+            format!("netlab reset restores the shipped file with git, which could not run: {e}")
+        })?;
     if !out.status.success() {
         return Err(format!(
             "git does not have the shipped exercise (blob {blob}): is this a git clone of netlab? {}",
@@ -397,14 +416,22 @@ pub(super) fn predict(number: u8, answers: Vec<String>) -> CliResult {
             anstream::println!("   {}) {choice}", predict::letter(c));
         }
         let pick = match answers.get(i) {
-            Some(a) => predict::choice_of(a, q.choices.len())
-                .ok_or_else(|| format!("answer {:?} for question {} is not one of its letters", a, i + 1))?,
+            Some(a) => predict::choice_of(a, q.choices.len()).ok_or_else(|| {
+                format!(
+                    "answer {:?} for question {} is not one of its letters",
+                    a,
+                    i + 1
+                )
+            })?,
             None => ask_choice(q.choices.len())?,
         };
         chosen.push(pick);
     }
     let mut kept = Progress::load(&root);
-    kept.lesson_mut(l).predictions = chosen.iter().map(|&c| predict::letter(c).to_string()).collect();
+    kept.lesson_mut(l).predictions = chosen
+        .iter()
+        .map(|&c| predict::letter(c).to_string())
+        .collect();
     kept.save(&root)?;
 
     anstream::println!();
@@ -470,7 +497,10 @@ fn ask_choice(count: usize) -> Result<usize, Box<dyn Error>> {
 
 fn experiment_line(p: &Predictions) -> String {
     match &p.experiment.example {
-        Some(ex) => format!("cargo run --release --example {ex} -- {}", p.experiment.args.join(" ")),
+        Some(ex) => format!(
+            "cargo run --release --example {ex} -- {}",
+            p.experiment.args.join(" ")
+        ),
         None => format!("netlab {}", p.experiment.netlab.join(" ")),
     }
 }
@@ -479,7 +509,9 @@ fn experiment_line(p: &Predictions) -> String {
 fn run_experiment(root: &Path, p: &Predictions) -> Result<String, Box<dyn Error>> {
     let mut cmd = match &p.experiment.example {
         Some(ex) => {
-            let mut c = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+            let mut c = std::process::Command::new(
+                std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            );
             c.args(["run", "--quiet", "--release", "--example", ex, "--"])
                 .args(&p.experiment.args);
             c
@@ -496,7 +528,12 @@ fn run_experiment(root: &Path, p: &Predictions) -> Result<String, Box<dyn Error>
         .stderr(std::process::Stdio::inherit())
         .output()?;
     if !out.status.success() {
-        return Err(format!("the experiment failed ({}): {}", out.status, experiment_line(p)).into());
+        return Err(format!(
+            "the experiment failed ({}): {}",
+            out.status,
+            experiment_line(p)
+        )
+        .into());
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -124,7 +124,9 @@ pub enum Command {
         timeout: std::time::Duration,
     },
     /// Show the next hint for a lesson's exercise (each call gives one more).
-    #[command(after_help = "Hints go from a question, to where to read, to the approach — never the code.\n\nExamples:\n  netlab hint 02\n  netlab hint 02 --all")]
+    #[command(
+        after_help = "Hints go from a question, to where to read, to the approach — never the code.\n\nExamples:\n  netlab hint 02\n  netlab hint 02 --all"
+    )]
     Hint {
         /// The lesson number.
         #[arg(value_name = "NN")]

@@ -26,7 +26,9 @@ const POLL: Duration = Duration::from_millis(20);
 #[derive(Debug, thiserror::Error)]
 pub enum GradeError {
     /// cargo or the test binary could not be started.
-    #[error("could not run {what}: {source} (is cargo on PATH? netlab check needs the Rust toolchain)")]
+    #[error(
+        "could not run {what}: {source} (is cargo on PATH? netlab check needs the Rust toolchain)"
+    )]
     Spawn {
         /// What was being started.
         what: String,
@@ -510,7 +512,10 @@ not json at all"#;
             tests: vec![ok.clone()]
         }
         .passed());
-        assert!(!Verdict::Ran { tests: vec![] }.passed(), "no tests ran: nothing was proven");
+        assert!(
+            !Verdict::Ran { tests: vec![] }.passed(),
+            "no tests ran: nothing was proven"
+        );
         assert!(!Verdict::TimedOut {
             tests: vec![ok],
             unfinished: vec!["b".into()],

@@ -46,11 +46,19 @@ pub fn hex_diff(yours: &[u8], expected: &[u8]) -> Option<String> {
         let span = r * ROW..(r + 1) * ROW;
         let side = |b: &[u8]| {
             let row = b.get(span.start..span.end.min(b.len())).unwrap_or(&[]);
-            row.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+            row.iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         let (a, b) = (side(yours), side(expected));
         let mark = if a == b { ' ' } else { '≠' };
-        let _ = writeln!(out, "{mark} {:04x}    {a:<w$}  {b}", span.start, w = ROW * 3 - 1);
+        let _ = writeln!(
+            out,
+            "{mark} {:04x}    {a:<w$}  {b}",
+            span.start,
+            w = ROW * 3 - 1
+        );
     }
     Some(out.trim_end().to_string())
 }

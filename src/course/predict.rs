@@ -102,7 +102,10 @@ impl Predictions {
     fn validate(&self) -> Result<(), PredictError> {
         let bad = |m: String| Err(PredictError::Invalid(m));
         if !(1..=3).contains(&self.questions.len()) {
-            return bad(format!("{} questions; a lesson asks 1 to 3", self.questions.len()));
+            return bad(format!(
+                "{} questions; a lesson asks 1 to 3",
+                self.questions.len()
+            ));
         }
         if self.experiment.netlab.is_empty() == self.experiment.example.is_none() {
             return bad("the experiment needs exactly one of `netlab` and `example`".into());
@@ -113,7 +116,10 @@ impl Predictions {
             }
             match &q.settled {
                 Settled::Shown { answer } if *answer >= q.choices.len() => {
-                    return bad(format!("question {}'s answer is not one of its choices", i + 1));
+                    return bad(format!(
+                        "question {}'s answer is not one of its choices",
+                        i + 1
+                    ));
                 }
                 Settled::Measured { ranges, .. } if ranges.len() != q.choices.len() => {
                     return bad(format!("question {} needs one range per choice", i + 1));
@@ -121,12 +127,13 @@ impl Predictions {
                 Settled::Measured { ranges, .. } => {
                     for (a, r) in ranges.iter().enumerate() {
                         if r[0] > r[1] {
-                            return bad(format!("question {} choice {} has low > high", i + 1, a + 1));
+                            return bad(format!(
+                                "question {} choice {} has low > high",
+                                i + 1,
+                                a + 1
+                            ));
                         }
-                        if ranges[a + 1..]
-                            .iter()
-                            .any(|s| s[0] <= r[1] && r[0] <= s[1])
-                        {
+                        if ranges[a + 1..].iter().any(|s| s[0] <= r[1] && r[0] <= s[1]) {
                             return bad(format!("question {}'s ranges overlap", i + 1));
                         }
                     }

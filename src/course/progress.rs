@@ -175,7 +175,10 @@ mod tests {
 
     #[test]
     fn every_exercise_has_a_shipped_id() {
-        for l in super::super::LESSONS.iter().filter(|l| l.exercise.is_some()) {
+        for l in super::super::LESSONS
+            .iter()
+            .filter(|l| l.exercise.is_some())
+        {
             let id = shipped_blob(l).unwrap_or_else(|| panic!("{} is not in shipped.txt", l.dir));
             assert_eq!(id.len(), 40, "{}", l.dir);
         }

@@ -59,7 +59,11 @@ fn does_not_compile(errors: &[String], cx: &Context<'_>) -> Vec<String> {
     out
 }
 
-fn ran(tests: &[TestResult], timed_out: Option<(&Vec<String>, u64)>, cx: &Context<'_>) -> Vec<String> {
+fn ran(
+    tests: &[TestResult],
+    timed_out: Option<(&Vec<String>, u64)>,
+    cx: &Context<'_>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let passed = tests.iter().filter(|t| t.passed).count();
     let total = tests.len() + timed_out.map_or(0, |(u, _)| u.len());
@@ -74,14 +78,21 @@ fn ran(tests: &[TestResult], timed_out: Option<(&Vec<String>, u64)>, cx: &Contex
             "{} {}{}",
             term::bold("First failing test:"),
             first.name,
-            grader_line(first).map_or(String::new(), |l| term::dim(format!("  (tests.rs line {l})")))
+            grader_line(first).map_or(String::new(), |l| term::dim(format!(
+                "  (tests.rs line {l})"
+            )))
         ));
         out.push(indent(&failure_text(first, cx)));
         if others.len() > 1 {
             out.push(String::new());
             out.push(term::bold("Also failing:"));
             for t in &others[1..] {
-                out.push(format!("  {} {} — {}", term::bad("✗"), t.name, first_line(t, cx)));
+                out.push(format!(
+                    "  {} {} — {}",
+                    term::bad("✗"),
+                    t.name,
+                    first_line(t, cx)
+                ));
             }
         }
         out.push(String::new());
@@ -133,7 +144,11 @@ fn nudge(
 ) -> Option<String> {
     let (shown, total) = cx.hints;
     let hint = if shown < total {
-        format!(" Stuck? `netlab hint {:02}` gives hint {} of {total}.", cx.lesson, shown + 1)
+        format!(
+            " Stuck? `netlab hint {:02}` gives hint {} of {total}.",
+            cx.lesson,
+            shown + 1
+        )
     } else {
         String::new()
     };
@@ -171,7 +186,10 @@ fn failure_text(t: &TestResult, cx: &Context<'_>) -> String {
         let line = f.line.unwrap_or(0);
         let within = function_at(cx.exercise, line as usize)
             .map_or(String::new(), |name| format!(" in `fn {name}`"));
-        format!("your code panicked at exercise.rs line {line}{within}: {}", f.message)
+        format!(
+            "your code panicked at exercise.rs line {line}{within}: {}",
+            f.message
+        )
     } else {
         f.message.clone()
     }
@@ -228,9 +246,7 @@ pub fn function_at(source: &str, line: usize) -> Option<String> {
 /// the lesson builds them up (libtest reports them alphabetically).
 fn position_in(grader: &str, test_name: &str) -> usize {
     let short = test_name.rsplit("::").next().unwrap_or(test_name);
-    grader
-        .find(&format!("fn {short}("))
-        .unwrap_or(usize::MAX)
+    grader.find(&format!("fn {short}(")).unwrap_or(usize::MAX)
 }
 
 fn indent(text: &str) -> String {
@@ -246,7 +262,8 @@ mod tests {
     use crate::course::grade::parse_test_output;
 
     const EXERCISE: &str = "/// Encodes.\npub fn encode(x: u8) -> u8 {\n    todo!()\n}\n\n/// Decodes.\npub fn decode(x: u8) -> u8 {\n    todo!()\n}\n";
-    const GRADER: &str = "#[test]\nfn zeta_first() {}\n#[test]\nfn alpha_second() {}\n#[test]\nfn todo_one() {}\n";
+    const GRADER: &str =
+        "#[test]\nfn zeta_first() {}\n#[test]\nfn alpha_second() {}\n#[test]\nfn todo_one() {}\n";
 
     fn cx() -> Context<'static> {
         Context {
@@ -300,7 +317,10 @@ mod tests {
         let nudge = text.find("Nudge:").expect(&text);
         assert!(first < diff && diff < also && also < todo && todo < summary && summary < nudge);
         assert!(text.contains("netlab hint 02` gives hint 1 of 3"), "{text}");
-        assert!(!text.contains("not yet implemented"), "todo!() is named once, as a function: {text}");
+        assert!(
+            !text.contains("not yet implemented"),
+            "todo!() is named once, as a function: {text}"
+        );
     }
 
     #[test]
@@ -312,9 +332,15 @@ mod tests {
             },
             &cx(),
         ));
-        assert!(text.contains("`fn encode` (exercise.rs line 3), `fn decode` (exercise.rs line 8)"), "{text}");
+        assert!(
+            text.contains("`fn encode` (exercise.rs line 3), `fn decode` (exercise.rs line 8)"),
+            "{text}"
+        );
         assert!(text.contains("0 of 2 tests pass"), "{text}");
-        assert!(text.contains("Nudge: start with `fn encode` (line 3)"), "{text}");
+        assert!(
+            text.contains("Nudge: start with `fn encode` (line 3)"),
+            "{text}"
+        );
         assert!(!text.contains("First failing test"), "{text}");
     }
 
@@ -328,7 +354,10 @@ mod tests {
             },
             &cx(),
         ));
-        assert!(text.contains("stopped after 60 s; still running: echo_many_clients"), "{text}");
+        assert!(
+            text.contains("stopped after 60 s; still running: echo_many_clients"),
+            "{text}"
+        );
         assert!(text.contains("0 of 1 tests pass"), "{text}");
     }
 }

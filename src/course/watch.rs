@@ -61,7 +61,9 @@ pub fn run(root: &Path, config: &WatchConfig) -> std::io::Result<()> {
         Some(n) => exercises
             .iter()
             .position(|l| l.number == n)
-            .ok_or_else(|| std::io::Error::other(format!("lesson {n:02} has no exercise to watch")))?,
+            .ok_or_else(|| {
+                std::io::Error::other(format!("lesson {n:02} has no exercise to watch"))
+            })?,
         None => first_unfinished(root, &exercises, 0).unwrap_or(0),
     };
     let (tx, rx) = mpsc::channel();
@@ -113,8 +115,9 @@ pub fn run(root: &Path, config: &WatchConfig) -> std::io::Result<()> {
                 }
             };
             let content = std::fs::read(&file).unwrap_or_default();
-            let grader = std::fs::read_to_string(root.join("lessons").join(lesson.dir).join("tests.rs"))
-                .unwrap_or_default();
+            let grader =
+                std::fs::read_to_string(root.join("lessons").join(lesson.dir).join("tests.rs"))
+                    .unwrap_or_default();
             let kept = Progress::load(root);
             let shown = kept.lesson(lesson).map_or(0, |p| p.hints_shown);
             let all_hints = lesson.exercise.map_or(0, |e| hints::parse(e.hints).len());
@@ -152,7 +155,9 @@ pub fn run(root: &Path, config: &WatchConfig) -> std::io::Result<()> {
                     None => {
                         screen.show(&[
                             String::new(),
-                            term::good("Every exercise passes. That is the whole course — well done!"),
+                            term::good(
+                                "Every exercise passes. That is the whole course — well done!",
+                            ),
                         ]);
                         break 'lessons;
                     }
@@ -214,7 +219,10 @@ fn header(root: &Path, lesson: &Lesson, exercises: &[&Lesson], notified: bool) -
 
 /// Shows the next hint and remembers it was shown.
 fn next_hint(root: &Path, lesson: &Lesson) -> String {
-    let all = lesson.exercise.map(|e| hints::parse(e.hints)).unwrap_or_default();
+    let all = lesson
+        .exercise
+        .map(|e| hints::parse(e.hints))
+        .unwrap_or_default();
     let mut kept = Progress::load(root);
     let entry = kept.lesson_mut(lesson);
     let Some(hint) = all.get(entry.hints_shown.min(all.len().saturating_sub(1))) else {
@@ -258,14 +266,21 @@ fn wait_key(rx: &Receiver<Wake>, limit: Duration) -> Option<Wake> {
 
 /// Waits until the file's content differs from `seen` (a notification, or
 /// the poll finding it), or a key asks for something.
-fn wait_for_change(rx: &Receiver<Wake>, file: &Path, seen: &mut Option<Vec<u8>>, poll: Duration) -> Wake {
+fn wait_for_change(
+    rx: &Receiver<Wake>,
+    file: &Path,
+    seen: &mut Option<Vec<u8>>,
+    poll: Duration,
+) -> Wake {
     loop {
         match rx.recv_timeout(poll) {
             Ok(Wake::Changed) | Err(RecvTimeoutError::Timeout) => {
                 // Let an editor finish writing, then compare the content:
                 // a save that changed nothing (or a touch) is not a new try.
                 std::thread::sleep(SETTLE);
-                let _ = drain_changes(rx);
+                if let Some(key) = drain_changes(rx).into_iter().next() {
+                    return key;
+                }
                 let now = std::fs::read(file).ok();
                 if now != *seen {
                     *seen = now;
@@ -278,7 +293,8 @@ fn wait_for_change(rx: &Receiver<Wake>, file: &Path, seen: &mut Option<Vec<u8>>,
     }
 }
 
-/// Drops queued change notifications (keys stay queued).
+/// Takes everything queued: the change notifications are dropped (the file
+/// is compared next anyway), the keys are returned.
 fn drain_changes(rx: &Receiver<Wake>) -> Vec<Wake> {
     let mut keys = Vec::new();
     for w in rx.try_iter() {
@@ -294,12 +310,16 @@ fn drain_changes(rx: &Receiver<Wake>) -> Vec<Wake> {
 fn notify_on_change(dir: &Path, tx: Sender<Wake>) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
+        // Reading the file (ours included) is an event too; only writes,
+        // creations (an editor's rename) and removals can change it.
+        if event.is_ok_and(|e| !e.kind.is_access() && !e.kind.is_other()) {
             let _ = tx.send(Wake::Changed);
         }
     })
     .ok()?;
-    watcher.watch(dir, notify::RecursiveMode::NonRecursive).ok()?;
+    watcher
+        .watch(dir, notify::RecursiveMode::NonRecursive)
+        .ok()?;
     Some(watcher)
 }
 
