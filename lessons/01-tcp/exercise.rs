@@ -6,22 +6,25 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 
-/// Writes every byte of `buf`, calling `writer.write` as many times as it takes.
+/// Writes every byte of `buf`, in order, calling `writer.write` as many times
+/// as it takes; `Ok(())` once all are written (at once for an empty `buf`).
 ///
-/// - retry when a call fails with `ErrorKind::Interrupted`;
-/// - a call that writes 0 bytes means no more can be written: return an error
-///   of kind `ErrorKind::WriteZero` (never loop forever).
+/// - a call that fails with `ErrorKind::Interrupted` is retried;
+/// - a call that writes 0 bytes means no more can be written: an error of
+///   kind `ErrorKind::WriteZero` (never loop forever);
+/// - any other error is returned as it is.
 pub fn write_all<W: Write + ?Sized>(writer: &mut W, buf: &[u8]) -> io::Result<()> {
-    // TODO: loop until `buf` is empty, shrinking it by what each write accepted.
     todo!()
 }
 
-/// Fills all of `buf`, calling `reader.read` as many times as it takes.
+/// Fills all of `buf` with the next `buf.len()` bytes of `reader`, calling
+/// `reader.read` as many times as it takes; the bytes after them stay in
+/// `reader` for the next call.
 ///
-/// - retry when a call fails with `ErrorKind::Interrupted`;
-/// - a read of 0 bytes before `buf` is full means the peer hung up: return an
-///   error of kind `ErrorKind::UnexpectedEof`.
+/// - a call that fails with `ErrorKind::Interrupted` is retried;
+/// - a read of 0 bytes before `buf` is full means the peer hung up: an error
+///   of kind `ErrorKind::UnexpectedEof`;
+/// - any other error is returned as it is.
 pub fn read_exact<R: Read + ?Sized>(reader: &mut R, buf: &mut [u8]) -> io::Result<()> {
-    // TODO: loop until `buf` is full, moving forward by what each read returned.
     todo!()
 }

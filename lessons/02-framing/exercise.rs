@@ -7,21 +7,23 @@
 use bytes::{Buf, BufMut, BytesMut};
 use netlab::framing::FrameError;
 
-/// Appends one frame (length, then payload) to `dst`.
+/// Appends one frame (its length, then `payload`) to `dst`, after what `dst`
+/// already holds. An empty payload is a frame too.
 ///
-/// If the payload is longer than `max`, return `FrameError::TooLong` and write nothing.
+/// A payload longer than `max` (exactly `max` is fine): `FrameError::TooLong`,
+/// and nothing is written.
 pub fn encode_frame(payload: &[u8], dst: &mut BytesMut, max: usize) -> Result<(), FrameError> {
-    // TODO: check the length, then `dst.put_u32(...)` and `dst.put_slice(...)`.
     todo!()
 }
 
-/// Takes one complete frame's payload off the front of `src`.
+/// Takes the first frame's payload off the front of `src`.
 ///
-/// - a whole frame is there: remove it from `src`, return `Ok(Some(payload))`;
-/// - not enough bytes yet: return `Ok(None)` and leave `src` as it was;
-/// - the length is above `max`: return `FrameError::TooLong` at once, before
-///   waiting for (or allocating room for) the payload.
+/// - a whole frame is there: it is removed from `src` (what follows it stays),
+///   and its payload returned as `Ok(Some(payload))`;
+/// - not enough bytes yet, header or payload: `Ok(None)`, `src` left as it was;
+/// - the header announces more than `max`: `FrameError::TooLong { announced, max }`
+///   as soon as the header is there, before waiting for (or allocating room
+///   for) the payload.
 pub fn decode_frame(src: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, FrameError> {
-    // TODO: peek at the first 4 bytes, check, then `src.advance(4)` and `src.split_to(len)`.
     todo!()
 }

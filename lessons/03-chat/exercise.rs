@@ -11,19 +11,19 @@ use netlab::chat::protocol::ErrorCode;
 /// `include_sender == true` is Socket.IO's `io.emit`; `false` is
 /// `socket.broadcast.emit` (everyone but the sender).
 pub fn everyone(connected: &[ConnId], sender: ConnId, include_sender: bool) -> Vec<ConnId> {
-    // TODO: keep every id, except the sender's when include_sender is false.
     todo!()
 }
 
-/// The first checks on a client frame, in this order:
+/// The first checks on a client frame; the first rule broken, in this order,
+/// is the error:
 /// 1. the bytes are JSON, else `ErrorCode::InvalidJson`;
 /// 2. the JSON is an object, else `ErrorCode::NotAnObject`;
 /// 3. `"ack"`, if present and not null, is a non-negative integer, else `ErrorCode::InvalidAck`;
 /// 4. `"event"` is a string, else `ErrorCode::MissingEvent`;
-/// 5. it is one of nick, join, leave, message, rooms, who, else `ErrorCode::UnknownEvent`.
+/// 5. it is one of nick, join, leave, message, rooms, who (case counts),
+///    else `ErrorCode::UnknownEvent`.
 ///
-/// Returns the event name and the ack id.
+/// Returns the event name and the ack id (`None` without one, or with `null`).
 pub fn event_header(payload: &[u8]) -> Result<(String, Option<u64>), ErrorCode> {
-    // TODO: serde_json::from_slice::<serde_json::Value>(payload), then look inside.
     todo!()
 }

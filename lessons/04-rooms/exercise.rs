@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Room name → members (own id rooms are not stored).
 pub type Table = BTreeMap<String, BTreeSet<ConnId>>;
 
-/// Puts `id` into `room`; returns `false` if it was already there.
+/// Puts `id` into `room` (created if need be); returns `false` if it was
+/// already there, and then nothing changes.
 pub fn join(table: &mut Table, id: ConnId, room: &str) -> bool {
-    // TODO: table.entry(...).or_default().insert(...)
     todo!()
 }
 
@@ -28,13 +28,15 @@ pub fn disconnect(table: &mut Table, id: ConnId) -> Vec<String> {
     todo!()
 }
 
-/// Every connection a broadcast to `target` reaches:
+/// Every connection a broadcast to `target` reaches, each once:
 /// - `target.rooms` empty: every id in `connected`;
-/// - otherwise the union of the members of each room in `target.rooms`,
-///   where a room named by an id (`ConnId::to_hex`) holds that connection if it is connected;
-/// - minus the members of every room in `target.except` (id rooms too);
-/// - minus `target.skip`, if any.
+/// - otherwise the members of any room in `target.rooms`;
+/// - but none of the members of any room in `target.except`;
+/// - and never `target.skip`, if any.
+///
+/// A room named by an id (`ConnId::to_hex`; `str::parse::<ConnId>` reads one
+/// back) holds that one connection while it is in `connected`, and nobody
+/// after; a room not in `table` holds nobody. The same goes for names in `except`.
 pub fn recipients(table: &Table, connected: &[ConnId], target: &Target) -> BTreeSet<ConnId> {
-    // TODO: `room.parse::<ConnId>()` tells an id room from a named one.
     todo!()
 }

@@ -16,20 +16,20 @@ pub struct ReceiveTracker {
 }
 
 impl ReceiveTracker {
-    /// A tracker for a sender that numbers from 0.
+    /// A tracker for a sender that numbers from 0: nothing seen yet, 0 expected first.
     pub fn new() -> Self {
-        // TODO: nothing seen yet; 0 is expected first.
         todo!()
     }
 
-    /// Records `seq` and says what it means:
-    /// - seen before                  → `Arrival::Duplicate { seq }`
-    /// - exactly `next_expected`      → `Arrival::InOrder { seq }`
-    /// - above `next_expected`        → `Arrival::AfterGap { seq, missing: next_expected..=seq - 1 }`
-    /// - below `next_expected`, new   → `Arrival::Late { seq }`
+    /// Records `seq` and says what it means (the first line that fits wins):
+    /// - seen before, whatever its value → `Arrival::Duplicate { seq }`
+    /// - exactly `next_expected`         → `Arrival::InOrder { seq }`
+    /// - above `next_expected`           → `Arrival::AfterGap { seq, missing: next_expected..=seq - 1 }`
+    /// - below `next_expected`           → `Arrival::Late { seq }`
+    ///
+    /// Afterwards both fields hold what their doc comments say: a late
+    /// arrival never moves `next_expected` back.
     pub fn on_arrival(&mut self, seq: u64) -> Arrival {
-        // TODO: check `seen` first, then compare with `next_expected`;
-        // remember `seq`, and move `next_expected` past it when it is the new highest.
         todo!()
     }
 }

@@ -20,30 +20,29 @@ pub struct ReorderBuffer {
 }
 
 impl ReorderBuffer {
-    /// Nothing received yet: 0 is expected first.
+    /// Nothing received yet: 0 is expected first, nothing is held.
     pub fn new(window: u64) -> Self {
-        // TODO
         todo!()
     }
 
-    /// Offers segment `seq`:
-    /// - below `next_expected`, or already held   → `Offer::Duplicate` (dropped)
-    /// - `seq - next_expected >= window`          → `Offer::OutOfWindow` (dropped)
-    /// - otherwise                                → kept, `Offer::Accepted`
+    /// Offers segment `seq` (any `u64`, up to `u64::MAX`):
+    /// - already delivered (below `next_expected`) or already held
+    ///   → `Offer::Duplicate`, dropped (a held first copy stays as it was);
+    /// - `window` or more numbers ahead of `next_expected` → `Offer::OutOfWindow`, dropped;
+    /// - otherwise kept in `held` → `Offer::Accepted`.
     pub fn offer(&mut self, seq: u64, payload: Bytes) -> Offer {
-        // TODO: check for a duplicate before the window (and mind overflow).
         todo!()
     }
 
-    /// The payload numbered `next_expected`, if held; then `next_expected` moves on.
+    /// The payload numbered `next_expected`, taken out of `held`, and
+    /// `next_expected` moves on by one; `None` while that number has not
+    /// arrived (and nothing moves).
     pub fn pop(&mut self) -> Option<Bytes> {
-        // TODO
         todo!()
     }
 
     /// The cumulative ack: the lowest number not yet delivered.
     pub fn next_expected(&self) -> u64 {
-        // TODO
         todo!()
     }
 }
@@ -61,41 +60,38 @@ pub struct RtoEstimator {
 }
 
 impl RtoEstimator {
-    /// No sample yet: RTO = `config.initial`, kept within `config.min..=config.max`.
+    /// No sample yet (RFC 6298 §2.1): no SRTT, RTTVAR zero, and RTO =
+    /// `config.initial`, kept within `config.min..=config.max`.
     pub fn new(config: RtoConfig) -> Self {
-        // TODO
         todo!()
     }
 
     /// The current RTO.
     pub fn rto(&self) -> Duration {
-        // TODO
         todo!()
     }
 
     /// The smoothed RTT.
     pub fn srtt(&self) -> Option<Duration> {
-        // TODO
         todo!()
     }
 
     /// The RTT variation.
     pub fn rttvar(&self) -> Duration {
-        // TODO
         todo!()
     }
 
-    /// One round-trip sample `r`. First: SRTT = r, RTTVAR = r/2. Later:
-    /// RTTVAR = (3·RTTVAR + |SRTT − r|)/4 with the OLD SRTT, then SRTT = (7·SRTT + r)/8.
-    /// RTO = SRTT + max(granularity, 4·RTTVAR), clamped to min..=max.
+    /// One round-trip measurement `r` (RFC 6298 §2): the first one sets SRTT
+    /// and RTTVAR as §2.2 says, every later one updates them as §2.3 says, with
+    /// the RFC's constants. The RTO is then recomputed from them, with
+    /// `config.granularity` as the clock granularity G, and kept within
+    /// `config.min..=config.max` (§2.4, §2.5). Exact to the nanosecond.
     pub fn on_sample(&mut self, r: Duration) {
-        // TODO: Duration supports `* u32` and `/ u32`; |a − b| is the larger minus the smaller.
         todo!()
     }
 
-    /// The timer fired: RTO doubles, up to `config.max`.
+    /// The timer fired: the RTO doubles (§5.5), up to `config.max`.
     pub fn on_timeout(&mut self) {
-        // TODO
         todo!()
     }
 }

@@ -5,31 +5,29 @@
 
 use netlab::ws::frame::{FrameError, FrameHeader, OpCode};
 
-/// Reads a frame header from the front of `src`.
+/// Reads a frame header (RFC 6455 §5.2) from the front of `src`.
 ///
 /// - the header is complete: `Ok(Some((header, bytes_it_took)))` (2 to 14 bytes);
 /// - not all of it has arrived yet: `Ok(None)`;
 /// - a 64-bit length with its most significant bit set: `Err(FrameError::LengthMsbSet)`.
 ///
-/// Byte 0: FIN (0x80), RSV1 (0x40), RSV2 (0x20), RSV3 (0x10), opcode (low 4 bits,
-/// see `OpCode::from_bits`). Byte 1: MASK (0x80), 7-bit length (126: a 16-bit
-/// big-endian length follows; 127: a 64-bit one). Then the 4-byte key if MASK is set.
+/// Fields are read as they are: reserved bits and opcodes (`OpCode::from_bits`)
+/// are decoded, not refused; that is checked elsewhere.
 pub fn decode_header(src: &[u8]) -> Result<Option<(FrameHeader, usize)>, FrameError> {
-    // TODO: read byte 1 first to learn how long the header is, then check `src.len()`.
     todo!()
 }
 
-/// Appends `header` to `dst`, using the shortest length form
-/// (0–125 in 7 bits, up to 65535 in 16 bits, else 64 bits).
+/// Appends `header` to `dst` (RFC 6455 §5.2), after what `dst` holds, with
+/// MASK set exactly when `header.mask` is a key, and the length in its
+/// shortest form, as §5.2 requires: 0–125 in the 7 bits, up to 65,535 in
+/// 16 bits, above that in 64 bits.
 pub fn encode_header(header: &FrameHeader, dst: &mut Vec<u8>) {
-    // TODO: build byte 0 from the flags and `header.opcode.bits()`, then byte 1
-    // and the extended length (`to_be_bytes`), then the key if there is one.
     todo!()
 }
 
-/// XORs `buf` with the masking key: byte `i` with `key[i % 4]`.
-/// (Masking and unmasking are the same operation.)
+/// Masks `buf` with `key` as RFC 6455 §5.3 defines it, the key's first byte
+/// going with `buf[0]`. Masking and unmasking are the same operation:
+/// applying it twice gives `buf` back.
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4]) {
-    // TODO: one loop does it; for speed, try eight bytes at a time with u64.
     todo!()
 }

@@ -29,7 +29,6 @@ pub const SEPARATOR: u8 = 0x1e;
 /// `[Message(Text("hello")), Ping(""), Message(Binary([1, 2, 3, 4]))]` is
 /// `4hello\x1e2\x1ebAQIDBA==`.
 pub fn encode_payload(packets: &[Packet]) -> Vec<u8> {
-    // TODO: one Vec<u8>; push the separator before every packet but the first.
     todo!()
 }
 
@@ -49,8 +48,6 @@ pub fn encode_payload(packets: &[Packet]) -> Vec<u8> {
 ///
 /// Never panic, and never allocate more than the body's size.
 pub fn decode_payload(body: &[u8], max_packets: usize) -> Result<Vec<Packet>, EngineError> {
-    // TODO: `split` on a byte slice takes a closure; decide what a piece is
-    // before you decide what is inside it.
     todo!()
 }
 
@@ -68,6 +65,5 @@ pub fn decode_payload(body: &[u8], max_packets: usize) -> Result<Vec<Packet>, En
 ///   WebSocket at a time.
 /// - `Upgraded`: only the WebSocket carries packets, for good.
 pub fn upgrade_step(state: Upgrade, event: TransportEvent) -> UpgradeStep {
-    // TODO: match on the pair (state, event); write the allowed moves first.
     todo!()
 }

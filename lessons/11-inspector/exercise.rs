@@ -18,26 +18,26 @@ use std::net::Ipv4Addr;
 /// - fewer bytes than IHL × 4: `WireError::Truncated { needed: IHL × 4, .. }`;
 /// - Total Length below the header: `WireError::LengthBelowHeader { .. }`.
 ///
-/// `checksum_ok`: the ones'-complement sum of the header's 16-bit words is 0xffff.
+/// Otherwise every field of `Header`, `header_len` in bytes; `checksum_ok`
+/// says whether the Header Checksum verifies over the whole header, options
+/// included (RFC 1071 §1: the ones'-complement sum of its 16-bit words,
+/// checksum included, is 0xffff).
 pub fn decode_ipv4(bytes: &[u8]) -> Result<Header, WireError> {
-    // TODO: byte 0 holds version (high nibble) and IHL (low nibble, in 4-byte words);
-    // bytes 2..4 Total Length, 8 TTL, 9 Protocol, 12..16 source, 16..20 destination.
     let _ = (Protocol::Ipv4, Ipv4Addr::LOCALHOST);
     todo!()
 }
 
-/// The names of the TCP flags set in the flags byte (byte 13 of the TCP header),
-/// lowest bit first: FIN, SYN, RST, PSH, ACK, URG, ECE, CWR. `0x12` → `["SYN", "ACK"]`.
+/// The names of the TCP flags set in the flags byte (byte 13 of the TCP header,
+/// RFC 9293 §3.1), in bit order, lowest bit first: FIN, SYN, RST, PSH, ACK,
+/// URG, ECE, CWR. `0x12` → `["SYN", "ACK"]`; `0x00` → none.
 pub fn flag_names(flags: u8) -> Vec<&'static str> {
-    // TODO: test each bit with `flags & (1 << i)`.
     todo!()
 }
 
 /// The OSI layer of byte `offset` of an Ethernet frame carrying IPv4 and then TCP
 /// or UDP: Ethernet header → DataLink, IPv4 header → Network, TCP/UDP header →
 /// Transport, the payload after it → Application. `None` past the frame's end.
+/// Each header is as long as the packet itself says (options included).
 pub fn layer_at(frame: &[u8], offset: usize) -> Option<OsiLayer> {
-    // TODO: Ethernet is 14 bytes; IPv4's length is in its IHL; TCP's in its data
-    // offset (high nibble of byte 12), UDP's is always 8.
     todo!()
 }

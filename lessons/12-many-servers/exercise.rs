@@ -25,7 +25,6 @@ pub type Table = BTreeMap<String, BTreeSet<ConnId>>;
 /// `channel_for("socket.io", "/", &["lobby".into()])` is `socket.io#/#lobby#`.
 /// Names are used exactly as given (no escaping, no trimming).
 pub fn channel_for(key: &str, nsp: &str, rooms: &[String]) -> String {
-    // TODO: look at how many rooms there are before anything else.
     todo!()
 }
 
@@ -34,28 +33,27 @@ pub fn channel_for(key: &str, nsp: &str, rooms: &[String]) -> String {
 /// length in **bytes**, in the shortest format the MessagePack spec allows
 /// ("Formats" → "str format family"):
 ///
-/// | bytes in `s` | header |
+/// | bytes in `s` | format |
 /// |---|---|
-/// | 0 to 31 | fixstr: one byte, `101xxxxx` (the length in its low 5 bits) |
-/// | 32 to 255 | str 8: `0xd9`, then the length in 1 byte |
-/// | 256 to 65,535 | str 16: `0xda`, then the length in 2 bytes, big-endian |
-/// | 65,536 to 4,294,967,295 | str 32: `0xdb`, then the length in 4 bytes, big-endian |
+/// | 0 to 31 | fixstr |
+/// | 32 to 255 | str 8 |
+/// | 256 to 65,535 | str 16 |
+/// | 65,536 to 4,294,967,295 | str 32 |
 ///
 /// `"ana"` is `a3 61 6e 61`; a 32-character netlab id is `d9 20` and its 32 bytes.
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
-    // TODO: which length decides the header, `s.len()` or `s.chars().count()`?
     todo!()
 }
 
-/// Appends the header of a MessagePack array of `n` items to `out` (the
-/// items follow, written by the caller), in the shortest format the spec
-/// allows ("Formats" → "array format family"):
+/// Appends the header of a MessagePack array of `n` items to `out` (whatever
+/// `out` held before stays; the items follow, written by the caller), in the
+/// shortest format the spec allows ("Formats" → "array format family"):
 ///
-/// | `n` | header |
+/// | `n` | format |
 /// |---|---|
-/// | 0 to 15 | fixarray: one byte, `1001xxxx` (`n` in its low 4 bits) |
-/// | 16 to 65,535 | array 16: `0xdc`, then `n` in 2 bytes, big-endian |
-/// | 65,536 to 4,294,967,295 | array 32: `0xdd`, then `n` in 4 bytes, big-endian |
+/// | 0 to 15 | fixarray |
+/// | 16 to 65,535 | array 16 |
+/// | 65,536 to 4,294,967,295 | array 32 |
 ///
 /// A broadcast starts with `93`: an array of three, `[uid, packet, opts]`.
 pub fn write_array_header(n: usize, out: &mut Vec<u8>) {
@@ -72,9 +70,10 @@ pub fn write_array_header(n: usize, out: &mut Vec<u8>) {
 /// - Otherwise, lesson 04's rules with nobody to skip:
 ///   `b.rooms` empty is every connection in `connected`; else every member
 ///   of every room in `b.rooms`, once each, where a room named by an id
-///   (`ConnId::to_hex`) holds that connection if it is connected *here*;
-///   then the members of every room in `b.except` (ids too) are left out.
+///   (`ConnId::to_hex`; `str::parse::<ConnId>` reads one back) holds that
+///   connection if it is connected *here* (an id from elsewhere holds
+///   nobody); then the members of every room in `b.except` (ids too) are
+///   left out.
 pub fn local_recipients(me: &str, b: &Broadcast, table: &Table, connected: &[ConnId]) -> BTreeSet<ConnId> {
-    // TODO: `room.parse::<ConnId>()` tells an id room from a named one.
     todo!()
 }

@@ -95,4 +95,35 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn every_lesson_nudges_before_it_explains_and_never_gives_code() {
+        for l in super::super::LESSONS {
+            let Some(ex) = l.exercise else { continue };
+            let n = l.number;
+            assert!(
+                ex.hints
+                    .starts_with(&format!("# Lesson {n:02} — hints\n\n`netlab hint {n:02}` shows")),
+                "lesson {n:02}'s hints.md must open with its title and how `netlab hint {n:02}` works"
+            );
+            let hints = parse(ex.hints);
+            let titles: Vec<&str> = hints.iter().take(3).map(|h| h.title).collect();
+            assert_eq!(
+                titles,
+                ["A question", "Where to read", "The approach"],
+                "lesson {n:02}: the hints go from a question to a pointer to the approach"
+            );
+            assert!(
+                hints[0].text.contains('?'),
+                "lesson {n:02}: the first hint asks a question"
+            );
+            for h in &hints {
+                assert!(
+                    !h.text.contains("```") && !h.text.contains("fn "),
+                    "lesson {n:02}'s hint \"{}\" has code in it: a hint says the approach in words",
+                    h.title
+                );
+            }
+        }
+    }
 }
