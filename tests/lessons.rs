@@ -1,6 +1,6 @@
 //! Every lesson's grader, run against the library: proof that each exercise is
 //! solvable and that the reference solution — the library itself — passes it.
-//! (`tests/exercises.rs` runs the same graders against the students' files.)
+//! (The `exercises/` crate runs the same graders against the students' files.)
 
 mod lesson_00 {
     mod subject {

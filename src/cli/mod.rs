@@ -50,7 +50,7 @@ pub use crate::units::parse_size;
     name = "netlab",
     version,
     about = "Learn networking by running it: TCP, framing, chat, WebSocket and a packet inspector, for real on your machine.",
-    after_help = "Examples:\n  netlab tour                          see everything working, in one command\n  netlab lessons                       the course, with your progress\n  netlab lesson 02                     read lesson 02\n  netlab check 02                      grade your lessons/02-framing/exercise.rs\n  netlab tcp echo --listen 127.0.0.1:7000\n  netlab tcp send 127.0.0.1:7000 hello world\n  netlab completions bash > ~/.local/share/bash-completion/completions/netlab"
+    after_help = "Examples:\n  netlab tour                          see everything working, in one command\n  netlab lessons                       the course, with your progress\n  netlab lesson 02                     read lesson 02\n  netlab check 02                      grade your lessons/02-framing/exercise.rs\n  netlab watch                         grade on every save, and move on when it passes\n  netlab tcp echo --listen 127.0.0.1:7000\n  netlab tcp send 127.0.0.1:7000 hello world\n  netlab completions bash > ~/.local/share/bash-completion/completions/netlab"
 )]
 pub struct Cli {
     /// When to colour the output.
