@@ -29,15 +29,30 @@ fn protocols_sit_at_their_osi_layer() {
         .iter()
         .map(|&(p, _)| (p, osi_layer(p).number()))
         .collect();
-    assert_eq!(got, expected.to_vec(), "(protocol, OSI layer number)");
+    assert_eq!(
+        got,
+        expected.to_vec(),
+        "(protocol, OSI layer number): a protocol sits at the layer whose job it does, e.g. TLS encrypts for the application above it, so it is 6 (presentation), not 4 or 7"
+    );
 }
 
 #[test]
 fn websocket_and_socketio_are_application_protocols_not_transports() {
     // A common mix-up: "WebSocket is a transport like TCP". It runs *on* TCP.
-    assert_eq!(osi_layer(Protocol::WebSocket), OsiLayer::Application);
-    assert_eq!(osi_layer(Protocol::SocketIo), OsiLayer::Application);
-    assert!(osi_layer(Protocol::Tcp) < osi_layer(Protocol::WebSocket));
+    assert_eq!(
+        osi_layer(Protocol::WebSocket),
+        OsiLayer::Application,
+        "WebSocket is an application protocol (layer 7): it is carried inside TCP, it is not a transport like TCP"
+    );
+    assert_eq!(
+        osi_layer(Protocol::SocketIo),
+        OsiLayer::Application,
+        "Socket.IO is an application protocol (layer 7): it runs on top of WebSocket or HTTP"
+    );
+    assert!(
+        osi_layer(Protocol::Tcp) < osi_layer(Protocol::WebSocket),
+        "TCP must sit below WebSocket, whose frames travel inside TCP segments"
+    );
 }
 
 #[test]
@@ -57,7 +72,11 @@ fn seven_osi_layers_fold_into_four_tcpip_layers() {
         (6, TcpIpLayer::Application),
         (7, TcpIpLayer::Application),
     ];
-    assert_eq!(got, expected, "(OSI layer number, TCP/IP layer)");
+    assert_eq!(
+        got,
+        expected,
+        "(OSI layer number, TCP/IP layer): 1 and 2 fold into Link, 3 is Internet, 4 is Transport, and 5, 6 and 7 all fold into Application"
+    );
 }
 
 #[test]
@@ -85,5 +104,9 @@ fn header_fields_belong_to_the_layer_of_their_header() {
         .iter()
         .map(|&(f, _)| (f, field_layer(f).number()))
         .collect();
-    assert_eq!(got, expected.to_vec(), "(header field, OSI layer number)");
+    assert_eq!(
+        got,
+        expected.to_vec(),
+        "(header field, OSI layer number): a field belongs to the layer of the header that carries it, e.g. ports are in the TCP/UDP header (4), not in the IP header (3)"
+    );
 }

@@ -58,7 +58,7 @@ fn everyone_and_several_rooms_go_on_the_namespaces_channel() {
 #[test]
 fn key_namespace_and_room_are_used_as_given() {
     assert_eq!(channel_for("chat", "/admin", &rooms(&["ops"])), "chat#/admin#ops#", "--redis-key chat, namespace /admin");
-    assert_eq!(channel_for("chat", "/admin", &[]), "chat#/admin#");
+    assert_eq!(channel_for("chat", "/admin", &[]), "chat#/admin#", "--redis-key chat, namespace /admin, everyone: key#nsp#");
     assert_eq!(channel_for("socket.io", "/", &rooms(&["the lobby"])), "socket.io#/#the lobby#", "spaces stay");
     assert_eq!(
         channel_for("socket.io", "/", &rooms(&["a#b"])),
@@ -69,26 +69,38 @@ fn key_namespace_and_room_are_used_as_given() {
 
 #[test]
 fn short_strings_are_one_header_byte_then_the_bytes() {
-    assert_eq!(written(|o| write_str("", o)), [0xa0], "fixstr of 0 bytes: 101 00000");
-    assert_eq!(written(|o| write_str("ana", o)), [0xa3, b'a', b'n', b'a'], "fixstr: 0xa0 | 3, then the bytes");
-    assert_eq!(
+    netlab::assert_bytes_eq!(written(|o| write_str("", o)), [0xa0], "the empty string is a fixstr of 0 bytes: 101 00000 = 0xa0");
+    netlab::assert_bytes_eq!(
+        written(|o| write_str("ana", o)),
+        [0xa3, b'a', b'n', b'a'],
+        "\"ana\" is a fixstr: 0xa0 | 3 = 0xa3, then its 3 bytes"
+    );
+    netlab::assert_bytes_eq!(
         written(|o| write_str("hello from A", o)),
         cat(&[&[0xac], b"hello from A"]),
-        "12 bytes: 0xa0 | 12 = 0xac (the dump in the lesson)"
+        "12 bytes: 0xa0 | 12 = 0xac, then the bytes (the dump in the lesson)"
     );
     let longest = "x".repeat(31);
-    assert_eq!(written(|o| write_str(&longest, o)), cat(&[&[0xbf], longest.as_bytes()]), "31 bytes is the longest fixstr: 0xbf");
+    netlab::assert_bytes_eq!(
+        written(|o| write_str(&longest, o)),
+        cat(&[&[0xbf], longest.as_bytes()]),
+        "31 bytes is the longest fixstr, 0xa0 | 31 = 0xbf: the shortest format is the one to use, not str 8"
+    );
 }
 
 #[test]
 fn a_strings_length_counts_bytes_not_characters() {
-    assert_eq!(written(|o| write_str("é", o)), [0xa2, 0xc3, 0xa9], "one character, two UTF-8 bytes: fixstr of 2");
+    netlab::assert_bytes_eq!(
+        written(|o| write_str("é", o)),
+        [0xa2, 0xc3, 0xa9],
+        "\"é\" is one character but two UTF-8 bytes (c3 a9): a fixstr of 2, because the header counts bytes"
+    );
     // 11 characters of 3 bytes each: 33 bytes, too long for a fixstr.
     let euros = "€".repeat(11);
-    assert_eq!(
+    netlab::assert_bytes_eq!(
         written(|o| write_str(&euros, o)),
         cat(&[&[0xd9, 33], euros.as_bytes()]),
-        "11 characters but 33 bytes: str 8"
+        "11 characters of 3 bytes each are 33 bytes, too long for a fixstr: str 8, d9 21"
     );
 }
 
@@ -106,26 +118,41 @@ fn longer_strings_take_str_8_16_or_32() {
     for (len, header) in cases {
         let s = "y".repeat(len);
         let out = written(|o| write_str(&s, o));
-        assert_eq!(
-            &out[..header.len().min(out.len())],
+        netlab::assert_bytes_eq!(
+            out[..header.len().min(out.len())],
             header,
             "a string of {len} bytes: fixstr holds 0 to 31, str 8 up to 255, str 16 up to 65,535, str 32 beyond; lengths big-endian"
         );
         assert_eq!(out.len(), header.len() + len, "{len} bytes: the header, then exactly the string's bytes");
-        assert_eq!(&out[header.len()..], s.as_bytes(), "the string's bytes follow the header unchanged");
+        assert!(
+            out[header.len()..] == *s.as_bytes(),
+            "the string's {len} bytes must follow the header unchanged"
+        );
     }
     // A netlab id (32 hex digits) is one byte too long for a fixstr.
     let id = "0f44b9c09c7549ba9ab107116f83ec8b";
-    assert_eq!(written(|o| write_str(id, o)), cat(&[&[0xd9, 0x20], id.as_bytes()]), "a 32-character id: d9 20");
+    netlab::assert_bytes_eq!(
+        written(|o| write_str(id, o)),
+        cat(&[&[0xd9, 0x20], id.as_bytes()]),
+        "a netlab id is 32 characters, one byte too long for a fixstr: d9 20, then the 32 bytes"
+    );
 }
 
 #[test]
 fn what_out_held_before_stays() {
     let mut out = vec![0x93];
     write_str("I8-jei", &mut out);
-    assert_eq!(out, cat(&[&[0x93, 0xa6], b"I8-jei"]), "write_str appends: the 0x93 already there stays first");
+    netlab::assert_bytes_eq!(
+        out,
+        cat(&[&[0x93, 0xa6], b"I8-jei"]),
+        "write_str appends: the 0x93 already there stays first"
+    );
     write_array_header(1, &mut out);
-    assert_eq!(out, cat(&[&[0x93, 0xa6], b"I8-jei", &[0x91]]), "write_array_header appends too");
+    netlab::assert_bytes_eq!(
+        out,
+        cat(&[&[0x93, 0xa6], b"I8-jei", &[0x91]]),
+        "write_array_header appends too: what was written before stays"
+    );
 }
 
 #[test]
@@ -141,7 +168,7 @@ fn array_headers_are_fixarray_array16_or_array32() {
         (70_000, &[0xdd, 0x00, 0x01, 0x11, 0x70]),
     ];
     for (n, header) in cases {
-        assert_eq!(
+        netlab::assert_bytes_eq!(
             written(|o| write_array_header(n, o)),
             header,
             "an array of {n} items: fixarray holds 0 to 15, array 16 up to 65,535, array 32 beyond; lengths big-endian; the items are not written here"
@@ -195,7 +222,7 @@ fn your_functions_write_the_bytes_a_node_server_published() {
         b"flags",
         &[0x80],
     ]);
-    assert_eq!(node.len(), 153);
+    assert_eq!(node.len(), 153, "the captured message is 153 bytes (a check on this grader itself)");
     // The same message, written with your two functions; the map headers
     // (fixmap: 0x80 | pairs) and the number 2 (a positive fixint) by hand.
     let mut out = Vec::new();
@@ -228,10 +255,18 @@ fn your_functions_write_the_bytes_a_node_server_published() {
     write_str("NYg9HYMZ4NVxepXhAAAA", &mut out);
     write_str("flags", &mut out);
     out.push(0x80);
-    assert_eq!(out, node, "byte for byte what Node's adapter (notepack) wrote");
+    netlab::assert_bytes_eq!(
+        out,
+        node,
+        "byte for byte what Node's adapter (notepack) wrote: every other server must read your broadcasts as it reads Node's"
+    );
     // And netlab reads it as the broadcast it is.
     let b = Broadcast::decode(&out, 1 << 20).expect("a broadcast netlab takes");
-    assert_eq!((b.uid.as_str(), b.rooms, b.except), ("I8-jei", rooms(&["lobby"]), rooms(&["NYg9HYMZ4NVxepXhAAAA"])));
+    assert_eq!(
+        (b.uid.as_str(), b.rooms, b.except),
+        ("I8-jei", rooms(&["lobby"]), rooms(&["NYg9HYMZ4NVxepXhAAAA"])),
+        "netlab reads those bytes back as the broadcast they are: (uid, rooms, except)"
+    );
 }
 
 // ---- which local members a broadcast from another server reaches ----------
@@ -283,7 +318,7 @@ fn a_room_broadcast_reaches_this_servers_members_of_that_room() {
         set(&[ANA, BOB]),
         "lobby's members here; the sender's id in except is on the other server and leaves nobody out here"
     );
-    assert_eq!(reached(&broadcast(OTHER, &["dev"], &[])), set(&[BOB, CY]));
+    assert_eq!(reached(&broadcast(OTHER, &["dev"], &[])), set(&[BOB, CY]), "dev's members here: bob and cy");
 }
 
 #[test]
@@ -331,7 +366,11 @@ fn a_servers_own_broadcast_reaches_nobody_when_it_comes_back() {
         set(&[]),
         "this server published it (uid {ME}) and delivered it when it was sent: hearing it back from Redis must not deliver it twice"
     );
-    assert_eq!(reached(&broadcast(ME, &[], &[])), set(&[]), "its own broadcast to everyone neither");
+    assert_eq!(
+        reached(&broadcast(ME, &[], &[])),
+        set(&[]),
+        "its own broadcast to everyone comes back from Redis too, and must not be delivered twice either"
+    );
     assert_eq!(
         local_recipients(OTHER, &broadcast(OTHER, &["lobby"], &[]), &table(), &HERE),
         set(&[]),

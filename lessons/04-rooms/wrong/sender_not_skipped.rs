@@ -1,0 +1,33 @@
+//! Mistake: recipients never takes out `target.skip`, so socket.to(room).emit reaches the sender too.
+//! Caught by: leaves out the sender (target.skip)
+
+use netlab::chat::id::ConnId;
+use netlab::chat::rooms::Target;
+pub use netlab::chat::routing::{disconnect, join, leave, Table};
+use std::collections::BTreeSet;
+
+fn members(table: &Table, connected: &[ConnId], room: &str) -> BTreeSet<ConnId> {
+    match room.parse::<ConnId>() {
+        Ok(id) if connected.contains(&id) => BTreeSet::from([id]),
+        Ok(_) => BTreeSet::new(),
+        Err(_) => table.get(room).cloned().unwrap_or_default(),
+    }
+}
+
+pub fn recipients(table: &Table, connected: &[ConnId], target: &Target) -> BTreeSet<ConnId> {
+    let mut out: BTreeSet<ConnId> = if target.rooms.is_empty() {
+        connected.iter().copied().collect()
+    } else {
+        target
+            .rooms
+            .iter()
+            .flat_map(|r| members(table, connected, r))
+            .collect()
+    };
+    for r in &target.except {
+        for m in members(table, connected, r) {
+            out.remove(&m);
+        }
+    }
+    out // forgot `target.skip`
+}

@@ -1,0 +1,58 @@
+//! Mistake: SRTT is updated before RTTVAR, so RTTVAR measures the deviation from the new SRTT instead of the old one (RFC 6298 §2.3 says: RTTVAR first).
+//! Caught by: with the OLD SRTT (100)
+
+pub use netlab::reliable::{Offer, ReorderBuffer, RtoConfig};
+use std::time::Duration;
+
+pub struct RtoEstimator {
+    pub config: RtoConfig,
+    pub srtt: Option<Duration>,
+    pub rttvar: Duration,
+    pub rto: Duration,
+}
+
+impl RtoEstimator {
+    pub fn new(config: RtoConfig) -> Self {
+        let rto = config.initial.clamp(config.min, config.max);
+        RtoEstimator {
+            config,
+            srtt: None,
+            rttvar: Duration::ZERO,
+            rto,
+        }
+    }
+
+    pub fn rto(&self) -> Duration {
+        self.rto
+    }
+
+    pub fn srtt(&self) -> Option<Duration> {
+        self.srtt
+    }
+
+    pub fn rttvar(&self) -> Duration {
+        self.rttvar
+    }
+
+    pub fn on_sample(&mut self, r: Duration) {
+        let srtt = match self.srtt {
+            None => {
+                self.rttvar = r / 2;
+                r
+            }
+            Some(old) => {
+                let srtt = (old * 7 + r) / 8; // the new SRTT first...
+                let deviation = if srtt > r { srtt - r } else { r - srtt }; // ...then used here
+                self.rttvar = (self.rttvar * 3 + deviation) / 4;
+                srtt
+            }
+        };
+        self.srtt = Some(srtt);
+        self.rto = (srtt + self.config.granularity.max(self.rttvar * 4))
+            .clamp(self.config.min, self.config.max);
+    }
+
+    pub fn on_timeout(&mut self) {
+        self.rto = (self.rto * 2).min(self.config.max);
+    }
+}

@@ -1,0 +1,40 @@
+//! Mistake: write_str puts the number of characters in the header instead of the number of bytes, so any non-ASCII string is announced too short.
+//! Caught by: because the header counts bytes
+
+use netlab::chat::id::ConnId;
+use netlab::chat::routing::recipients;
+pub use netlab::chat::routing::Table;
+use netlab::cluster::message::{Broadcast, Channels};
+pub use netlab::cluster::msgpack::write_array_header;
+use std::collections::BTreeSet;
+
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
+    let n = s.chars().count(); // should be s.len()
+    if n < 32 {
+        out.push(0xa0 | n as u8);
+    } else if n <= 0xff {
+        out.extend_from_slice(&[0xd9, n as u8]);
+    } else if n <= 0xffff {
+        out.push(0xda);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else {
+        out.push(0xdb);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+// Right: as tests/lessons.rs makes them from the library.
+pub fn channel_for(key: &str, nsp: &str, rooms: &[String]) -> String {
+    Channels::new(key, nsp).for_rooms(rooms)
+}
+
+pub fn local_recipients(
+    me: &str,
+    b: &Broadcast,
+    table: &Table,
+    connected: &[ConnId],
+) -> BTreeSet<ConnId> {
+    b.local_target(me)
+        .map_or_else(BTreeSet::new, |t| recipients(table, connected, &t))
+}
