@@ -438,7 +438,10 @@ pub(super) fn predict(number: u8, answers: Vec<String>) -> CliResult {
     anstream::println!("{} {}", term::bold("Running:"), experiment_line(&p));
     let output = run_experiment(&root, &p)?;
     if !p.needs_json() {
-        anstream::print!("{}", term::peer_text(&output));
+        // Line by line: the lines stay lines, anything else a line holds is shown escaped.
+        for line in output.lines() {
+            anstream::println!("{}", term::peer_text(line));
+        }
     }
     anstream::println!();
     let mut held = 0;

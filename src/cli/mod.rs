@@ -9,7 +9,7 @@
 //! | `course.rs` | `netlab lessons`, `lesson NN`, `check [NN]`, `watch`, `hint NN`, `reset NN`, `predict NN` |
 //! | `guard.rs` | the flags every stream server shares: `--frame-timeout`, `--idle-timeout`, `--max-memory`, `--max-per-ip` |
 //! | `layers.rs` | `netlab layers` |
-//! | `tcp.rs` | `netlab tcp echo`, `netlab tcp send` |
+//! | `tcp.rs` | `netlab tcp echo`, `netlab tcp send`, `netlab tcp boundaries` |
 //! | `serve.rs` | `netlab serve` |
 //! | `chat.rs` | `netlab chat` |
 //! | `compare.rs` | `netlab compare` |
@@ -78,7 +78,14 @@ pub enum ColorWhen {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show everything netlab can do, running for real on loopback.
-    Tour,
+    #[command(
+        after_help = "Examples:\n  netlab tour\n  netlab tour --step 1          only step 1 (a stream has no message boundaries)\n  netlab tour --step 7,8        only steps 7 and 8 (lesson 07)"
+    )]
+    Tour {
+        /// Run only these steps, numbered as the whole tour numbers them (e.g. 7,8).
+        #[arg(long, value_name = "N", value_delimiter = ',')]
+        step: Vec<usize>,
+    },
     /// List the lessons and where you stand on each exercise.
     #[command(after_help = "Examples:\n  netlab lessons\n  netlab lessons --json")]
     Lessons {
@@ -162,7 +169,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Length-prefixed TCP: echo server and client (lessons 01–02).
+    /// TCP: writes against reads (lesson 01); length-prefixed echo server and client (lessons 01–02).
     #[command(subcommand)]
     Tcp(tcp::TcpCommand),
     /// Run the chat hub: rooms, broadcast, private messages, over TCP, UDP and the browser (lessons 03–07, 10).
@@ -207,8 +214,14 @@ pub fn run(cli: Cli) -> CliResult {
         ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
     }
     match cli.command {
-        Command::Tour => {
-            runtime(None)?.block_on(crate::tour::run())?;
+        Command::Tour { step } => {
+            let count = crate::tour::STEPS.len();
+            if let Some(n) = step.iter().find(|n| !(1..=count).contains(*n)) {
+                return Err(
+                    format!("there is no tour step {n}: the steps are 1 to {count}").into(),
+                );
+            }
+            runtime(None)?.block_on(crate::tour::run_steps(&step))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Lessons { json } => course::lessons(json),

@@ -1,4 +1,5 @@
-//! `netlab tcp echo` and `netlab tcp send`: length-prefixed TCP (lessons 01–02).
+//! `netlab tcp echo` and `netlab tcp send`: length-prefixed TCP (lessons 01–02);
+//! `netlab tcp boundaries`: lesson 01's experiment, writes against reads.
 
 use super::guard::{
     guards_line, print_stop_report, EchoTally, EchoUnit, IdleTimeout, ServerGuards,
@@ -48,6 +49,11 @@ pub enum TcpCommand {
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
     },
+    /// Lesson 01's experiment: several writes arrive as fewer reads, one big write as many.
+    #[command(
+        after_help = "A client and a server on 127.0.0.1, in this process, over a real TCP connection.\nFirst the client makes --writes separate writes of --size bytes and closes; the server waits 100 ms, then reads\nuntil the end with a 64 KiB buffer. Then the client makes one write_all of --big bytes while the server reads.\nThe server counts its reads: TCP moves bytes, not messages.\n\nExamples:\n  netlab tcp boundaries\n  netlab tcp boundaries --writes 10 --size 100 --big 8MiB\n  netlab tcp boundaries --json"
+    )]
+    Boundaries(BoundariesArgs),
     /// Send messages as frames and print their echoes.
     #[command(
         after_help = "With no MSG, every line of standard input is one message.\n\nExamples:\n  netlab tcp send 127.0.0.1:7000 hello world\n  printf 'one\\ntwo\\n' | netlab tcp send 127.0.0.1:7000\n  netlab tcp send 127.0.0.1:7000 hi --json"
@@ -66,6 +72,23 @@ pub enum TcpCommand {
     },
 }
 
+/// `netlab tcp boundaries` options: lesson 01's experiment.
+#[derive(Debug, Args)]
+pub struct BoundariesArgs {
+    /// How many small writes the client makes, one `write_all` each.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub writes: u16,
+    /// Bytes in each small write.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = 5)]
+    pub size: usize,
+    /// Bytes in the one big write.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value_t = 1 << 20)]
+    pub big: usize,
+    /// Print what the server saw as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// The frame size limit flag shared by TCP commands.
 #[derive(Debug, Args)]
 pub struct FrameLimit {
@@ -76,6 +99,7 @@ pub struct FrameLimit {
 
 pub(super) fn run(cmd: TcpCommand) -> CliResult {
     match cmd {
+        TcpCommand::Boundaries(args) => boundaries(args),
         TcpCommand::Echo {
             listen,
             limits,
@@ -238,4 +262,119 @@ pub(super) fn run(cmd: TcpCommand) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Largest small write and largest big write `netlab tcp boundaries` accepts.
+const MAX_SMALL_WRITE: usize = 64 * 1024;
+const MAX_BIG_WRITE: usize = 64 * 1024 * 1024;
+
+fn boundaries(args: BoundariesArgs) -> CliResult {
+    use crate::tcp::boundaries::{one_write_many_reads, several_writes_one_read, READ_BUFFER};
+    if !(1..=MAX_SMALL_WRITE).contains(&args.size) {
+        return Err(format!(
+            "--size {} is out of range: 1 to {MAX_SMALL_WRITE} bytes",
+            args.size
+        )
+        .into());
+    }
+    if !(1..=MAX_BIG_WRITE).contains(&args.big) {
+        return Err(format!(
+            "--big {} is out of range: 1 to {MAX_BIG_WRITE} bytes",
+            args.big
+        )
+        .into());
+    }
+    // Write i is the letter a, b, c, ... repeated: the glued reads show where each write was.
+    let messages: Vec<Vec<u8>> = (0..args.writes)
+        .map(|i| vec![b'a' + (i % 26) as u8; args.size])
+        .collect();
+    let slices: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    let rt = runtime(Some(1))?;
+    let (small, big) = rt.block_on(async {
+        let small = several_writes_one_read(&slices).await?;
+        let big = one_write_many_reads(args.big).await?;
+        Ok::<_, std::io::Error>((small, big))
+    })?;
+    let sent: Vec<u8> = messages.concat();
+    let big_intact = big.received.len() == args.big
+        && big
+            .received
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == (i % 251) as u8);
+    let intact = small.received == sent && big_intact;
+    let distinct: std::collections::BTreeSet<usize> = big.read_sizes.iter().copied().collect();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "read_buffer": READ_BUFFER,
+                "small": {
+                    "writes": args.writes,
+                    "bytes_each": args.size,
+                    "reads": small.read_sizes.len(),
+                    "read_sizes": small.read_sizes,
+                },
+                "big": {
+                    "bytes": args.big,
+                    "writes": 1,
+                    "reads": big.read_sizes.len(),
+                    "distinct_read_sizes": distinct.len(),
+                    "smallest_read": big.read_sizes.iter().min(),
+                    "largest_read": big.read_sizes.iter().max(),
+                },
+                "every_byte_in_order": intact,
+            }))?
+        );
+    } else {
+        let shown: Vec<String> = messages
+            .iter()
+            .take(6)
+            .map(|m| format!("\"{}\"", term::printable(m, 12)))
+            .collect();
+        anstream::println!(
+            "client: {} separate write(s) of {} bytes: {}{}",
+            args.writes,
+            args.size,
+            shown.join(" "),
+            if messages.len() > 6 { " …" } else { "" }
+        );
+        anstream::println!(
+            "server: {} read(s), sizes {:?}: \"{}\"",
+            small.read_sizes.len(),
+            small.read_sizes,
+            term::printable(&small.received, 60)
+        );
+        anstream::println!("client: 1 write_all of {} bytes", args.big);
+        let first: Vec<String> = big
+            .read_sizes
+            .iter()
+            .take(8)
+            .map(|n| n.to_string())
+            .collect();
+        anstream::println!(
+            "server: {} reads with a {READ_BUFFER}-byte buffer, {} different sizes; first: {}{}",
+            big.read_sizes.len(),
+            distinct.len(),
+            first.join(", "),
+            if big.read_sizes.len() > 8 {
+                ", …"
+            } else {
+                ""
+            }
+        );
+        let verdict = if intact {
+            term::good("every byte arrived, in order")
+        } else {
+            term::bad("bytes were lost or reordered!")
+        };
+        anstream::println!(
+            "{verdict}; where one write ended and the next began, the reads do not say."
+        );
+    }
+    Ok(if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -82,7 +82,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Vocabulary and the layer models (OSI, TCP/IP)",
         text: Some(include_str!("../../lessons/00-models/README.md")),
         examples: &["00_layers"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/00-models/predict.json")),
         exercise: Some(Exercise {
             task: "place protocols and header fields into the OSI and TCP/IP layers",
             hints: include_str!("../../lessons/00-models/hints.md"),
@@ -94,7 +94,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "TCP sockets and echo; a stream has no message boundaries",
         text: Some(include_str!("../../lessons/01-tcp/README.md")),
         examples: &["01_no_boundaries", "01_echo"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/01-tcp/predict.json")),
         exercise: Some(Exercise {
             task: "write_all and read_exact by hand: loop until every byte has moved",
             hints: include_str!("../../lessons/01-tcp/hints.md"),
@@ -106,7 +106,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Framing with a length prefix",
         text: Some(include_str!("../../lessons/02-framing/README.md")),
         examples: &["02_framing"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/02-framing/predict.json")),
         exercise: Some(Exercise {
             task: "encode and decode length-prefixed frames, edge cases included",
             hints: include_str!("../../lessons/02-framing/hints.md"),
@@ -118,7 +118,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Chat: broadcast to all, and to all but the sender",
         text: Some(include_str!("../../lessons/03-chat/README.md")),
         examples: &["03_broadcast"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/03-chat/predict.json")),
         exercise: Some(Exercise {
             task: "who hears an emit to everyone, and the first checks on a client frame",
             hints: include_str!("../../lessons/03-chat/hints.md"),
@@ -130,7 +130,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Rooms, the default room, disconnecting",
         text: Some(include_str!("../../lessons/04-rooms/README.md")),
         examples: &["04_rooms"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/04-rooms/predict.json")),
         exercise: Some(Exercise {
             task: "keep the membership table (join, leave, disconnect) and compute who a broadcast reaches",
             hints: include_str!("../../lessons/04-rooms/hints.md"),
@@ -142,7 +142,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "UDP datagrams: loss made visible",
         text: Some(include_str!("../../lessons/05-udp/README.md")),
         examples: &["05_loss_visible"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/05-udp/predict.json")),
         exercise: Some(Exercise {
             task: "track one sender's sequence numbers: in order, gaps, late arrivals, duplicates",
             hints: include_str!("../../lessons/05-udp/hints.md"),
@@ -154,7 +154,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "TCP vs UDP under the same conditions",
         text: Some(include_str!("../../lessons/06-tcp-vs-udp/README.md")),
         examples: &["06_tcp_vs_udp"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/06-tcp-vs-udp/predict.json")),
         exercise: Some(Exercise {
             task: "RFC 3550's loss fraction and interarrival jitter",
             hints: include_str!("../../lessons/06-tcp-vs-udp/hints.md"),
@@ -166,7 +166,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Missed events: acks, retries, heartbeats, replay",
         text: Some(include_str!("../../lessons/07-missed-events/README.md")),
         examples: &["07_reliable_udp", "07_missed_events"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/07-missed-events/predict.json")),
         exercise: Some(Exercise {
             task: "the receiver's de-duplication and reordering buffer; the RFC 6298 RTO estimator",
             hints: include_str!("../../lessons/07-missed-events/hints.md"),
@@ -178,7 +178,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "HTTP and the WebSocket handshake",
         text: Some(include_str!("../../lessons/08-websocket-handshake/README.md")),
         examples: &["08_handshake"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/08-websocket-handshake/predict.json")),
         exercise: Some(Exercise {
             task: "compute Sec-WebSocket-Accept and find tokens in header lists",
             hints: include_str!("../../lessons/08-websocket-handshake/hints.md"),
@@ -190,7 +190,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "WebSocket frames",
         text: Some(include_str!("../../lessons/09-websocket-frames/README.md")),
         examples: &["09_frames"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/09-websocket-frames/predict.json")),
         exercise: Some(Exercise {
             task: "decode and encode a frame header; unmask a payload",
             hints: include_str!("../../lessons/09-websocket-frames/hints.md"),
@@ -202,7 +202,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Chat in the browser, and what Socket.IO does on the wire",
         text: Some(include_str!("../../lessons/10-browser-socketio/README.md")),
         examples: &["10_socketio"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/10-browser-socketio/predict.json")),
         exercise: Some(Exercise {
             task: "join and split HTTP long-polling payloads (\\x1e between packets, b + base64 for binary), and step the polling → WebSocket upgrade",
             hints: include_str!("../../lessons/10-browser-socketio/hints.md"),
@@ -214,7 +214,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "The packet inspector: every byte and its layer",
         text: Some(include_str!("../../lessons/11-inspector/README.md")),
         examples: &["11_inspect"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/11-inspector/predict.json")),
         exercise: Some(Exercise {
             task: "decode an IPv4 header and TCP flags; say which layer a byte of a frame belongs to",
             hints: include_str!("../../lessons/11-inspector/hints.md"),
@@ -226,7 +226,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Many servers: rooms across machines over Redis",
         text: Some(include_str!("../../lessons/12-many-servers/README.md")),
         examples: &["12_many_servers"],
-        predict: None,
+        predict: Some(include_str!("../../lessons/12-many-servers/predict.json")),
         exercise: Some(Exercise {
             task: "the channel a broadcast goes on, MessagePack string and array headers, and which local members a broadcast from another server reaches",
             hints: include_str!("../../lessons/12-many-servers/hints.md"),
@@ -270,6 +270,96 @@ mod tests {
         for (i, l) in LESSONS.iter().enumerate() {
             assert_eq!(usize::from(l.number), i);
             assert!(l.dir.starts_with(&format!("{:02}-", l.number)), "{}", l.dir);
+        }
+    }
+
+    #[test]
+    fn every_lesson_asks_valid_predictions_about_a_runnable_experiment() {
+        use crate::cli::{Cli, Command};
+        use clap::Parser;
+        use predict::{Predictions, Settled};
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for l in LESSONS {
+            let json = l
+                .predict
+                .unwrap_or_else(|| panic!("lesson {:02} has no predict.json", l.number));
+            let p = Predictions::parse(json)
+                .unwrap_or_else(|e| panic!("lessons/{}/predict.json: {e}", l.dir));
+            let ex = &p.experiment;
+            // Hermetic and quick: a netlab command, never an example to build first.
+            assert!(
+                ex.example.is_none(),
+                "lesson {:02}: use a netlab command",
+                l.number
+            );
+            let argv = std::iter::once("netlab").chain(ex.netlab.iter().map(String::as_str));
+            let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| {
+                panic!("lesson {:02}'s experiment does not parse: {e}", l.number)
+            });
+            match &cli.command {
+                Command::Predict { .. } => {
+                    panic!("lesson {:02}: an experiment cannot predict", l.number)
+                }
+                Command::Tour { step } => assert!(
+                    !step.is_empty()
+                        && step
+                            .iter()
+                            .all(|n| (1..=crate::tour::STEPS.len()).contains(n)),
+                    "lesson {:02}: name the tour steps to run, among 1 to {}: {step:?}",
+                    l.number,
+                    crate::tour::STEPS.len()
+                ),
+                _ => {}
+            }
+            for file in ex.netlab.iter().filter(|a| a.starts_with("lessons/")) {
+                assert!(
+                    root.join(file).is_file(),
+                    "lesson {:02} reads {file}, which is missing",
+                    l.number
+                );
+            }
+            let json_out = ex.netlab.iter().any(|a| a == "--json");
+            assert_eq!(
+                p.needs_json(),
+                json_out,
+                "lesson {:02}: measured questions need --json, and --json output needs a measured question",
+                l.number
+            );
+            for (i, q) in p.questions.iter().enumerate() {
+                assert!(
+                    !q.why.trim().is_empty(),
+                    "lesson {:02} question {}",
+                    l.number,
+                    i + 1
+                );
+                if let Settled::Measured { pointer, ranges } = &q.settled {
+                    assert!(
+                        pointer.starts_with('/'),
+                        "lesson {:02}: {pointer}",
+                        l.number
+                    );
+                    // Every count the run can print lands in some choice: no gaps between the ranges.
+                    let mut sorted = ranges.clone();
+                    sorted.sort_by(|a, b| a[0].total_cmp(&b[0]));
+                    assert_eq!(
+                        sorted[0][0],
+                        0.0,
+                        "lesson {:02} question {}: start at 0",
+                        l.number,
+                        i + 1
+                    );
+                    for w in sorted.windows(2) {
+                        assert!(
+                            w[1][0] <= w[0][1] + 1.0,
+                            "lesson {:02} question {}: nothing settles values between {} and {}",
+                            l.number,
+                            i + 1,
+                            w[0][1],
+                            w[1][0]
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -120,11 +120,20 @@ pub const STEPS: &[Step] = &[
 
 /// Runs every step in order; stops at the first that fails.
 pub async fn run() -> Result<(), TourError> {
+    run_steps(&[]).await
+}
+
+/// Runs the steps numbered `only` (from 1, as the whole tour numbers them;
+/// empty: every step) in order; stops at the first that fails.
+pub async fn run_steps(only: &[usize]) -> Result<(), TourError> {
     anstream::println!(
         "{}",
         term::heading("netlab tour — everything below runs for real on 127.0.0.1")
     );
     for (i, step) in STEPS.iter().enumerate() {
+        if !only.is_empty() && !only.contains(&(i + 1)) {
+            continue;
+        }
         anstream::println!();
         anstream::println!(
             "{} {}  {}",
@@ -138,11 +147,15 @@ pub async fn run() -> Result<(), TourError> {
         (step.run)().await?;
     }
     anstream::println!();
-    anstream::println!(
-        "{} {}",
-        term::good("✓"),
-        "Tour complete. Next: `netlab lessons` to start the course, `netlab layers` for the models."
-    );
+    if only.is_empty() {
+        anstream::println!(
+            "{} {}",
+            term::good("✓"),
+            "Tour complete. Next: `netlab lessons` to start the course, `netlab layers` for the models."
+        );
+    } else {
+        anstream::println!("{}", term::dim("`netlab tour` runs every step."));
+    }
     Ok(())
 }
 
