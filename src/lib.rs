@@ -6,7 +6,7 @@
 //! | module | lesson | what it shows |
 //! |---|---|---|
 //! | [`layers`] | 00 | the OSI and TCP/IP models; which layer each protocol and field belongs to |
-//! | [`tcp::boundaries`], [`tcp::partial_io`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes |
+//! | [`tcp::boundaries`], [`tcp::partial_io`], [`tcp::blocking_echo`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes; an echo server with a thread per connection |
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
 //! | [`chat::hub`], [`chat::protocol`], [`chat::id`], [`client::tcp`], [`client::terminal`] | 03 | a chat hub: ids, broadcast to all / all but the sender, acks; a client that types to it |
 //! | [`chat::rooms`], [`chat::adapter`], [`transport`] | 04 | rooms, the own-id room, disconnecting; the broadcast seam; TCP transport |

@@ -11,6 +11,7 @@ mod lesson_00 {
 
 mod lesson_01 {
     mod subject {
+        pub use netlab::tcp::blocking_echo::{echo_connection, serve_echo};
         pub use netlab::tcp::partial_io::{read_exact, write_all};
     }
     include!("../lessons/01-tcp/tests.rs");
