@@ -56,6 +56,7 @@ mod lesson_09 {
 
 mod lesson_05 {
     mod subject {
+        pub use netlab::udp::ping::ping;
         pub use netlab::udp::ReceiveTracker;
     }
     include!("../lessons/05-udp/tests.rs");

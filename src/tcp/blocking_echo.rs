@@ -30,7 +30,12 @@ pub fn serve_echo(listener: TcpListener) -> io::Result<()> {
     loop {
         let stream = match listener.accept() {
             Ok((stream, _peer)) => stream,
-            Err(e) if matches!(e.kind(), ErrorKind::ConnectionAborted | ErrorKind::Interrupted) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionAborted | ErrorKind::Interrupted
+                ) =>
+            {
                 continue
             }
             Err(e) => return Err(e),
