@@ -41,6 +41,7 @@ mod lesson_04 {
 
 mod lesson_08 {
     mod subject {
+        pub use netlab::ws::blocking::accept_handshake;
         pub use netlab::ws::handshake::{accept_key, token_list_contains};
     }
     include!("../lessons/08-websocket-handshake/tests.rs");
