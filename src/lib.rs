@@ -6,7 +6,7 @@
 //! | module | lesson | what it shows |
 //! |---|---|---|
 //! | [`layers`] | 00 | the OSI and TCP/IP models; which layer each protocol and field belongs to |
-//! | [`tcp::boundaries`], [`tcp::partial_io`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes |
+//! | [`tcp::boundaries`], [`tcp::partial_io`], [`tcp::blocking_echo`] | 01 | sockets; a TCP stream has no message boundaries; partial reads and writes; an echo server with a thread per connection |
 //! | [`framing`], [`tcp::echo`], [`tcp::client`] | 02 | a length prefix restores message boundaries |
 //! | [`chat::hub`], [`chat::protocol`], [`chat::id`], [`client::tcp`], [`client::terminal`] | 03 | a chat hub: ids, broadcast to all / all but the sender, acks; a client that types to it |
 //! | [`chat::rooms`], [`chat::adapter`], [`transport`] | 04 | rooms, the own-id room, disconnecting; the broadcast seam; TCP transport |
@@ -17,7 +17,7 @@
 //! | [`reliable`] | 07 | reliable delivery over UDP: sequence numbers, cumulative acks, the RFC 6298 RTO, a sliding window, de-duplication and reordering |
 //! | [`client::resume`], [`client::reconnect`], [`chat::heartbeat`] | 07 | missed events, the client side: de-duplication by seq, resume, `seen`, retries with the same ack id, heartbeats both ways, reconnecting with backoff and jitter |
 //! | [`link`] | 05–06 | a bad network on demand: loss, duplication, reordering, delay, jitter, rate, corruption |
-//! | [`ws::handshake`], [`ws::server`], [`ws::client`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
+//! | [`ws::handshake`], [`ws::server`], [`ws::client`], [`ws::blocking`] | 08 | HTTP/1.1 and the WebSocket upgrade (RFC 6455 §4) |
 //! | [`ws::frame`], [`ws::mask`], [`ws::message`], [`ws::close`], [`ws::protocol`], [`ws::connection`] | 09 | WebSocket frames, masking, messages, closing (RFC 6455 §5–§7) |
 //! | [`web`], [`web::socketio`], [`transport::ws`], [`transport::socketio`] | 10 | chat in the browser: the page, the HTTP server, the Origin check, the hub over WebSocket and over Socket.IO |
 //! | [`inspect`] | 11 | the packet inspector: wire views per protocol, every byte labelled with its layer |

@@ -5,8 +5,10 @@
 //! themselves. [`Impairment`] is the recipe, [`Link`] applies it to a stream of
 //! packets on a virtual clock (so tests are exact and need no sleeping), and
 //! [`relay`] puts a `Link` in each direction of a real UDP relay
-//! (`netlab link --listen A --to B`).
+//! (`netlab link --listen A --to B`); [`background`] runs that relay on a
+//! thread of its own, for code without an async runtime (the lesson graders).
 
+pub mod background;
 pub mod impairment;
 pub mod relay;
 pub mod rng;

@@ -10,15 +10,19 @@
 //!
 //! [`header::Sequencer`] numbers the sending side; [`senders::SenderTable`]
 //! keeps one tracker per sender address, bounded against spoofed floods.
-//! Nothing here owns a socket: the TCP vs UDP lab and the chat hub's UDP
-//! transport both put these pieces around their own sockets.
+//! [`ping`] measures loss and round-trip time against an echo service.
+//! Apart from the pinger, which borrows one, nothing here owns a socket: the
+//! TCP vs UDP lab and the chat hub's UDP transport both put these pieces
+//! around their own sockets.
 
 pub mod header;
+pub mod ping;
 pub mod senders;
 pub mod tracker;
 
 pub use header::{
     DatagramError, DatagramHeader, Sequencer, HEADER_LEN, MAX_DATAGRAM_PAYLOAD, MAX_MESSAGE,
 };
+pub use ping::PingReport;
 pub use senders::{SenderTable, DEFAULT_MAX_SENDERS};
 pub use tracker::{Arrival, ReceiveTracker, TrackerStats};

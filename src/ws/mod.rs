@@ -12,9 +12,11 @@
 //! | [`protocol`] | §5–§7 | bytes in, messages out — the sans-I/O core |
 //! | [`connection`] | §5.5, §7 | one connection over a socket: pings, closing, failing |
 //! | [`server`], [`client`] | §4 | accept / connect, and the echo server |
+//! | [`blocking`] | §4.2 | the server's handshake on a blocking `std` socket (lesson 08's exercise) |
 //!
 //! Every limit is a named constant here or in its module, and a CLI flag.
 
+pub mod blocking;
 pub mod client;
 pub mod close;
 pub mod connection;
