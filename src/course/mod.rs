@@ -96,7 +96,7 @@ pub const LESSONS: &[Lesson] = &[
         examples: &["01_no_boundaries", "01_echo"],
         predict: Some(include_str!("../../lessons/01-tcp/predict.json")),
         exercise: Some(Exercise {
-            task: "write_all and read_exact by hand: loop until every byte has moved",
+            task: "write_all and read_exact by hand: loop until every byte has moved; then a TCP echo server on a real socket",
             hints: include_str!("../../lessons/01-tcp/hints.md"),
         }),
     },
@@ -144,7 +144,7 @@ pub const LESSONS: &[Lesson] = &[
         examples: &["05_loss_visible"],
         predict: Some(include_str!("../../lessons/05-udp/predict.json")),
         exercise: Some(Exercise {
-            task: "track one sender's sequence numbers: in order, gaps, late arrivals, duplicates",
+            task: "track one sender's sequence numbers: in order, gaps, late arrivals, duplicates; then a UDP pinger that reports loss and RTT",
             hints: include_str!("../../lessons/05-udp/hints.md"),
         }),
     },
@@ -180,7 +180,7 @@ pub const LESSONS: &[Lesson] = &[
         examples: &["08_handshake"],
         predict: Some(include_str!("../../lessons/08-websocket-handshake/predict.json")),
         exercise: Some(Exercise {
-            task: "compute Sec-WebSocket-Accept and find tokens in header lists",
+            task: "compute Sec-WebSocket-Accept and find tokens in header lists; then the server's side of the handshake on a real socket",
             hints: include_str!("../../lessons/08-websocket-handshake/hints.md"),
         }),
     },
