@@ -415,3 +415,27 @@ mod lesson_12_remote_id_room_delivered {
     use super::wrong_12_remote_id_room_delivered as subject;
     include!("../../lessons/12-many-servers/tests.rs");
 }
+
+#[allow(unused)]
+#[path = "../../lessons/01-tcp/wrong/one_client_at_a_time.rs"]
+mod wrong_01_one_client_at_a_time;
+mod lesson_01_one_client_at_a_time {
+    use super::wrong_01_one_client_at_a_time as subject;
+    include!("../../lessons/01-tcp/tests.rs");
+}
+
+#[allow(unused)]
+#[path = "../../lessons/05-udp/wrong/any_answer_counts.rs"]
+mod wrong_05_any_answer_counts;
+mod lesson_05_any_answer_counts {
+    use super::wrong_05_any_answer_counts as subject;
+    include!("../../lessons/05-udp/tests.rs");
+}
+
+#[allow(unused)]
+#[path = "../../lessons/08-websocket-handshake/wrong/no_head_limit.rs"]
+mod wrong_08_no_head_limit;
+mod lesson_08_no_head_limit {
+    use super::wrong_08_no_head_limit as subject;
+    include!("../../lessons/08-websocket-handshake/tests.rs");
+}

@@ -12,7 +12,7 @@ use super::Lesson;
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -173,23 +173,7 @@ pub fn run(
         })?;
     let out = collect(child.stdout.take());
     let err = collect(child.stderr.take());
-    let started = Instant::now();
-    let timed_out = loop {
-        if child.try_wait().ok().flatten().is_some() {
-            break false;
-        }
-        if stop() {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(GradeError::Stopped);
-        }
-        if started.elapsed() >= config.timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break true;
-        }
-        std::thread::sleep(POLL);
-    };
+    let timed_out = wait(&mut child, &mut stop, Some(config.timeout))?;
     let stdout = out.join().unwrap_or_default();
     let _ = err.join();
     let tests = parse_test_output(&stdout);
@@ -266,17 +250,7 @@ fn build(
             }
         })
     });
-    loop {
-        if child.try_wait().ok().flatten().is_some() {
-            break;
-        }
-        if stop() {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(GradeError::Stopped);
-        }
-        std::thread::sleep(POLL);
-    }
+    wait(&mut child, stop, None)?;
     let stdout = out.join().unwrap_or_default();
     if let Some(t) = err_thread {
         let _ = t.join();
@@ -291,6 +265,33 @@ fn build(
             target: target.to_string(),
             output: stderr_text.lock().map(|s| s.clone()).unwrap_or_default(),
         }),
+    }
+}
+
+/// Waits for a child to end. It is killed when `stop` says so (an error:
+/// the student asked to stop) or once `limit` has passed (`Ok(true)`).
+fn wait(
+    child: &mut Child,
+    stop: &mut impl FnMut() -> bool,
+    limit: Option<Duration>,
+) -> Result<bool, GradeError> {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().ok().flatten().is_some() {
+            return Ok(false);
+        }
+        let stopped = stop();
+        let late = limit.is_some_and(|l| started.elapsed() >= l);
+        if stopped || late {
+            let _ = child.kill();
+            let _ = child.wait();
+            return if stopped {
+                Err(GradeError::Stopped)
+            } else {
+                Ok(true)
+            };
+        }
+        std::thread::sleep(POLL);
     }
 }
 

@@ -1,6 +1,9 @@
 //! Mistake: write_all passes on every error with `?`, so a write() interrupted by a signal ends the whole write instead of being retried.
 //! Caught by: must retry a write() that fails with Interrupted
 
+// Part 2 done right: this fixture is about part 1.
+pub use netlab::tcp::blocking_echo::{echo_connection, serve_echo};
+
 pub use netlab::tcp::partial_io::read_exact;
 use std::io::{self, ErrorKind, Write};
 

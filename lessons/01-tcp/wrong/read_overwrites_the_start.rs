@@ -1,6 +1,9 @@
 //! Mistake: read_exact counts the bytes it has read but passes the whole buffer to every read(), so each read overwrites the start.
 //! Caught by: each read() writing after the last one
 
+// Part 2 done right: this fixture is about part 1.
+pub use netlab::tcp::blocking_echo::{echo_connection, serve_echo};
+
 pub use netlab::tcp::partial_io::write_all;
 use std::io::{self, ErrorKind, Read};
 

@@ -1,6 +1,9 @@
 //! Mistake: write_all treats a write() of 0 bytes like any partial write and tries again, forever.
 //! Caught by: that loop never ends
 
+// Part 2 done right: this fixture is about part 1.
+pub use netlab::tcp::blocking_echo::{echo_connection, serve_echo};
+
 pub use netlab::tcp::partial_io::read_exact;
 use std::io::{self, ErrorKind, Write};
 
