@@ -338,3 +338,95 @@ fn tour_step_runs_only_the_steps_named() {
         );
     }
 }
+
+#[test]
+/// Every lesson's predict.json parses, and its experiment is a netlab command
+/// line that parses (tour steps that exist, files that exist, `--json` exactly
+/// when a question is measured).
+fn every_lesson_asks_valid_predictions_about_a_runnable_experiment() {
+    use clap::Parser;
+    use netlab::cli::{Cli, Command};
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for l in netlab::course::LESSONS {
+        let json = l
+            .predict
+            .unwrap_or_else(|| panic!("lesson {:02} has no predict.json", l.number));
+        let p = Predictions::parse(json)
+            .unwrap_or_else(|e| panic!("lessons/{}/predict.json: {e}", l.dir));
+        let ex = &p.experiment;
+        // Hermetic and quick: a netlab command, never an example to build first.
+        assert!(
+            ex.example.is_none(),
+            "lesson {:02}: use a netlab command",
+            l.number
+        );
+        let argv = std::iter::once("netlab").chain(ex.netlab.iter().map(String::as_str));
+        let cli = Cli::try_parse_from(argv)
+            .unwrap_or_else(|e| panic!("lesson {:02}'s experiment does not parse: {e}", l.number));
+        match &cli.command {
+            Command::Predict { .. } => {
+                panic!("lesson {:02}: an experiment cannot predict", l.number)
+            }
+            Command::Tour { step } => assert!(
+                !step.is_empty()
+                    && step
+                        .iter()
+                        .all(|n| (1..=netlab::tour::STEPS.len()).contains(n)),
+                "lesson {:02}: name the tour steps to run, among 1 to {}: {step:?}",
+                l.number,
+                netlab::tour::STEPS.len()
+            ),
+            _ => {}
+        }
+        for file in ex.netlab.iter().filter(|a| a.starts_with("lessons/")) {
+            assert!(
+                root.join(file).is_file(),
+                "lesson {:02} reads {file}, which is missing",
+                l.number
+            );
+        }
+        let json_out = ex.netlab.iter().any(|a| a == "--json");
+        assert_eq!(
+            p.needs_json(),
+            json_out,
+            "lesson {:02}: measured questions need --json, and --json output needs a measured question",
+            l.number
+        );
+        for (i, q) in p.questions.iter().enumerate() {
+            assert!(
+                !q.why.trim().is_empty(),
+                "lesson {:02} question {}",
+                l.number,
+                i + 1
+            );
+            if let Settled::Measured { pointer, ranges } = &q.settled {
+                assert!(
+                    pointer.starts_with('/'),
+                    "lesson {:02}: {pointer}",
+                    l.number
+                );
+                // Every count the run can print lands in some choice: no gaps between the ranges.
+                let mut sorted = ranges.clone();
+                sorted.sort_by(|a, b| a[0].total_cmp(&b[0]));
+                assert_eq!(
+                    sorted[0][0],
+                    0.0,
+                    "lesson {:02} question {}: start at 0",
+                    l.number,
+                    i + 1
+                );
+                for w in sorted.windows(2) {
+                    assert!(
+                        w[1][0] <= w[0][1] + 1.0,
+                        "lesson {:02} question {}: nothing settles values between {} and {}",
+                        l.number,
+                        i + 1,
+                        w[0][1],
+                        w[1][0]
+                    );
+                }
+            }
+        }
+    }
+}
