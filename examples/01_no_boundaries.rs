@@ -2,11 +2,17 @@
 //!
 //! Run: `cargo run --example 01_no_boundaries`
 //!
-//! Notice: three writes come out as one read, and one big write comes out as
-//! many reads of sizes you did not choose. TCP delivers every byte, in order —
-//! but not your messages. That is why lesson 02 adds a length prefix.
+//! Notice: three writes come out as one read when the reader reads late (a
+//! *sleeping* reader), as three reads when the reader is already waiting and the
+//! writes come 20 ms apart (an *eager* reader), and one big write comes out as
+//! many reads of sizes you did not choose. A read returns whatever is queued
+//! when it runs: the reads follow the timing, never the writes. TCP delivers
+//! every byte, in order — but not your messages. That is why lesson 02 adds a
+//! length prefix.
 
-use netlab::tcp::boundaries::{one_write_many_reads, several_writes_one_read};
+use netlab::tcp::boundaries::{
+    one_write_many_reads, several_writes_eager_read, several_writes_one_read, SETTLE, WRITE_GAP,
+};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -19,12 +25,25 @@ async fn main() -> std::io::Result<()> {
     );
     let seen = several_writes_one_read(&messages).await?;
     println!(
-        "Server: {} read(s), sizes {:?}: {:?}",
+        "Sleeping server (first read {} ms later): {} read(s), sizes {:?}: {:?}",
+        SETTLE.as_millis(),
         seen.read_sizes.len(),
         seen.read_sizes,
         String::from_utf8_lossy(&seen.received)
     );
-    println!("  -> the server cannot tell where one write ended and the next began.\n");
+    println!("  -> the server cannot tell where one write ended and the next began.");
+
+    let eager = several_writes_eager_read(&messages, WRITE_GAP).await?;
+    println!(
+        "Client: the same 3 writes, {} ms apart; the server is already waiting in read",
+        WRITE_GAP.as_millis()
+    );
+    println!(
+        "Eager server: {} read(s), sizes {:?}",
+        eager.read_sizes.len(),
+        eager.read_sizes
+    );
+    println!("  -> a read returns what is queued when it runs: the same writes, other reads.\n");
 
     let size = 8 * 1024 * 1024;
     let seen = one_write_many_reads(size).await?;

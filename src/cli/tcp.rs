@@ -51,7 +51,7 @@ pub enum TcpCommand {
     },
     /// Lesson 01's experiment: several writes arrive as fewer reads, one big write as many.
     #[command(
-        after_help = "A client and a server on 127.0.0.1, in this process, over a real TCP connection.\nFirst the client makes --writes separate writes of --size bytes and closes; the server waits 100 ms, then reads\nuntil the end with a 64 KiB buffer. Then the client makes one write_all of --big bytes while the server reads.\nThe server counts its reads: TCP moves bytes, not messages.\n\nExamples:\n  netlab tcp boundaries\n  netlab tcp boundaries --writes 10 --size 100 --big 8MiB\n  netlab tcp boundaries --json"
+        after_help = "A client and a server on 127.0.0.1, in this process, over a real TCP connection.\nFirst the client makes --writes separate writes of --size bytes and closes; the server waits 100 ms, then reads\nuntil the end with a 64 KiB buffer (a sleeping reader). Then the same writes 20 ms apart, with the server already\nwaiting in read (an eager reader): one read per write. Then the client makes one write_all of --big bytes while the server reads.\nThe server counts its reads: TCP moves bytes, not messages.\n\nExamples:\n  netlab tcp boundaries\n  netlab tcp boundaries --writes 10 --size 100 --big 8MiB\n  netlab tcp boundaries --json"
     )]
     Boundaries(BoundariesArgs),
     /// Send messages as frames and print their echoes.
@@ -269,7 +269,10 @@ const MAX_SMALL_WRITE: usize = 64 * 1024;
 const MAX_BIG_WRITE: usize = 64 * 1024 * 1024;
 
 fn boundaries(args: BoundariesArgs) -> CliResult {
-    use crate::tcp::boundaries::{one_write_many_reads, several_writes_one_read, READ_BUFFER};
+    use crate::tcp::boundaries::{
+        one_write_many_reads, several_writes_eager_read, several_writes_one_read, READ_BUFFER,
+        SETTLE, WRITE_GAP,
+    };
     if !(1..=MAX_SMALL_WRITE).contains(&args.size) {
         return Err(format!(
             "--size {} is out of range: 1 to {MAX_SMALL_WRITE} bytes",
@@ -290,10 +293,11 @@ fn boundaries(args: BoundariesArgs) -> CliResult {
         .collect();
     let slices: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
     let rt = runtime(Some(1))?;
-    let (small, big) = rt.block_on(async {
+    let (small, eager, big) = rt.block_on(async {
         let small = several_writes_one_read(&slices).await?;
+        let eager = several_writes_eager_read(&slices, WRITE_GAP).await?;
         let big = one_write_many_reads(args.big).await?;
-        Ok::<_, std::io::Error>((small, big))
+        Ok::<_, std::io::Error>((small, eager, big))
     })?;
     let sent: Vec<u8> = messages.concat();
     let big_intact = big.received.len() == args.big
@@ -302,7 +306,7 @@ fn boundaries(args: BoundariesArgs) -> CliResult {
             .iter()
             .enumerate()
             .all(|(i, b)| *b == (i % 251) as u8);
-    let intact = small.received == sent && big_intact;
+    let intact = small.received == sent && eager.received == sent && big_intact;
     let distinct: std::collections::BTreeSet<usize> = big.read_sizes.iter().copied().collect();
     if args.json {
         println!(
@@ -312,8 +316,18 @@ fn boundaries(args: BoundariesArgs) -> CliResult {
                 "small": {
                     "writes": args.writes,
                     "bytes_each": args.size,
+                    "reader": "sleeping",
+                    "reader_waits_ms": SETTLE.as_millis() as u64,
                     "reads": small.read_sizes.len(),
                     "read_sizes": small.read_sizes,
+                },
+                "eager": {
+                    "writes": args.writes,
+                    "bytes_each": args.size,
+                    "reader": "eager",
+                    "gap_ms": WRITE_GAP.as_millis() as u64,
+                    "reads": eager.read_sizes.len(),
+                    "read_sizes": eager.read_sizes,
                 },
                 "big": {
                     "bytes": args.big,
@@ -340,10 +354,25 @@ fn boundaries(args: BoundariesArgs) -> CliResult {
             if messages.len() > 6 { " …" } else { "" }
         );
         anstream::println!(
-            "server: {} read(s), sizes {:?}: \"{}\"",
+            "sleeping server (reads {} ms later): {} read(s), sizes {:?}: \"{}\"",
+            SETTLE.as_millis(),
             small.read_sizes.len(),
             small.read_sizes,
             term::printable(&small.received, 60)
+        );
+        anstream::println!(
+            "client: the same {} write(s), {} ms apart",
+            args.writes,
+            WRITE_GAP.as_millis()
+        );
+        anstream::println!(
+            "eager server (already waiting in read): {} read(s), sizes {:?}",
+            eager.read_sizes.len(),
+            &eager.read_sizes[..eager.read_sizes.len().min(12)]
+        );
+        anstream::println!(
+            "{}",
+            term::dim("  a read returns what is queued when it runs: the reads follow the timing, not the writes")
         );
         anstream::println!("client: 1 write_all of {} bytes", args.big);
         let first: Vec<String> = big

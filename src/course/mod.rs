@@ -81,7 +81,7 @@ pub const LESSONS: &[Lesson] = &[
         dir: "00-models",
         title: "Vocabulary and the layer models (OSI, TCP/IP)",
         text: Some(include_str!("../../lessons/00-models/README.md")),
-        examples: &["00_layers"],
+        examples: &["00_layers", "00_both_ways", "00_push_vs_poll"],
         predict: Some(include_str!("../../lessons/00-models/predict.json")),
         exercise: Some(Exercise {
             task: "place protocols and header fields into the OSI and TCP/IP layers",

@@ -2,7 +2,10 @@
 //!
 //! Two experiments on a real loopback connection, used by the lesson's example,
 //! the tour and the tests:
-//! - [`several_writes_one_read`]: three separate `write` calls arrive as one `read`;
+//! - [`several_writes_one_read`]: three separate `write` calls arrive as one `read`
+//!   when the reader reads late (after [`SETTLE`]);
+//! - [`several_writes_eager_read`]: the same writes, [`WRITE_GAP`] apart, arrive as
+//!   one `read` each when the reader is already waiting in `read`;
 //! - [`one_write_many_reads`]: one big write arrives as many `read`s of varying sizes.
 //!
 //! The kernel keeps a byte queue per socket, not a message list. `read` returns
@@ -17,6 +20,10 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// How long the receiver waits before its first read, so every write has arrived.
 pub const SETTLE: Duration = Duration::from_millis(100);
+
+/// Pause between the writes in [`several_writes_eager_read`]: far longer than
+/// loopback needs to deliver one write, so a waiting reader wakes for each.
+pub const WRITE_GAP: Duration = Duration::from_millis(20);
 
 /// Size of the receiver's read buffer in these experiments.
 pub const READ_BUFFER: usize = 64 * 1024;
@@ -48,6 +55,31 @@ pub async fn several_writes_one_read(messages: &[&[u8]]) -> io::Result<Observati
     client.shutdown().await?;
     tokio::time::sleep(SETTLE).await;
     read_all(server).await
+}
+
+/// The same writes as [`several_writes_one_read`], but `gap` apart, with the
+/// reader already blocked in `read` (an *eager* reader) and Nagle's algorithm
+/// off (`TCP_NODELAY`, so each write leaves at once): each `read` returns what
+/// is queued at the moment it wakes — with a gap, one write's bytes; with no
+/// gap, whatever has piled up, so the count varies from run to run. Either
+/// way the reads follow the timing, not the writes.
+pub async fn several_writes_eager_read(
+    messages: &[&[u8]],
+    gap: Duration,
+) -> io::Result<Observation> {
+    let (mut client, server) = loopback_pair().await?;
+    client.set_nodelay(true)?;
+    let reader = tokio::spawn(read_all(server));
+    // Let the reader reach its first `read` before anything is written.
+    tokio::time::sleep(gap).await;
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(gap).await;
+        }
+        client.write_all(m).await?;
+    }
+    client.shutdown().await?;
+    reader.await.map_err(io::Error::other)?
 }
 
 /// Writes `size` bytes with one `write_all` while the other side reads: the
