@@ -41,6 +41,24 @@ pub const HEADER_LEN: usize = field::TIMESTAMP.end;
 /// loss countable.
 pub const MAX_DATAGRAM_PAYLOAD: usize = 1500 - 20 - 8;
 
+/// The largest UDP payload one 1500-byte IPv6 packet carries: 1500 − 40 (IPv6
+/// header) − 8 (UDP header) = 1452 bytes.
+///
+/// netlab does not use it: it keeps [`MAX_DATAGRAM_PAYLOAD`], the IPv4 figure,
+/// whatever the address family, so over IPv6 on a 1500-byte link its largest
+/// datagrams (1453 to 1472 bytes) would leave the sending host as two fragments.
+/// Named here so lesson 05 and its test can say so with the right number.
+pub const IPV6_MAX_DATAGRAM_PAYLOAD: usize = 1500 - 40 - 8;
+
+/// The most data the UDP length field can describe: its 16 bits count the
+/// 8-byte header too, so 65,535 − 8 = 65,527 bytes (RFC 768).
+pub const UDP_MAX_DATA: usize = 65_535 - 8;
+
+/// The most UDP data one IPv4 packet can carry: the IPv4 total length (16 bits)
+/// counts its own 20-byte header and the UDP header, so 65,535 − 20 − 8 = 65,507
+/// bytes (RFC 791). A bigger `send_to` over IPv4 fails (`EMSGSIZE` on Linux).
+pub const IPV4_MAX_UDP_DATA: usize = 65_535 - 20 - 8;
+
 /// The largest message that fits one datagram after the sequence header.
 pub const MAX_MESSAGE: usize = MAX_DATAGRAM_PAYLOAD - HEADER_LEN;
 
