@@ -96,10 +96,16 @@ fn main() -> std::io::Result<()> {
         && server.wrote_ms.first() < client.wrote_ms.last();
     println!(
         "both ends wrote during the same {} ms: {}",
-        client.wrote_ms.last().max(server.wrote_ms.last()).unwrap_or(&0),
+        client
+            .wrote_ms
+            .last()
+            .max(server.wrote_ms.last())
+            .unwrap_or(&0),
         if overlap { "yes" } else { "no" }
     );
-    println!("  -> two-way flow at the same time is plain TCP (full duplex); WebSocket did not add it.");
+    println!(
+        "  -> two-way flow at the same time is plain TCP (full duplex); WebSocket did not add it."
+    );
     if ok && overlap {
         Ok(())
     } else {

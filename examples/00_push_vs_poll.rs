@@ -184,7 +184,9 @@ async fn handle(stream: TcpStream, board: Arc<Board>) -> std::io::Result<()> {
         } else if path == "/stream" {
             stream
                 .get_mut()
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
+                )
                 .await?;
             let mut rx = board.count.subscribe();
             let mut sent = 0;

@@ -152,6 +152,32 @@ fn the_socketio_example_shows_each_packet_both_ways() {
     }
 }
 
+/// Lesson 01's example: the same three writes give one read to a sleeping
+/// reader and one read per write to an eager one (writes 20 ms apart). A
+/// loaded machine may make the eager reader late for one write, so that count
+/// is asserted as "more than the sleeping reader's", as the lesson says.
+#[test]
+fn no_boundaries_shows_a_sleeping_and_an_eager_reader() {
+    let out = run(built_examples(), "01_no_boundaries");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let reads = |prefix: &str| -> usize {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line: {stdout}"));
+        let n = line.split(": ").nth(1).expect("a count after the colon");
+        n.split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("a number of reads")
+    };
+    assert_eq!(reads("Sleeping server"), 1, "{stdout}");
+    let eager = reads("Eager server");
+    assert!((2..=3).contains(&eager), "eager: {eager} reads: {stdout}");
+}
+
 /// Lesson 07's example shows the loss first (at-most-once), then the fix
 /// (history and resume: exactly the missed events, once, in order).
 #[test]

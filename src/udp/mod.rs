@@ -21,8 +21,8 @@ pub mod senders;
 pub mod tracker;
 
 pub use header::{
-    DatagramError, DatagramHeader, Sequencer, HEADER_LEN, IPV4_MAX_UDP_DATA, IPV6_MAX_DATAGRAM_PAYLOAD,
-    MAX_DATAGRAM_PAYLOAD, MAX_MESSAGE, UDP_MAX_DATA,
+    DatagramError, DatagramHeader, Sequencer, HEADER_LEN, IPV4_MAX_UDP_DATA,
+    IPV6_MAX_DATAGRAM_PAYLOAD, MAX_DATAGRAM_PAYLOAD, MAX_MESSAGE, UDP_MAX_DATA,
 };
 pub use ping::PingReport;
 pub use senders::{SenderTable, DEFAULT_MAX_SENDERS};
