@@ -570,7 +570,10 @@ fn references_to_lesson_12_point_at_a_lesson_that_exists() {
     assert!(!lesson("12-many-servers").is_empty());
     for dir in ["00-models", "04-rooms"] {
         let text = lesson(dir);
-        assert!(text.contains("lesson 12"), "{dir}");
+        assert!(
+            text.contains("[lesson 12](../12-many-servers/README.md)"),
+            "{dir} links lesson 12"
+        );
         for stale in [
             "lesson 12 will",
             "until lesson 12",
