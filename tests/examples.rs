@@ -152,6 +152,53 @@ fn the_socketio_example_shows_each_packet_both_ways() {
     }
 }
 
+/// Lesson 00's example draws WebSocket beside HTTP on the same TCP connection
+/// (after the 101), not inside it, and Engine.IO between WebSocket and Socket.IO.
+#[test]
+fn layers_example_puts_websocket_after_http_and_engineio_below_socketio() {
+    let out = run(built_examples(), "00_layers");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // (indent, name) of each row of the drawing, in order.
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .filter(|l| l.contains(" OSI "))
+        .map(|l| {
+            let name = l.split_whitespace().next().unwrap_or_default();
+            (l.len() - l.trim_start().len(), name)
+        })
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(
+        names,
+        [
+            "Ethernet",
+            "IPv4",
+            "TCP",
+            "HTTP",
+            "Engine.IO",
+            "Socket.IO",
+            "WebSocket",
+            "Engine.IO",
+            "Socket.IO"
+        ],
+        "{text}"
+    );
+    let indent = |i: usize| rows[i].0;
+    assert_eq!(
+        indent(3),
+        indent(6),
+        "HTTP and WebSocket are siblings on TCP, not nested:\n{text}"
+    );
+    assert!(indent(6) > indent(2), "WebSocket rides on TCP:\n{text}");
+    assert!(
+        indent(7) > indent(6) && indent(8) > indent(7),
+        "WebSocket › Engine.IO › Socket.IO:\n{text}"
+    );
+    assert!(text.contains("after the 101"), "{text}");
+    assert!(text.contains("long-polling"), "{text}");
+}
+
 /// Lesson 07's example shows the loss first (at-most-once), then the fix
 /// (history and resume: exactly the missed events, once, in order).
 #[test]
