@@ -220,6 +220,32 @@ fn missed_events_shows_the_loss_then_the_exact_replay() {
     );
 }
 
+/// Lesson 07's second example: a write returns Ok into a dead connection
+/// (try/catch has nothing to catch), writes pile up Ok in the kernel's buffer
+/// while nobody reads, and a heartbeat notices a silent client but replays
+/// nothing.
+#[test]
+fn try_catch_shows_ok_writes_into_dead_connections_and_a_heartbeat_that_replays_nothing() {
+    let out = run(built_examples(), "07_try_catch");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the example's own claims failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "write(\"meet at 6\")        → Ok(10)",
+        "write(\"bring the slides\") → Err(",
+        "before one would wait; the peer read 0 of them",
+        "bob gets {\"event\":\"left\"",
+        "\"reached\":0}",
+        "ana shows bob's lines: [\"welcome back\"]",
+        "Detection is not delivery",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}
+
 /// Lesson 12's example shows the problem (two servers, two lobbies), then
 /// the fix (a broadcast crossing Redis both ways) and its bytes, dissected.
 #[test]
