@@ -315,10 +315,7 @@ fn try_catch_error_handlers_buffers_and_heartbeats_do_not_repair_a_loss() {
         .next()
         .and_then(|n| n.parse().ok())
         .expect("a count first");
-    assert!(
-        writes >= 10_000,
-        "the box says tens of thousands: {buffered}"
-    );
+    assert!(writes >= 1_000, "the box says thousands: {buffered}");
     assert!(buffered.ends_with("the peer read 0 of them"), "{buffered}");
 
     // A heartbeat: noticed, replayed nothing.
