@@ -69,7 +69,10 @@ fn part1_try_catch() {
         "claim: the error is about the connection: {err:?}"
     );
     println!("  → \"meet at 6\" was lost without an error; the error handler runs once, on");
-    println!("    a later write, and says \"{}\" — not which message.", err.kind());
+    println!(
+        "    a later write, and says \"{}\" — not which message.",
+        err.kind()
+    );
     println!("    Repair needs the receiver's word: an ack per message, and a retry.\n");
 }
 
@@ -185,10 +188,7 @@ async fn part3_heartbeat() {
         }
     };
     let noticed = cut.elapsed();
-    println!(
-        "  after {} ms bob gets {left}",
-        noticed.as_millis()
-    );
+    println!("  after {} ms bob gets {left}", noticed.as_millis());
     assert!(
         noticed < PATIENCE,
         "claim: the heartbeat notices the silent client"
@@ -240,7 +240,9 @@ async fn part3_heartbeat() {
         "  → the heartbeat found the cut in {} ms; what was said meanwhile reached 0 clients",
         noticed.as_millis()
     );
-    println!("    (\"reached\":0) and was replayed to no one. Detection is not delivery: replay needs");
+    println!(
+        "    (\"reached\":0) and was replayed to no one. Detection is not delivery: replay needs"
+    );
     println!("    a history on the server (`netlab serve --history N`, cargo run --example 07_missed_events).");
 }
 

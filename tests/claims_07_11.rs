@@ -149,7 +149,10 @@ fn every_box_says_what_is_right_what_is_wrong_and_what_to_run() {
         );
         for b in found {
             for part in ["> **Right:** ", "> **Wrong:** ", "> **Run:** `"] {
-                assert!(b.contains(part), "lesson {dir}: a box without {part:?}:\n{b}");
+                assert!(
+                    b.contains(part),
+                    "lesson {dir}: a box without {part:?}:\n{b}"
+                );
             }
         }
     }
@@ -206,7 +209,8 @@ fn a_default_socketio_client_starts_with_http_long_polling() {
     assert!(
         packets[..]
             .iter()
-            .any(|(n, l)| *n > first_ws && l.contains("HTTP POST /socket.io/?EIO=4&transport=polling")),
+            .any(|(n, l)| *n > first_ws
+                && l.contains("HTTP POST /socket.io/?EIO=4&transport=polling")),
         "polling goes on beside the WebSocket until the upgrade"
     );
     // The boxes cite these packet numbers: they must be the capture's.
@@ -221,7 +225,10 @@ fn a_default_socketio_client_starts_with_http_long_polling() {
         format!("({switching})"),
         format!("the first WebSocket frame is packet {first_ws}"),
     ] {
-        assert!(b08.contains(&cited), "lesson 08's box should say {cited:?}:\n{b08}");
+        assert!(
+            b08.contains(&cited),
+            "lesson 08's box should say {cited:?}:\n{b08}"
+        );
     }
     let b10 = the_box(&lesson("10-browser-socketio"), "only uses HTTP");
     assert!(b10.contains(&format!("netlab inspect {SOCKETIO_PCAP} --summary")));
@@ -236,7 +243,8 @@ fn a_websocket_needs_no_browser() {
     let b = the_box(&text, "web browser");
     assert!(b.contains("netlab ws echo --listen"), "{b}");
     assert!(b.contains("netlab ws connect --frames ws://"), "{b}");
-    let (mut server, addr, _out) = support::start_listening(&["ws", "echo", "--listen", "127.0.0.1:0"]);
+    let (mut server, addr, _out) =
+        support::start_listening(&["ws", "echo", "--listen", "127.0.0.1:0"]);
     let url = format!("ws://{addr}/");
     let out = Command::new(support::netlab_bin())
         .args(["ws", "connect", "--frames", &url, "hello"])
@@ -272,7 +280,10 @@ fn a_missed_event_never_arrives_and_nothing_says_so() {
     let out = example("07_missed_events");
     for quoted in ["ana MISSED 3 events", "[\"welcome back\"]"] {
         assert!(b.contains(quoted), "the box quotes {quoted:?}");
-        assert!(out.contains(quoted), "the example prints {quoted:?}:\n{out}");
+        assert!(
+            out.contains(quoted),
+            "the example prints {quoted:?}:\n{out}"
+        );
     }
     assert!(
         out.contains("ana now shows bob's lines: [\"welcome back\"]"),
@@ -323,9 +334,15 @@ fn try_catch_error_handlers_buffers_and_heartbeats_do_not_repair_a_loss() {
     assert!(b.contains("part 3"), "{b}");
     for quoted in ["\"reached\":0", "[\"welcome back\"]", "{\"event\":\"left\""] {
         assert!(b.contains(quoted), "the box quotes {quoted:?}");
-        assert!(out.contains(quoted), "the example prints {quoted:?}:\n{out}");
+        assert!(
+            out.contains(quoted),
+            "the example prints {quoted:?}:\n{out}"
+        );
     }
-    assert!(out.contains("ana shows bob's lines: [\"welcome back\"]"), "{out}");
+    assert!(
+        out.contains("ana shows bob's lines: [\"welcome back\"]"),
+        "{out}"
+    );
 }
 
 // ---- numbers the lessons share with the code
@@ -344,7 +361,11 @@ fn lesson_07s_rto_bounds_are_the_codes() {
     assert_eq!(RtoConfig::RFC_6298.min, Duration::from_secs(1));
     assert_eq!(RtoConfig::LAN.min, Duration::from_millis(200));
     for c in [RtoConfig::RFC_6298, RtoConfig::LAN] {
-        assert_eq!(c.max, Duration::from_secs(60), "lesson 07 says netlab caps at 60 s");
+        assert_eq!(
+            c.max,
+            Duration::from_secs(60),
+            "lesson 07 says netlab caps at 60 s"
+        );
         assert!(c.max >= Duration::from_secs(60), "RFC 6298 §2.5");
         assert_eq!(c.initial, Duration::from_secs(1), "RFC 6298 §2.1");
     }
@@ -354,9 +375,15 @@ fn lesson_07s_rto_bounds_are_the_codes() {
 fn lesson_08s_head_limits_are_the_codes() {
     let text = lesson("08-websocket-handshake");
     assert_eq!(netlab::ws::handshake::DEFAULT_MAX_HEADER, 8 * 1024);
-    assert!(text.contains("(`--max-header`,\n  8 KiB)"), "the lesson names 8 KiB");
+    assert!(
+        text.contains("(`--max-header`,\n  8 KiB)"),
+        "the lesson names 8 KiB"
+    );
     assert!(text.contains("a head of exactly 8192 bytes is accepted"));
-    assert_eq!(netlab::ws::DEFAULT_HANDSHAKE_TIMEOUT, Duration::from_secs(10));
+    assert_eq!(
+        netlab::ws::DEFAULT_HANDSHAKE_TIMEOUT,
+        Duration::from_secs(10)
+    );
     assert!(text.contains("(`--handshake-timeout`, 10 s)"));
     assert!(
         !text.contains("it may not wait"),
@@ -424,8 +451,14 @@ fn lesson_10s_max_payload_and_ids_are_what_the_server_sends() {
     // The capture the lesson cites says the same: `sgFk…` against `5bad…`.
     assert!(text.contains("(`sgFk…` against `5bad…` here)"));
     let tree = netlab(&["inspect", SOCKETIO_PCAP, "--count", "31", "--no-hex"]);
-    assert!(tree.contains("\"sid\":\"sgFk"), "the Engine.IO sid in the capture");
-    assert!(tree.contains("{\"sid\":\"5bad"), "the Socket.IO id in the capture");
+    assert!(
+        tree.contains("\"sid\":\"sgFk"),
+        "the Engine.IO sid in the capture"
+    );
+    assert!(
+        tree.contains("{\"sid\":\"5bad"),
+        "the Socket.IO id in the capture"
+    );
 }
 
 #[test]
