@@ -482,3 +482,156 @@ fn the_summary_the_boxes_pipe_through_head_reaches_the_first_frame() {
     let head = out.lines().take(40).collect::<Vec<_>>().join("\n");
     assert!(head.contains("WebSocket Text 2probe"), "{head}");
 }
+
+// ---- lesson 07's Socket.IO table, on netlab's own /socket.io/ wire
+
+/// A polling session of its own on `addr`: its Engine.IO sid.
+fn open_session(addr: &str) -> String {
+    let open = http(addr, "GET", "/socket.io/?EIO=4&transport=polling", "");
+    let open: serde_json::Value =
+        serde_json::from_str(open.strip_prefix('0').expect("an open packet")).unwrap();
+    open["sid"].as_str().expect("a sid").to_string()
+}
+
+fn post(addr: &str, sid: &str, body: &str) {
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    assert_eq!(http(addr, "POST", &path, body), "ok", "POST {body:?}");
+}
+
+/// Polls until a packet satisfies `want` (answering pings); returns every packet seen.
+fn poll_until(addr: &str, sid: &str, want: impl Fn(&str) -> bool) -> Vec<String> {
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        for p in http(addr, "GET", &path, "").split('\u{1e}') {
+            if p == "2" {
+                post(addr, sid, "3");
+            }
+            seen.push(p.to_string());
+        }
+        if seen.iter().any(|p| want(p)) {
+            return seen;
+        }
+    }
+    panic!("no wanted packet in {seen:?}");
+}
+
+/// `connectionStateRecovery` as lesson 07's table maps it (resume + replay):
+/// a socket that comes back with its `pid` and last offset gets its id back
+/// and what it missed; one that comes back without them gets nothing — the
+/// server's silence that no client-side buffer can fill.
+#[test]
+fn recovery_replays_what_was_missed_and_a_plain_reconnect_gets_nothing() {
+    let text = lesson("07-missed-events");
+    assert!(text.contains("| `connectionStateRecovery: {maxDisconnectionDuration: 120000}`"));
+    let (mut server, _tcp, mut out) = support::start_listening(&[
+        "serve",
+        "--tcp",
+        "127.0.0.1:0",
+        "--http",
+        "127.0.0.1:0",
+        "--history",
+        "100",
+        "--ping-interval",
+        "300ms",
+        "--ping-timeout",
+        "300ms",
+    ]);
+    let addr = support::read_listening_addr(&mut out)
+        .trim_start_matches("http://")
+        .to_string();
+
+    // Ana: CONNECT, join lobby; note her pid, socket id and last offset.
+    let ana = open_session(&addr);
+    post(&addr, &ana, "40");
+    post(&addr, &ana, "421[\"join\",\"lobby\"]");
+    let packets = poll_until(&addr, &ana, |p| p.starts_with("42[\"joined\""));
+    let connect: serde_json::Value = packets
+        .iter()
+        .find_map(|p| p.strip_prefix("40"))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .expect("the CONNECT answer");
+    let (pid, socket_id) = (connect["pid"].clone(), connect["sid"].clone());
+    assert!(
+        pid.is_string(),
+        "with history the CONNECT answer has a pid: {connect}"
+    );
+    let joined: serde_json::Value = packets
+        .iter()
+        .find_map(|p| {
+            p.strip_prefix("42")
+                .filter(|j| j.starts_with("[\"joined\""))
+        })
+        .map(|j| serde_json::from_str(j).unwrap())
+        .expect("joined");
+    let offset = joined.as_array().unwrap().last().unwrap().clone();
+    assert!(
+        offset.as_str().is_some_and(|o| o.starts_with("lobby:")),
+        "{joined}"
+    );
+
+    // Ana stops polling: no pong, so her Engine.IO session ends.
+    let gone = Instant::now();
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={ana}");
+    loop {
+        assert!(
+            gone.elapsed() < Duration::from_secs(20),
+            "her session never ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        if answer.contains("Session ID unknown") {
+            break;
+        }
+        // A GET that got the ping is not answered with a pong: that ends it.
+    }
+
+    // Bob says something in lobby while she is away.
+    let bob = open_session(&addr);
+    post(&addr, &bob, "40");
+    post(&addr, &bob, "421[\"join\",\"lobby\"]");
+    poll_until(&addr, &bob, |p| p.starts_with("431"));
+    post(
+        &addr,
+        &bob,
+        "422[\"message\",{\"to\":[\"lobby\"],\"text\":\"while you were away\"}]",
+    );
+    poll_until(&addr, &bob, |p| p.starts_with("432"));
+
+    // A plain reconnect: a new socket, and nothing of what was said.
+    let plain = open_session(&addr);
+    post(&addr, &plain, "40");
+    post(&addr, &plain, "421[\"join\",\"lobby\"]");
+    let got = poll_until(&addr, &plain, |p| p.starts_with("431"));
+    assert!(
+        !got.iter().any(|p| p.contains("while you were away")),
+        "without recovery the server replays nothing: {got:?}"
+    );
+
+    // Recovery: the pid and the last offset bring the same socket id and the missed event.
+    let back = open_session(&addr);
+    let auth = serde_json::json!({"pid": pid, "offset": offset});
+    post(&addr, &back, &format!("40{auth}"));
+    let got = poll_until(&addr, &back, |p| p.contains("while you were away"));
+    let _ = server.kill();
+    let _ = server.wait();
+    let again: serde_json::Value = got
+        .iter()
+        .find_map(|p| p.strip_prefix("40"))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .expect("the CONNECT answer");
+    assert_eq!(again["pid"], pid, "{again}");
+    assert_eq!(
+        again["sid"], socket_id,
+        "recovery keeps the socket's id: {again}"
+    );
+}
