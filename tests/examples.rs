@@ -178,6 +178,53 @@ fn no_boundaries_shows_a_sleeping_and_an_eager_reader() {
     assert!((2..=3).contains(&eager), "eager: {eager} reads: {stdout}");
 }
 
+/// Lesson 00's example draws WebSocket beside HTTP on the same TCP connection
+/// (after the 101), not inside it, and Engine.IO between WebSocket and Socket.IO.
+#[test]
+fn layers_example_puts_websocket_after_http_and_engineio_below_socketio() {
+    let out = run(built_examples(), "00_layers");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // (indent, name) of each row of the drawing, in order.
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .filter(|l| l.contains(" OSI "))
+        .map(|l| {
+            let name = l.split_whitespace().next().unwrap_or_default();
+            (l.len() - l.trim_start().len(), name)
+        })
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(
+        names,
+        [
+            "Ethernet",
+            "IPv4",
+            "TCP",
+            "HTTP",
+            "Engine.IO",
+            "Socket.IO",
+            "WebSocket",
+            "Engine.IO",
+            "Socket.IO"
+        ],
+        "{text}"
+    );
+    let indent = |i: usize| rows[i].0;
+    assert_eq!(
+        indent(3),
+        indent(6),
+        "HTTP and WebSocket are siblings on TCP, not nested:\n{text}"
+    );
+    assert!(indent(6) > indent(2), "WebSocket rides on TCP:\n{text}");
+    assert!(
+        indent(7) > indent(6) && indent(8) > indent(7),
+        "WebSocket › Engine.IO › Socket.IO:\n{text}"
+    );
+    assert!(text.contains("after the 101"), "{text}");
+    assert!(text.contains("long-polling"), "{text}");
+}
+
 /// Lesson 07's example shows the loss first (at-most-once), then the fix
 /// (history and resume: exactly the missed events, once, in order).
 #[test]
@@ -197,6 +244,32 @@ fn missed_events_shows_the_loss_then_the_exact_replay() {
         stdout.contains("resumed: 3 missed events follow"),
         "part 2 shows the replay: {stdout}"
     );
+}
+
+/// Lesson 07's second example: a write returns Ok into a dead connection
+/// (try/catch has nothing to catch), writes pile up Ok in the kernel's buffer
+/// while nobody reads, and a heartbeat notices a silent client but replays
+/// nothing.
+#[test]
+fn try_catch_shows_ok_writes_into_dead_connections_and_a_heartbeat_that_replays_nothing() {
+    let out = run(built_examples(), "07_try_catch");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the example's own claims failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "write(\"meet at 6\")        → Ok(10)",
+        "write(\"bring the slides\") → Err(",
+        "before one would wait; the peer read 0 of them",
+        "bob gets {\"event\":\"left\"",
+        "\"reached\":0}",
+        "ana shows bob's lines: [\"welcome back\"]",
+        "Detection is not delivery",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
 }
 
 /// Lesson 12's example shows the problem (two servers, two lobbies), then

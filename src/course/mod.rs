@@ -165,7 +165,7 @@ pub const LESSONS: &[Lesson] = &[
         dir: "07-missed-events",
         title: "Missed events: acks, retries, heartbeats, replay",
         text: Some(include_str!("../../lessons/07-missed-events/README.md")),
-        examples: &["07_reliable_udp", "07_missed_events"],
+        examples: &["07_reliable_udp", "07_missed_events", "07_try_catch"],
         predict: Some(include_str!("../../lessons/07-missed-events/predict.json")),
         exercise: Some(Exercise {
             task: "the receiver's de-duplication and reordering buffer; the RFC 6298 RTO estimator",

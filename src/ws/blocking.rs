@@ -22,8 +22,9 @@ pub enum HandshakeOutcome {
     Accepted {
         /// The request target, e.g. `/chat`.
         path: String,
-        /// Bytes read after the request head: the client's first frames,
-        /// sent without waiting for the 101 (may be empty).
+        /// Bytes read after the request head (usually empty): frames from a
+        /// client that did not wait for the 101 — RFC 6455 §4.1 says it
+        /// MUST wait, but a server that read them must not lose them.
         leftover: Vec<u8>,
     },
     /// The upgrade was refused with this HTTP status (400, 405, 426, 431, 505).
