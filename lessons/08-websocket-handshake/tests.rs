@@ -321,8 +321,10 @@ fn handshake_waits_for_a_request_split_over_paused_writes() {
 
 #[test]
 fn handshake_keeps_the_bytes_sent_right_behind_the_request() {
-    // A client may send its first frame without waiting for the 101 (RFC 6455 §4.1);
-    // here, a masked Ping with a 4-byte payload, in the same write as the request.
+    // RFC 6455 §4.1: a client MUST wait for the 101 before sending frames, but a
+    // server cannot know what a careless client (or a pipelining proxy) sent behind
+    // its request: bytes read past the head must be kept. Here, a masked Ping with
+    // a 4-byte payload, in the same write as the request.
     let frame: &[u8] = b"\x89\x84\x01\x02\x03\x04pqrs";
     let sent = [upgrade_request(RFC_KEY).as_bytes(), frame].concat();
     let mut h = handshake(&[&sent], Duration::ZERO);
