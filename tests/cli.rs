@@ -239,7 +239,20 @@ fn bench_tcp_measures_the_real_server_and_its_cpu() {
     assert_eq!(r["failed_conns"], 0);
     assert_eq!(r["conns"], 4);
     assert!(r["p50_us"].as_f64().unwrap() <= r["p99_us"].as_f64().unwrap());
+    assert!(r["p99_us"].as_f64().unwrap() <= r["p999_us"].as_f64().unwrap());
     assert!(r["server_cpu_us_per_msg"].as_f64().is_some(), "{r}");
+    // Fairness: the per-connection counts bound the total, and Jain's index is in (0, 1].
+    let f = &r["fairness"];
+    let (min, median, max) = (
+        f["min"].as_u64().unwrap(),
+        f["median"].as_u64().unwrap(),
+        f["max"].as_u64().unwrap(),
+    );
+    let messages = r["messages"].as_u64().unwrap();
+    assert!(min <= median && median <= max, "{f}");
+    assert!(min * 4 <= messages && messages <= max * 4, "4 connections: {r}");
+    let jain = f["jain"].as_f64().unwrap();
+    assert!(jain > 0.25 - 1e-9 && jain <= 1.0 + 1e-9, "{f}");
 }
 
 #[test]

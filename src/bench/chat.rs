@@ -229,6 +229,8 @@ pub struct FanoutReport {
     pub p50_us: f64,
     /// 99th percentile latency (µs).
     pub p99_us: f64,
+    /// 99.9th percentile latency (µs).
+    pub p999_us: f64,
     /// Slowest (µs).
     pub max_us: f64,
     /// Server CPU time per delivery (µs), with `--server-pid`.
@@ -239,7 +241,7 @@ impl FanoutReport {
     /// The lines `netlab bench chat --fanout` prints.
     pub fn to_text(&self) -> String {
         let mut s = format!(
-            "{}: 1 sender -> room of {}, window {}, {:.1} s\n  {:>12} deliveries/s   ({} deliveries)\n  latency p50 {:.1} µs   p99 {:.1} µs   max {:.1} µs\n",
+            "{}: 1 sender -> room of {}, window {}, {:.1} s\n  {:>12} deliveries/s   ({} deliveries)\n  latency p50 {:.1} µs   p99 {:.1} µs   p99.9 {:.1} µs   max {:.1} µs\n",
             self.target,
             group_thousands(self.receivers as u64),
             self.window,
@@ -248,6 +250,7 @@ impl FanoutReport {
             group_thousands(self.deliveries),
             self.p50_us,
             self.p99_us,
+            self.p999_us,
             self.max_us
         );
         if let Some(cpu) = self.server_cpu_us_per_delivery {
@@ -403,6 +406,7 @@ pub async fn fanout(config: FanoutConfig) -> Result<FanoutReport, ChatBenchError
         deliveries_per_sec: deliveries as f64 / secs,
         p50_us: us(0.5),
         p99_us: us(0.99),
+        p999_us: us(0.999),
         max_us: hist.max() as f64 / 1000.0,
         server_cpu_us_per_delivery,
     })

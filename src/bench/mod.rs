@@ -37,8 +37,12 @@ pub struct Report {
     pub p50_us: f64,
     /// 99th-percentile round-trip time in microseconds.
     pub p99_us: f64,
+    /// 99.9th-percentile round-trip time in microseconds.
+    pub p999_us: f64,
     /// Slowest round trip in microseconds.
     pub max_us: f64,
+    /// How evenly the connections were served (none when no connection reported).
+    pub fairness: Option<Fairness>,
     /// Server CPU time (user + system) per message in microseconds, if `--server-pid` was given.
     pub server_cpu_us_per_msg: Option<f64>,
     /// Connections that failed (refused, reset, wrong echo).
@@ -49,7 +53,7 @@ impl Report {
     /// The report as the lines `netlab bench` prints.
     pub fn to_text(&self) -> String {
         let mut s = format!(
-            "{}: {} conns x {} B, pipeline {}, {:.1} s\n  {:>12} msgs/s   ({} round trips)\n  latency p50 {:.1} µs   p99 {:.1} µs   max {:.1} µs\n",
+            "{}: {} conns x {} B, pipeline {}, {:.1} s\n  {:>12} msgs/s   ({} round trips)\n  latency p50 {:.1} µs   p99 {:.1} µs   p99.9 {:.1} µs   max {:.1} µs\n",
             self.target,
             self.conns,
             self.size,
@@ -59,8 +63,12 @@ impl Report {
             group_thousands(self.messages),
             self.p50_us,
             self.p99_us,
+            self.p999_us,
             self.max_us
         );
+        if let Some(f) = &self.fairness {
+            s.push_str(&format!("  {f}\n"));
+        }
         if let Some(cpu) = self.server_cpu_us_per_msg {
             s.push_str(&format!("  server CPU {cpu:.2} µs per message\n"));
         }
@@ -83,6 +91,62 @@ impl Report {
         } else {
             std::process::ExitCode::FAILURE
         })
+    }
+}
+
+/// How evenly a server shared itself among connections: the round trips each
+/// connection completed in the measured window.
+///
+/// A server can have a fine median latency while a few connections wait and
+/// others are served again and again; the spread of per-connection counts and
+/// Jain's fairness index show it where a latency percentile hides it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fairness {
+    /// Fewest round trips any connection completed.
+    pub min: u64,
+    /// The median connection's round trips.
+    pub median: u64,
+    /// Most round trips any connection completed.
+    pub max: u64,
+    /// Jain's index, (Σx)² / (n·Σx²) (R. Jain, D. Chiu, W. Hawe, DEC-TR-301,
+    /// 1984): 1 when every connection got the same, 1/n when one got everything.
+    pub jain: f64,
+}
+
+impl Fairness {
+    /// The fairness of these per-connection counts; `None` for no connections.
+    pub fn of(counts: &[u64]) -> Option<Fairness> {
+        if counts.is_empty() {
+            return None;
+        }
+        let mut sorted = counts.to_vec();
+        sorted.sort_unstable();
+        let sum: f64 = sorted.iter().map(|&x| x as f64).sum();
+        let squares: f64 = sorted.iter().map(|&x| (x as f64) * (x as f64)).sum();
+        let jain = if squares == 0.0 {
+            1.0 // nobody got anything: equally (un)served
+        } else {
+            sum * sum / (sorted.len() as f64 * squares)
+        };
+        Some(Fairness {
+            min: sorted[0],
+            median: sorted[sorted.len() / 2],
+            max: sorted[sorted.len() - 1],
+            jain,
+        })
+    }
+}
+
+impl std::fmt::Display for Fairness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "fairness: round trips per connection min {} / median {} / max {}, Jain's index {:.3}",
+            group_thousands(self.min),
+            group_thousands(self.median),
+            group_thousands(self.max),
+            self.jain
+        )
     }
 }
 
@@ -136,6 +200,20 @@ mod tests {
         assert_eq!(group_thousands(999), "999");
         assert_eq!(group_thousands(1000), "1,000");
         assert_eq!(group_thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn fairness_is_one_when_even_and_one_over_n_when_one_connection_hogs() {
+        let even = Fairness::of(&[10, 10, 10, 10]).unwrap();
+        assert_eq!((even.min, even.median, even.max), (10, 10, 10));
+        assert!((even.jain - 1.0).abs() < 1e-12);
+        let hog = Fairness::of(&[0, 0, 0, 40]).unwrap();
+        assert!((hog.jain - 0.25).abs() < 1e-12, "{hog:?}");
+        assert_eq!((hog.min, hog.median, hog.max), (0, 0, 40));
+        // Half the connections served twice as often: (3·2)² / (4·(4+4+1+1)) = 0.9
+        let skewed = Fairness::of(&[2, 1, 2, 1]).unwrap();
+        assert!((skewed.jain - 0.9).abs() < 1e-12, "{skewed:?}");
+        assert_eq!(Fairness::of(&[]), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! connection set-up and warm-up never count, and every load generator reports
 //! the same figures in the same way.
 
-use super::{group_thousands, process_cpu_time, Report};
+use super::{group_thousands, process_cpu_time, Fairness, Report};
 use hdrhistogram::Histogram;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -108,10 +108,14 @@ pub async fn measure<E>(
     }
 
     let mut hist = new_histogram();
+    let mut per_conn = Vec::with_capacity(tasks.len());
     let mut failed = 0;
     for t in tasks {
         match tokio::time::timeout(window.join_timeout, t).await {
-            Ok(Ok(Ok(h))) => hist.add(h).expect("same bounds"),
+            Ok(Ok(Ok(h))) => {
+                per_conn.push(h.len());
+                hist.add(h).expect("same bounds");
+            }
             _ => failed += 1,
         }
     }
@@ -131,7 +135,9 @@ pub async fn measure<E>(
         msgs_per_sec: messages as f64 / secs,
         p50_us: us(0.5),
         p99_us: us(0.99),
+        p999_us: us(0.999),
         max_us: hist.max() as f64 / 1000.0,
+        fairness: Fairness::of(&per_conn),
         server_cpu_us_per_msg,
         failed_conns: failed,
     }
