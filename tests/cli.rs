@@ -250,7 +250,10 @@ fn bench_tcp_measures_the_real_server_and_its_cpu() {
     );
     let messages = r["messages"].as_u64().unwrap();
     assert!(min <= median && median <= max, "{f}");
-    assert!(min * 4 <= messages && messages <= max * 4, "4 connections: {r}");
+    assert!(
+        min * 4 <= messages && messages <= max * 4,
+        "4 connections: {r}"
+    );
     let jain = f["jain"].as_f64().unwrap();
     assert!(jain > 0.25 - 1e-9 && jain <= 1.0 + 1e-9, "{f}");
 }
