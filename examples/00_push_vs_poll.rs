@@ -2,8 +2,9 @@
 //!
 //! Run: `cargo run --example 00_push_vs_poll`
 //!
-//! A tiny HTTP server on 127.0.0.1 publishes the same 100 updates, one every
-//! 20 ms, three times over. Each time a client collects all 100:
+//! A tiny HTTP server on 127.0.0.1 publishes the same 100 updates, 20 ms
+//! apart on average but at irregular times (as news comes), three times over.
+//! Each time a client collects all 100:
 //! - **poll every 50 ms**: `GET /updates?after=N` on a keep-alive connection,
 //!   the server answers with whatever is new (often nothing);
 //! - **poll every 10 ms**: the same, faster, to get the news sooner;
@@ -25,8 +26,25 @@ use tokio::sync::watch;
 
 /// How many updates each run publishes.
 const UPDATES: usize = 100;
-/// Time between two updates on the server.
+/// Average time between two updates on the server.
 const PERIOD: Duration = Duration::from_millis(20);
+/// How far a gap may stray from [`PERIOD`], either way: gaps are 10 to 30 ms.
+const JITTER: Duration = Duration::from_millis(10);
+
+/// The gap before update `seq`: PERIOD ± JITTER, the same in every run.
+///
+/// Updates come when they happen, not on a beat. On a beat, a poll every
+/// 10 ms against an update every 20 ms falls in step with it and finds each
+/// update the instant it appears — a coincidence of two clocks, not a
+/// property of polling.
+fn gap(seq: usize) -> Duration {
+    // A fixed-seed mix of the sequence number (splitmix64's finaliser).
+    let mut x = (seq as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 31;
+    let span = 2 * JITTER.as_micros() as u64 + 1;
+    PERIOD - JITTER + Duration::from_micros(x % span)
+}
 
 /// The server's list of updates, and a signal when one is added.
 struct Board {
@@ -59,7 +77,7 @@ impl Run {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let epoch = Instant::now();
     println!(
-        "{UPDATES} updates, one every {} ms, from a local HTTP server; each client collects all {UPDATES}.\n",
+        "{UPDATES} updates, one every {} ms on average at irregular times, from a local HTTP server; each client collects all {UPDATES}.\n",
         PERIOD.as_millis()
     );
     let poll_slow = measure(epoch, Mode::Poll(Duration::from_millis(50))).await?;
@@ -131,9 +149,10 @@ async fn measure(epoch: Instant, mode: Mode) -> Result<Run, Box<dyn std::error::
 
 /// Publishes the updates, each stamped with its creation time.
 async fn publish(board: Arc<Board>, epoch: Instant) {
-    let start = tokio::time::Instant::now();
+    let mut at = tokio::time::Instant::now();
     for seq in 0..UPDATES {
-        tokio::time::sleep_until(start + PERIOD * (seq as u32 + 1)).await;
+        at += gap(seq);
+        tokio::time::sleep_until(at).await;
         let line = format!("update {seq:03} t={}\n", epoch.elapsed().as_micros());
         let n = {
             let mut lines = board.lines.lock().unwrap();
