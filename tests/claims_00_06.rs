@@ -7,10 +7,8 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 use support::{netlab_bin, Proc};
 
 /// A lesson's README text.
@@ -79,59 +77,6 @@ fn netlab_json(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
-/// Builds the examples once, in the target folder tests/examples.rs uses.
-fn examples_dir() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target"))
-            .join("course-check");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--quiet", "--examples"])
-            .current_dir(root)
-            .env("CARGO_TARGET_DIR", &target)
-            .env("CARGO_NET_OFFLINE", "true")
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "building the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("debug").join("examples")
-    })
-}
-
-/// Runs one example (as `cargo run --example NAME` would), with a deadline.
-fn example(name: &str) -> String {
-    let mut child = Command::new(examples_dir().join(name))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("example {name}: {e}"));
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("example {name} still running after 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    let text = stdout(&out);
-    assert!(
-        out.status.success(),
-        "example {name} failed its own checks:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
 /// `netlab serve --tcp 127.0.0.1:0`; returns it and its tcp:// URL.
 fn chat_server() -> (Proc, String) {
     let mut server = Proc::spawn(&["serve", "--tcp", "127.0.0.1:0", "--quiet"]);
@@ -166,7 +111,7 @@ fn chat_script(url: &str, args: &[&str], script: &str) -> String {
 fn box_two_way_flow_is_plain_tcp() {
     let b = find_box(&lesson("00-models"), "two-way flow is unique to WebSocket");
     assert!(b.contains("cargo run --example 00_both_ways"), "{b}");
-    let out = example("00_both_ways");
+    let out = support::run_example("00_both_ways");
     assert!(
         out.contains("one TCP connection: client 127.0.0.1:"),
         "{out}"
@@ -264,7 +209,7 @@ fn broken_connection_is_not_reported_promptly_says_lesson_00() {
 fn push_beats_polling_in_requests_bytes_and_latency() {
     let text = lesson("00-models");
     assert!(text.contains("cargo run --example 00_push_vs_poll"));
-    let out = example("00_push_vs_poll");
+    let out = support::run_example("00_push_vs_poll");
     let row = |name: &str| -> Vec<f64> {
         let line = out
             .lines()
@@ -359,7 +304,7 @@ fn box_a_clients_emit_goes_to_the_server_which_chooses() {
 fn box_which_server_emit_decides_who_receives() {
     let b = find_box(&lesson("03-chat"), "when the server emits");
     assert!(b.contains("cargo run --example 03_broadcast"), "{b}");
-    let out = example("03_broadcast");
+    let out = support::run_example("03_broadcast");
     let (everyone, rest) = out.split_once("hello (self: false)").expect("two parts");
     assert!(everyone.contains("Reached(3)"), "{out}");
     for who in ["ana", "bob", "cy"] {
@@ -533,7 +478,7 @@ fn measured_loss_is_given_with_its_binomial_spread() {
         text.contains(&format!("95% of runs {lo} to {hi}")),
         "60 @ 10%: {lo}–{hi}"
     );
-    let out = example("05_loss_visible");
+    let out = support::run_example("05_loss_visible");
     assert!(
         out.contains(&format!("95% of runs lose {lo} to {hi}")),
         "the example prints the range: {out}"

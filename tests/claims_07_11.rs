@@ -9,9 +9,8 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SOCKETIO_PCAP: &str = "lessons/10-browser-socketio/socketio.pcap";
@@ -39,59 +38,6 @@ fn netlab(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Builds the examples once, in the target folder tests/examples.rs uses
-/// (so a `cargo test` builds them once for both), and returns their folder.
-fn examples_dir() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join("target"))
-            .join("course-check");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--quiet", "--examples"])
-            .current_dir(root())
-            .env("CARGO_TARGET_DIR", &target)
-            .env("CARGO_NET_OFFLINE", "true")
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "building the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("debug").join("examples")
-    })
-}
-
-/// `cargo run --example NAME`, as the box says; its stdout (it must succeed).
-fn example(name: &str) -> String {
-    let mut child = Command::new(examples_dir().join(name))
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("example {name}: {e}"));
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("example {name} still running after 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "example {name} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 /// The boxes of a lesson: each the lines of one `> **Your notes said:**` quote.
@@ -277,7 +223,7 @@ fn a_missed_event_never_arrives_and_nothing_says_so() {
     let text = lesson("07-missed-events");
     let b = the_box(&text, "the server receives it");
     assert!(b.contains("`cargo run --example 07_missed_events`"), "{b}");
-    let out = example("07_missed_events");
+    let out = support::run_example("07_missed_events");
     for quoted in ["ana MISSED 3 events", "[\"welcome back\"]"] {
         assert!(b.contains(quoted), "the box quotes {quoted:?}");
         assert!(
@@ -298,7 +244,7 @@ fn a_missed_event_never_arrives_and_nothing_says_so() {
 #[test]
 fn try_catch_error_handlers_buffers_and_heartbeats_do_not_repair_a_loss() {
     let text = lesson("07-missed-events");
-    let out = example("07_try_catch");
+    let out = support::run_example("07_try_catch");
     let lines: Vec<String> = out.lines().map(squeeze).collect();
 
     // try/catch, error handler: the lost message's write was Ok.

@@ -8,44 +8,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Longest an example may run before it counts as hung.
 const EXAMPLE_DEADLINE: Duration = Duration::from_secs(60);
-
-/// Builds the examples once (a nested cargo, in its own target directory so it
-/// never waits for the lock of the `cargo test` running this) and returns the
-/// folder holding them.
-fn built_examples() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(build_examples)
-}
-
-fn build_examples() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        // Shared with tests/course.rs's nested builds, so dependencies compile once.
-        .join("course-check");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--quiet", "--examples"])
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", &target)
-        .env("CARGO_NET_OFFLINE", "true")
-        .output()
-        .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "building the examples failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    target.join("debug").join("examples")
-}
 
 /// The peer program an example needs, if any, and whether it is here
 /// (a loud SKIPPED line, or a failure under `NETLAB_INTEROP=1`, when not).
@@ -83,7 +51,7 @@ fn run_with(name: &str, cmd: &mut Command) -> Output {
 
 #[test]
 fn every_lesson_example_runs_to_the_end() {
-    let dir = built_examples();
+    let dir = support::built_examples();
     let mut ran = 0;
     for lesson in netlab::course::LESSONS {
         for name in lesson.examples {
@@ -117,7 +85,7 @@ fn every_lesson_example_runs_to_the_end() {
 /// The Socket.IO example shows the packets lesson 10 describes, as hand-written here.
 #[test]
 fn the_socketio_example_shows_each_packet_both_ways() {
-    let out = run(built_examples(), "10_socketio");
+    let out = run(support::built_examples(), "10_socketio");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -158,7 +126,7 @@ fn the_socketio_example_shows_each_packet_both_ways() {
 /// is asserted as "more than the sleeping reader's", as the lesson says.
 #[test]
 fn no_boundaries_shows_a_sleeping_and_an_eager_reader() {
-    let out = run(built_examples(), "01_no_boundaries");
+    let out = run(support::built_examples(), "01_no_boundaries");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     let reads = |prefix: &str| -> usize {
@@ -182,7 +150,7 @@ fn no_boundaries_shows_a_sleeping_and_an_eager_reader() {
 /// (after the 101), not inside it, and Engine.IO between WebSocket and Socket.IO.
 #[test]
 fn layers_example_puts_websocket_after_http_and_engineio_below_socketio() {
-    let out = run(built_examples(), "00_layers");
+    let out = run(support::built_examples(), "00_layers");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     // (indent, name) of each row of the drawing, in order.
@@ -229,7 +197,7 @@ fn layers_example_puts_websocket_after_http_and_engineio_below_socketio() {
 /// (history and resume: exactly the missed events, once, in order).
 #[test]
 fn missed_events_shows_the_loss_then_the_exact_replay() {
-    let out = run(built_examples(), "07_missed_events");
+    let out = run(support::built_examples(), "07_missed_events");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -252,7 +220,7 @@ fn missed_events_shows_the_loss_then_the_exact_replay() {
 /// nothing.
 #[test]
 fn try_catch_shows_ok_writes_into_dead_connections_and_a_heartbeat_that_replays_nothing() {
-    let out = run(built_examples(), "07_try_catch");
+    let out = run(support::built_examples(), "07_try_catch");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -279,7 +247,7 @@ fn many_servers_shows_two_lobbies_then_one_and_the_bytes_between() {
     if peer_missing("12_many_servers") {
         return;
     }
-    let out = run(built_examples(), "12_many_servers");
+    let out = run(support::built_examples(), "12_many_servers");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -305,7 +273,7 @@ fn many_servers_shows_two_lobbies_then_one_and_the_bytes_between() {
 /// and exits non-zero (it never pretends).
 #[test]
 fn many_servers_without_redis_says_how_to_install_it() {
-    let dir = built_examples();
+    let dir = support::built_examples();
     let empty = std::env::temp_dir().join(format!("netlab-no-path-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     let out = run_with(

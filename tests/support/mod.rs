@@ -942,3 +942,68 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Builds every example once per test binary (`cargo build --examples` into
+/// `CARGO_TARGET_DIR/course-check`, a folder of its own so it never waits for
+/// the lock of the `cargo test` running this, shared with tests/course.rs's
+/// nested builds so dependencies compile once) and returns the folder
+/// holding them.
+pub fn built_examples() -> &'static std::path::Path {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"))
+            .join("course-check");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["build", "--quiet", "--examples"])
+            .current_dir(root)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("CARGO_NET_OFFLINE", "true")
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "building the examples failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        target.join("debug").join("examples")
+    })
+}
+
+/// Runs one built example as `cargo run --example NAME` would, from the crate
+/// root with no input, killed after 60 s; returns its stdout and fails the
+/// test (with both outputs) unless it exits 0 — every example checks its own
+/// claims.
+pub fn run_example(name: &str) -> String {
+    /// Longest an example may run.
+    const DEADLINE: Duration = Duration::from_secs(60);
+    let mut child = Command::new(built_examples().join(name))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("example {name}: {e}"));
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!(
+                "example {name} still running after {} s",
+                DEADLINE.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "example {name} failed its own checks:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
