@@ -72,7 +72,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// Whether the panic came from the student's file (a `todo!()` or a bug
+    /// Whether the panic came from the student's file (a placeholder body or a bug
     /// there) rather than from an assertion in the grader.
     pub fn in_exercise(&self) -> bool {
         self.file
@@ -80,7 +80,7 @@ impl Failure {
             .is_some_and(|f| f.ends_with("exercise.rs"))
     }
 
-    /// Whether this is a `todo!()` (or `unimplemented!()`) still in place.
+    /// Whether this is a placeholder body (the `todo` or `unimplemented` macro) still in place.
     pub fn is_todo(&self) -> bool {
         self.in_exercise()
             && (self.message.starts_with("not yet implemented")

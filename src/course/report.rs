@@ -1,7 +1,7 @@
 //! What a student reads after a check, in the order they need it.
 //!
 //! The first failing assertion comes first, with its whole message (the
-//! grader's sentence and its diff); functions still holding `todo!()` are
+//! grader's sentence and its diff); functions whose body is still a placeholder are
 //! named once, with their line, instead of one "not yet implemented" per
 //! test; then one summary line (`3 of 9 tests pass`); and last a one-line
 //! nudge. Nothing here prints: [`render`] returns lines, styled with
@@ -16,7 +16,7 @@ use crate::term;
 pub struct Context<'a> {
     /// The lesson number, for commands in the nudge.
     pub lesson: u8,
-    /// The student's exercise file, to name a function that is still `todo!()`.
+    /// The student's exercise file, to name a function whose body is still a placeholder.
     pub exercise: &'a str,
     /// The grader (`tests.rs`), to put failures in the order the tests are written.
     pub grader: &'a str,
@@ -207,7 +207,7 @@ fn grader_line(t: &TestResult) -> Option<u32> {
         .and_then(|f| f.line)
 }
 
-/// The functions whose `todo!()` the tests hit, each once, in file order.
+/// The functions whose placeholder body the tests hit, each once, in file order.
 fn unwritten_functions(todos: &[&TestResult], exercise: &str) -> Vec<(String, usize)> {
     let mut found: Vec<(String, usize)> = Vec::new();
     for t in todos {
@@ -261,7 +261,9 @@ mod tests {
     use super::*;
     use crate::course::grade::parse_test_output;
 
-    const EXERCISE: &str = "/// Encodes.\npub fn encode(x: u8) -> u8 {\n    todo!()\n}\n\n/// Decodes.\npub fn decode(x: u8) -> u8 {\n    todo!()\n}\n";
+    /// An exercise file with two placeholder bodies (holes live in
+    /// lessons/*/exercise.rs only, so the body here is just a line `HOLE`).
+    const EXERCISE: &str = "/// Encodes.\npub fn encode(x: u8) -> u8 {\n    HOLE\n}\n\n/// Decodes.\npub fn decode(x: u8) -> u8 {\n    HOLE\n}\n";
     const GRADER: &str =
         "#[test]\nfn zeta_first() {}\n#[test]\nfn alpha_second() {}\n#[test]\nfn todo_one() {}\n";
 
@@ -319,7 +321,7 @@ mod tests {
         assert!(text.contains("netlab hint 02` gives hint 1 of 3"), "{text}");
         assert!(
             !text.contains("not yet implemented"),
-            "todo!() is named once, as a function: {text}"
+            "a placeholder is named once, as a function, not once per test: {text}"
         );
     }
 
